@@ -1,0 +1,46 @@
+# Retention Workbench. Every target creates .venv and installs the pinned set when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WORKERS ?= 2
+
+.PHONY: reports test lab lint format bench clean-reports help
+
+help:
+	@echo "make reports   run every notebook on the built-in data -> reports/index.html"
+	@echo "make test      run the whole test suite"
+	@echo "make lab       JupyterLab on notebooks/ with the project's kernel"
+	@echo "make lint      ruff check + format check"
+	@echo "make bench     benchmarks against the peers -> benchmarks/results.{json,md}"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name workbench --display-name "Python (workbench)" > /dev/null
+	touch $(STAMP)
+
+reports: $(STAMP)
+	$(BIN)/workbench batch batches/default.yml --workers $(WORKERS)
+	$(BIN)/workbench reports
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean-reports:
+	rm -rf reports/*/ reports/index.html

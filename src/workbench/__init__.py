@@ -1,0 +1,18 @@
+"""Retention Workbench: survival, drivers, intervention effects and customer value for churn research.
+
+Notebooks stay thin; everything they call lives here. Sub-packages follow the flow
+data in -> analyses -> presentation -> running:
+
+``workbench.data``       role specs, validation, loaders, Telco adapter, synthetic data
+``workbench.retention``  rates, cohorts, lifecycle         ``workbench.survival``  KM, Cox, RMST, CIF
+``workbench.drivers``    satisfaction & switching costs     ``workbench.effects``   interventions
+``workbench.value``      lifetime value, sBG, value matrix, health score
+``workbench.results``    the one result convention          ``workbench.record``    results.json
+``workbench.runner``     papermill runs, batches, reports   ``workbench.cli``       ``workbench ...``
+"""
+
+from .data import Dataset, RoleSpec, load_dataset, simulate, validate
+from .record import record
+
+__version__ = "0.1.0"
+__all__ = ["Dataset", "RoleSpec", "__version__", "load_dataset", "record", "simulate", "validate"]

@@ -1,0 +1,97 @@
+"""``load_dataset``: one entry point from a notebook's ``dataset`` / ``data_path`` / ``spec_path``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import DEFAULT_SEED, DEFAULT_SYNTHETIC_CUSTOMERS, specs_dir
+from ..exceptions import DatasetNotFoundError, ParameterError
+from .dataset import Dataset
+from .io import _existing, load_duckdb, read_table
+from .schema import RoleSpec
+from .synthetic import simulate
+from .telco import load_telco
+from .validate import validate
+
+DATASETS = {
+    "synthetic": "built-in simulated customer base with known truth (n_customers, seed)",
+    "telco": "extended IBM Telco release; data_path = folder of the five CSV files",
+    "file": "your CSV or Parquet file (data_path) with your role spec (spec_path)",
+    "duckdb": "a DuckDB SQL query (query) over files or a database (data_path), with spec_path",
+}
+
+
+def synthetic_spec() -> RoleSpec:
+    """The role spec of the built-in synthetic data."""
+    return RoleSpec.from_yaml(specs_dir() / "synthetic.yml")
+
+
+def load_synthetic(n_customers: int = DEFAULT_SYNTHETIC_CUSTOMERS, seed: int = DEFAULT_SEED,
+                   **knobs) -> Dataset:
+    """Simulate and validate the built-in customer base; ``Dataset.truth`` holds its truth."""
+    frame, truth = simulate(n_customers, seed, **knobs)
+    ds = validate(frame, synthetic_spec(), name="synthetic", source=f"simulate(n={n_customers}, seed={seed})")
+    ds.truth = truth
+    return ds
+
+
+def load_dataset(
+    dataset: str = "synthetic",
+    *,
+    data_path: str | Path | None = None,
+    spec_path: str | Path | None = None,
+    query: str | None = None,
+    n_customers: int | None = None,
+    seed: int | None = None,
+    **knobs,
+) -> Dataset:
+    """Load a dataset by name; what every notebook calls with its data parameters.
+
+    Parameters
+    ----------
+    dataset : {'synthetic', 'telco', 'file', 'duckdb'}
+    data_path : path, optional
+        Telco: the folder of the five CSV files (default ``../shared/data/ibm-telco``);
+        file: a CSV or Parquet file; duckdb: a database file (optional).
+    spec_path : path, optional
+        A YAML role spec; required for 'file' and 'duckdb', optional override for 'telco'.
+    query : str, optional
+        The SQL query for 'duckdb'.
+    n_customers, seed : int, optional
+        For 'synthetic' (defaults 20,000 and 0); further keyword arguments go to ``simulate``.
+
+    Examples
+    --------
+    >>> ds = load_dataset("synthetic", n_customers=2_000)
+    >>> ds.n, ds.truth is not None
+    (2000, True)
+    """
+    name = str(dataset).strip().lower()
+    spec = RoleSpec.from_yaml(_existing(spec_path, "spec_path")) if spec_path else None
+    if name == "synthetic":
+        if data_path or spec_path:
+            raise ParameterError(
+                "dataset 'synthetic' is simulated: it takes no data_path / spec_path (got "
+                f"data_path={data_path!r}, spec_path={spec_path!r}). Use dataset='file' for your own data."
+            )
+        return load_synthetic(n_customers or DEFAULT_SYNTHETIC_CUSTOMERS,
+                              DEFAULT_SEED if seed is None else seed, **knobs)
+    if knobs or n_customers is not None:
+        raise ParameterError(f"n_customers / simulation knobs apply only to dataset 'synthetic', not {dataset!r}.")
+    if name == "telco":
+        return load_telco(data_path, spec)
+    if name in ("file", "csv", "parquet"):
+        if data_path is None or spec is None:
+            raise ParameterError(
+                f"dataset '{dataset}' needs both `data_path` (a CSV or Parquet file) and `spec_path` "
+                f"(its YAML role spec); got data_path={data_path!r}, spec_path={spec_path!r}."
+            )
+        return validate(read_table(data_path), spec, name=spec.name, source=str(data_path))
+    if name == "duckdb":
+        if query is None or spec is None:
+            raise ParameterError("dataset 'duckdb' needs `query` (SQL) and `spec_path` (its YAML role spec).")
+        return load_duckdb(query, spec, database=data_path)
+    raise DatasetNotFoundError(
+        f"unknown dataset {dataset!r}. Valid names: "
+        + "; ".join(f"'{k}' ({v})" for k, v in DATASETS.items())
+    )

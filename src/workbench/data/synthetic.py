@@ -1,0 +1,474 @@
+"""The built-in synthetic customer base, which knows its own truth.
+
+``simulate(n_customers, seed, **knobs) -> (frame, truth)`` draws a contractual customer base modelled
+on the domain brief (``../shared/guide/domain.md``):
+
+* customers join over ``history_months`` calendar months (more recently more of them) and are
+  censored at ``analysis_date``;
+* five competing churn causes (competitive, price, service_fault, natural, involuntary), each with
+  its own baseline hazard over tenure and its own covariate effects. The all-cause baseline is not
+  monotone: an early-months peak (onboarding faults, early non-payment), renewal peaks at 12 and 24
+  months and a bump around 16 months (competitive offers at contract ends / after promotions);
+* satisfaction 1-5 with a non-linear effect (the level effects are not on a line), switching costs
+  (contract, bundle size) that lower the hazard and weaken the effect of dissatisfaction
+  (interaction ``dissat_x_sc``), perceived value that carries part of satisfaction's effect,
+  complaints and how fast they were handled;
+* monthly charge and margin; a randomised retention offer in the consumer segment; an
+  observational loyalty programme that targets riskier customers (confounded); a win-back
+  campaign among churners randomised to contact; a 0-100 health score and its indicators.
+
+Every cause-specific hazard is proportional in the covariates of :func:`true_design`:
+``h_k(t | x) = h0_k(t) * exp(x @ beta_k)`` with ``h0_k`` piecewise constant by month. So a
+cause-specific Cox model with the design of :func:`true_design` is correctly specified and
+recovers ``truth['log_hr'][cause]``.
+
+``truth`` holds the knobs, the cause-specific log hazard ratios, the interaction, the baseline
+hazards, the satisfaction -> perceived value path, and the true causal effects of both
+interventions, computed from both potential outcomes of the same simulated customers: for every
+customer the true survival curve with and without the intervention, averaged over the study
+population (survival difference at 6, 12, 24 months, RMST difference up to 24 months).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import DAYS_PER_MONTH
+from ..exceptions import ParameterError
+
+CAUSES = ("competitive", "price", "service_fault", "natural", "involuntary")
+VOLUNTARY = ("competitive", "price", "service_fault")
+CONTRACTS = ("month_to_month", "one_year", "two_year")
+SEGMENTS = ("consumer", "small_business", "enterprise")
+REGIONS = ("north", "south", "east", "west")
+PAYMENT = ("bank_transfer", "credit_card", "electronic_check")
+ANALYSIS_DATE = "2025-12-31"
+HORIZONS = (6, 12, 24)
+TAU = 24
+
+# Design columns of the true linear predictors (see true_design).
+TERMS = (
+    "sat_1", "sat_2", "sat_4", "sat_5",
+    "contract_one_year", "contract_two_year",
+    "n_products_c", "charge_10", "perceived_value_c", "age_10", "n_complaints",
+    "segment_small_business", "segment_enterprise", "electronic_check",
+    "dissat_x_sc", "loyalty_programme", "retention_offer",
+)
+
+# log hazard ratios by cause; rows follow TERMS.
+_LOG_HR = {
+    #                        compet  price  fault  natural invol
+    "sat_1":                 (1.00,  0.80,  1.20,  0.0,  0.0),
+    "sat_2":                 (0.70,  0.55,  0.80,  0.0,  0.0),
+    "sat_4":                 (-0.25, -0.20, -0.30, 0.0,  0.0),
+    "sat_5":                 (-0.35, -0.25, -0.45, 0.0,  0.0),
+    "contract_one_year":     (-0.70, -0.50, -0.30, 0.0, -0.30),
+    "contract_two_year":     (-1.20, -0.90, -0.50, 0.0, -0.50),
+    "n_products_c":          (-0.15, -0.10, 0.05,  0.0,  0.0),
+    "charge_10":             (0.05,  0.25,  0.0,   0.0,  0.10),
+    "perceived_value_c":     (-0.20, -0.25, -0.10, 0.0,  0.0),
+    "age_10":                (-0.05, 0.0,   0.0,   0.35, -0.10),
+    "n_complaints":          (0.10,  0.0,   0.35,  0.0,  0.0),
+    "segment_small_business": (-0.10, 0.10, 0.20,  0.0,  0.0),
+    "segment_enterprise":    (-0.30, -0.20, 0.30,  0.0, -0.50),
+    "electronic_check":      (0.0,   0.0,   0.0,   0.0,  0.70),
+    "dissat_x_sc":           (-0.15, -0.10, -0.15, 0.0,  0.0),
+    "loyalty_programme":     (-0.30, -0.25, 0.0,   0.0,  0.0),
+    "retention_offer":       (-0.40, -0.30, 0.0,   0.0,  0.0),
+}
+_SAT_TERMS = ("sat_1", "sat_2", "sat_4", "sat_5")
+
+# switching-cost score used in the true interaction: contract steps and bundle size
+SC_WEIGHTS = {"contract_one_year": 1.0, "contract_two_year": 2.0, "n_products_minus_1": 0.5}
+
+
+def _bump(t: np.ndarray, centre: float, width: float) -> np.ndarray:
+    return np.exp(-0.5 * ((t - centre) / width) ** 2)
+
+
+def baseline_hazards(max_months: int, scale: float = 1.0) -> np.ndarray:
+    """Monthly baseline hazard of each cause (rows: CAUSES; column m: month [m, m+1)).
+
+    Evaluated at the month's midpoint; constant within the month. ``scale`` multiplies all.
+    """
+    t = np.arange(max_months) + 0.5
+    comp = 0.008 + 0.020 * _bump(t, 12.0, 0.8) + 0.012 * _bump(t, 24.0, 0.8) + 0.007 * _bump(t, 16.0, 2.0)
+    price = 0.004 + 0.003 * (t > 12)
+    fault = 0.003 + 0.016 * np.exp(-t / 3.0)
+    natural = np.full_like(t, 0.0015)
+    invol = 0.0008 + 0.010 * np.exp(-t / 4.0)
+    return scale * np.vstack([comp, price, fault, natural, invol])
+
+
+def true_design(frame: pd.DataFrame, *, loyalty: Any = None, offer: Any = None) -> pd.DataFrame:
+    """The design matrix of the true linear predictors, columns ``TERMS``.
+
+    ``loyalty`` / ``offer`` override the intervention columns (0/1 or arrays) to evaluate potential
+    outcomes; by default the observed values are used (customers outside the offer experiment
+    count as not offered).
+    """
+    f = frame
+    sat = f["satisfaction"].to_numpy()
+    contract = f["contract"].astype(str).to_numpy()
+    n_prod = f["n_products"].to_numpy(dtype=float)
+    d = {
+        "sat_1": (sat == 1).astype(float),
+        "sat_2": (sat == 2).astype(float),
+        "sat_4": (sat == 4).astype(float),
+        "sat_5": (sat == 5).astype(float),
+        "contract_one_year": (contract == "one_year").astype(float),
+        "contract_two_year": (contract == "two_year").astype(float),
+        "n_products_c": n_prod - 2.0,
+        "charge_10": (f["monthly_charge"].to_numpy(dtype=float) - 70.0) / 10.0,
+        "perceived_value_c": f["perceived_value"].to_numpy(dtype=float) - 5.0,
+        "age_10": (f["age"].to_numpy(dtype=float) - 45.0) / 10.0,
+        "n_complaints": f["n_complaints"].to_numpy(dtype=float),
+        "segment_small_business": (f["segment"].astype(str).to_numpy() == "small_business").astype(float),
+        "segment_enterprise": (f["segment"].astype(str).to_numpy() == "enterprise").astype(float),
+        "electronic_check": (f["payment_method"].astype(str).to_numpy() == "electronic_check").astype(float),
+    }
+    d["dissat_x_sc"] = (3.0 - sat) * switching_cost_score(f)
+    if loyalty is None:
+        loyalty = (f["loyalty_programme"].astype(str).to_numpy() == "member").astype(float)
+    if offer is None:
+        offer = (f["retention_offer"].astype(str).to_numpy() == "offer").astype(float)
+    d["loyalty_programme"] = np.broadcast_to(np.asarray(loyalty, dtype=float), len(f)).copy()
+    d["retention_offer"] = np.broadcast_to(np.asarray(offer, dtype=float), len(f)).copy()
+    return pd.DataFrame(d, index=f.index)[list(TERMS)]
+
+
+def switching_cost_score(frame: pd.DataFrame) -> np.ndarray:
+    """The true switching-cost score: one_year 1, two_year 2, plus 0.5 per product beyond the first."""
+    contract = frame["contract"].astype(str).to_numpy()
+    return (
+        SC_WEIGHTS["contract_one_year"] * (contract == "one_year")
+        + SC_WEIGHTS["contract_two_year"] * (contract == "two_year")
+        + SC_WEIGHTS["n_products_minus_1"] * (frame["n_products"].to_numpy(dtype=float) - 1.0)
+    )
+
+
+def _beta_matrix(truth: dict) -> np.ndarray:
+    return np.array([[truth["log_hr"][c][t] for c in CAUSES] for t in TERMS])
+
+
+def true_survival(frame: pd.DataFrame, times, truth: dict, *, loyalty: Any = None,
+                  offer: Any = None) -> np.ndarray:
+    """True all-cause survival ``S_i(t)`` of every customer at ``times`` (months), n x len(times).
+
+    Uses the customers' covariates and the true hazards; ``loyalty`` / ``offer`` set the
+    interventions for potential outcomes (see :func:`true_design`).
+    """
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    X = true_design(frame, loyalty=loyalty, offer=offer).to_numpy()
+    risk = np.exp(X @ _beta_matrix(truth))  # n x K
+    base = np.asarray(truth["baseline_hazard"])  # K x M
+    M = base.shape[1]
+    if times.max() > M:
+        raise ParameterError(f"times up to {times.max()} exceed the simulated horizon of {M} months.")
+    # cumulative baseline per cause at month boundaries
+    cum = np.hstack([np.zeros((len(CAUSES), 1)), np.cumsum(base, axis=1)])  # K x (M+1)
+    grid = np.arange(M + 1, dtype=float)
+    Hk = np.vstack([np.interp(times, grid, cum[k]) for k in range(len(CAUSES))])  # K x T
+    return np.exp(-(risk @ Hk))
+
+
+def true_rmst(frame: pd.DataFrame, tau: float, truth: dict, **kw) -> np.ndarray:
+    """True restricted mean survival time up to ``tau`` months of every customer (exact integral)."""
+    X = true_design(frame, **kw).to_numpy()
+    risk = np.exp(X @ _beta_matrix(truth))
+    base = np.asarray(truth["baseline_hazard"])
+    full = int(math.floor(tau))
+    widths = np.ones(full)
+    if tau > full:
+        widths = np.append(widths, tau - full)
+    rates = risk @ base[:, : len(widths)]  # n x J, piecewise-constant all-cause hazard
+    H_end = np.cumsum(rates * widths, axis=1)
+    H_start = H_end - rates * widths
+    with np.errstate(divide="ignore", invalid="ignore"):
+        piece = np.where(rates > 0, np.exp(-H_start) * (1 - np.exp(-rates * widths)) / rates,
+                         np.exp(-H_start) * widths)
+    return piece.sum(axis=1)
+
+
+def _effects(frame: pd.DataFrame, truth: dict, column: str, population: np.ndarray) -> dict:
+    kw1 = {column: 1.0}
+    kw0 = {column: 0.0}
+    sub = frame.loc[population]
+    s1 = true_survival(sub, HORIZONS, truth, **kw1)
+    s0 = true_survival(sub, HORIZONS, truth, **kw0)
+    r1 = true_rmst(sub, TAU, truth, **kw1)
+    r0 = true_rmst(sub, TAU, truth, **kw0)
+    out = {f"survival_difference_{h}": float((s1[:, j] - s0[:, j]).mean()) for j, h in enumerate(HORIZONS)}
+    out.update({f"survival_treated_{h}": float(s1[:, j].mean()) for j, h in enumerate(HORIZONS)})
+    out.update({f"survival_control_{h}": float(s0[:, j].mean()) for j, h in enumerate(HORIZONS)})
+    out[f"rmst_difference_{TAU}"] = float((r1 - r0).mean())
+    out["n"] = int(population.sum())
+    return out
+
+
+def simulate(
+    n_customers: int = 20_000,
+    seed: int = 0,
+    *,
+    history_months: int = 72,
+    analysis_date: str = ANALYSIS_DATE,
+    hazard_scale: float = 1.0,
+    satisfaction_effect: float = 1.0,
+    interaction: float | None = None,
+    offer_effect: float | None = None,
+    loyalty_effect: float | None = None,
+    confounding: float = 1.0,
+    offer_share: float = 0.5,
+    competing_risks: bool = True,
+    tenure_unit: str = "months",
+) -> tuple[pd.DataFrame, dict]:
+    """Simulate a customer base and return ``(frame, truth)``; deterministic for a seed.
+
+    Parameters
+    ----------
+    n_customers : int
+    seed : int
+    history_months : int
+        Customers join over this many months before ``analysis_date`` (maximum follow-up).
+    hazard_scale : float
+        Multiplies every baseline hazard (higher: more churn).
+    satisfaction_effect : float
+        Multiplies every effect of satisfaction (level effects, interaction, path to perceived
+        value). ``0`` removes every path between satisfaction and churn: satisfaction is then
+        drawn independently of everything else (a null variant for testing H1).
+    interaction : float, optional
+        Log hazard ratio of ``dissat_x_sc`` for the competitive cause (price and fault keep their
+        ratio to it). Default -0.15.
+    offer_effect, loyalty_effect : float, optional
+        Log hazard ratio of the retention offer / loyalty programme on the competitive cause
+        (price keeps its ratio). Defaults -0.40 and -0.30.
+    confounding : float
+        Strength of the loyalty programme's targeting of risky customers (0: random assignment).
+    offer_share : float
+        Share of consumer-segment customers randomised to the offer.
+    competing_risks : bool
+        ``False`` folds the five causes into one cause ``voluntary`` with the competitive cause's
+        effects and the sum of the baselines (one proportional-hazards model, for clean tests).
+    tenure_unit : {'months', 'days'}
+        ``'days'`` reports tenure as whole days (ties), ``'months'`` as months to 1e-4.
+
+    Returns
+    -------
+    frame : DataFrame
+        One row per customer (see ``data/README.md`` for the columns).
+    truth : dict
+
+    Examples
+    --------
+    >>> frame, truth = simulate(1_000, seed=3)
+    >>> len(frame), sorted(truth["log_hr"]) == sorted(CAUSES)
+    (1000, True)
+    """
+    _check_positive_int("n_customers", n_customers)
+    if tenure_unit not in ("months", "days"):
+        raise ParameterError(f"`tenure_unit` must be 'months' or 'days', got {tenure_unit!r}.")
+    if not 0 < offer_share < 1:
+        raise ParameterError(f"`offer_share` must be in (0, 1), got {offer_share!r}.")
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    M = history_months + 1
+
+    truth_log_hr = {c: {t: _LOG_HR[t][k] for t in TERMS} for k, c in enumerate(CAUSES)}
+    for c in CAUSES:
+        for t in _SAT_TERMS + ("dissat_x_sc",):
+            truth_log_hr[c][t] *= satisfaction_effect
+    if interaction is not None:
+        ratio = {c: _LOG_HR["dissat_x_sc"][k] / -0.15 for k, c in enumerate(CAUSES)}
+        for c in CAUSES:
+            truth_log_hr[c]["dissat_x_sc"] = interaction * ratio[c] * (satisfaction_effect != 0)
+    for term, eff in (("retention_offer", offer_effect), ("loyalty_programme", loyalty_effect)):
+        if eff is not None:
+            base_c = _LOG_HR[term][0]
+            for k, c in enumerate(CAUSES):
+                truth_log_hr[c][term] = eff * _LOG_HR[term][k] / base_c
+    if not competing_risks:
+        truth_log_hr = {c: dict(truth_log_hr["competitive"]) for c in CAUSES}
+    base = baseline_hazards(M, hazard_scale)
+
+    # --- customers -------------------------------------------------------------------------------
+    segment = rng.choice(len(SEGMENTS), size=n, p=[0.6, 0.3, 0.1])
+    region = rng.choice(len(REGIONS), size=n)
+    age = np.clip(rng.normal(45 + 3 * (segment > 0), 13, size=n), 18, 85).round()
+    gender = rng.choice(np.array(["female", "male"]), size=n)
+    p_contract = np.array([[0.60, 0.22, 0.18], [0.45, 0.30, 0.25], [0.25, 0.35, 0.40]])[segment]
+    u = rng.random(n)
+    contract = (u > p_contract[:, 0]).astype(int) + (u > p_contract[:, 0] + p_contract[:, 1])
+    n_products = 1 + rng.binomial(4, 0.3 + 0.1 * (segment > 0), size=n)
+    payment = rng.choice(len(PAYMENT), size=n, p=[0.35, 0.35, 0.30])
+    charge = np.clip(25 + 15 * n_products + np.array([0, 10, 30])[segment] + rng.normal(0, 8, n), 15, None).round(2)
+    margin = (charge * np.array([0.30, 0.35, 0.40])[segment]).round(2)
+
+    n_complaints = rng.poisson(0.25 + 0.08 * n_products)
+    resolution_days = np.where(n_complaints > 0, rng.gamma(2.0, 3.0, n).round(1), np.nan)
+    slow = (resolution_days > 7).astype(float)
+    if satisfaction_effect != 0:
+        latent = rng.normal(0, 1, n) - 0.45 * n_complaints - 0.5 * np.nan_to_num(slow) + 0.1 * (segment == 2)
+    else:
+        latent = rng.normal(0, 1, n)
+    satisfaction = 1 + np.searchsorted(np.array([-1.75, -1.05, 0.0, 0.85]), latent)
+    perceived_value = (5 + 0.6 * satisfaction_effect * (satisfaction - 3) - 0.03 * (charge - 70)
+                       + rng.normal(0, 1, n)).round(1)
+
+    # --- interventions ---------------------------------------------------------------------------
+    consumer = segment == 0
+    offer = np.where(consumer, np.where(rng.random(n) < offer_share, "offer", "control"), None)
+    if satisfaction_effect != 0:
+        sat_risk = 0.35 * (satisfaction <= 2)
+    else:
+        sat_risk = 0.0
+    logit = -1.3 + confounding * (0.9 * (contract == 0) + 0.25 * (charge - 70) / 10
+                                  + 0.4 * (n_complaints > 0) + sat_risk - 0.2 * (age - 45) / 10)
+    p_loyal = 1 / (1 + np.exp(-logit))
+    loyalty = np.where(rng.random(n) < p_loyal, "member", "none")
+
+    frame = pd.DataFrame({
+        "customer_id": [f"SYN-{i:07d}" for i in range(1, n + 1)],
+        "segment": pd.Categorical(np.array(SEGMENTS)[segment], categories=SEGMENTS),
+        "region": np.array(REGIONS)[region],
+        "age": age.astype(int),
+        "gender": gender,
+        "contract": pd.Categorical(np.array(CONTRACTS)[contract], categories=CONTRACTS),
+        "n_products": n_products.astype(int),
+        "payment_method": np.array(PAYMENT)[payment],
+        "monthly_charge": charge,
+        "monthly_margin": margin,
+        "n_complaints": n_complaints.astype(int),
+        "complaint_resolution_days": resolution_days,
+        "satisfaction": satisfaction.astype(int),
+        "perceived_value": perceived_value,
+        "retention_offer": offer,
+        "loyalty_programme": loyalty,
+        "propensity_loyalty": p_loyal.round(6),
+    })
+
+    # --- event times: piecewise-constant cause-specific hazards by month -------------------------
+    truth = {"log_hr": truth_log_hr, "baseline_hazard": base}
+    X = true_design(frame).to_numpy()
+    B = _beta_matrix(truth)
+    risk = np.exp(X @ B)  # n x K
+    target = rng.exponential(size=n)
+    u_cause = rng.random(n)
+    event_time = np.full(n, np.inf)
+    cause = np.full(n, -1, dtype=np.int8)
+    H = np.zeros(n)
+    alive = np.arange(n)
+    for m in range(M):
+        if alive.size == 0:
+            break
+        hk = risk[alive] * base[:, m]  # |alive| x K
+        h = hk.sum(axis=1)
+        newH = H[alive] + h
+        hit = newH >= target[alive]
+        if hit.any():
+            idx = alive[hit]
+            event_time[idx] = m + (target[idx] - H[idx]) / h[hit]
+            cum = np.cumsum(hk[hit], axis=1) / h[hit][:, None]
+            cause[idx] = (u_cause[idx][:, None] > cum).sum(axis=1).clip(0, len(CAUSES) - 1)
+        H[alive] = newH
+        alive = alive[~hit]
+
+    # --- joining dates and censoring at the analysis date ----------------------------------------
+    end = pd.Timestamp(analysis_date)
+    days_hist = int(history_months * DAYS_PER_MONTH)
+    w = np.exp(0.012 * np.arange(days_hist)[::-1] / DAYS_PER_MONTH)  # more recent joins more likely
+    followup_days = 1 + rng.choice(days_hist, size=n, p=w / w.sum())
+    followup = followup_days / DAYS_PER_MONTH
+    churned = event_time <= followup
+    tenure = np.where(churned, event_time, followup)
+    if tenure_unit == "days":
+        tenure = np.maximum(np.ceil(tenure * DAYS_PER_MONTH), 1).astype(int)
+    else:
+        tenure = np.maximum(np.round(tenure, 4), 1e-4)
+    cause_names = np.array(CAUSES if competing_risks else ("voluntary",) * len(CAUSES), dtype=object)
+    frame.insert(1, "start_date", (end - pd.to_timedelta(followup_days, unit="D")).normalize())
+    frame.insert(2, "tenure", tenure)
+    frame.insert(3, "churned", churned.astype(int))
+    frame.insert(4, "churn_type", np.where(churned, cause_names[cause.clip(0)], None))
+
+    # --- outcomes that follow churn: win-back ----------------------------------------------------
+    churned_idx = np.flatnonzero(churned)
+    contacted = np.full(n, np.nan)
+    contacted[churned_idx] = (rng.random(churned_idx.size) < 0.5).astype(float)
+    voluntary_cause = np.isin(cause, [CAUSES.index(c) for c in VOLUNTARY]) & competing_risks
+    rate = np.where(voluntary_cause, 0.04, 0.005) * np.where(contacted == 1, 2.5, 1.0)
+    t_react = rng.exponential(1 / rate)
+    window = np.where(churned, followup - event_time, np.nan)
+    reactivated = np.where(churned, (t_react <= window).astype(float), np.nan)
+    frame["winback_contacted"] = contacted
+    frame["reactivated"] = reactivated
+    frame["months_to_reactivation"] = np.where(reactivated == 1, np.round(t_react, 3), np.nan)
+    frame["months_observed_after_churn"] = np.round(window, 3)
+
+    # --- engagement indicators and the health score ----------------------------------------------
+    lp = np.log(risk.sum(axis=1))
+    z = (lp - lp.mean()) / (lp.std() + 1e-12)
+    frame["logins_per_month"] = rng.poisson(np.exp(2.0 - 0.35 * z + rng.normal(0, 0.3, n)))
+    frame["spend_change_pct"] = np.round(-4 * z + rng.normal(0, 6, n), 1)
+    frame["contact_changed"] = (rng.random(n) < 1 / (1 + np.exp(2.2 - 0.6 * z))).astype(int)
+    frame["health_score"] = np.clip(np.round(76 - 11 * z + rng.normal(0, 9, n)), 0, 100).astype(int)
+    frame["n_referrals"] = rng.poisson(np.exp(-1.3 + 0.35 * satisfaction_effect * (satisfaction - 3)))
+    frame["total_revenue"] = np.round(charge * np.asarray(tenure, dtype=float)
+                                      / (DAYS_PER_MONTH if tenure_unit == "days" else 1.0), 2)
+
+    # --- truth -----------------------------------------------------------------------------------
+    offer_pop = consumer
+    loyal_all = np.ones(n, dtype=bool)
+    loyal_treated = loyalty == "member"
+    truth.update({
+        "seed": seed,
+        "n_customers": n,
+        "knobs": {
+            "history_months": history_months, "analysis_date": analysis_date,
+            "hazard_scale": hazard_scale, "satisfaction_effect": satisfaction_effect,
+            "interaction": interaction, "offer_effect": offer_effect, "loyalty_effect": loyalty_effect,
+            "confounding": confounding, "offer_share": offer_share,
+            "competing_risks": competing_risks, "tenure_unit": tenure_unit,
+        },
+        "causes": list(CAUSES) if competing_risks else ["voluntary"],
+        "terms": list(TERMS),
+        "satisfaction_levels": {"reference": 3, "log_hr_competitive": {
+            lvl: truth_log_hr["competitive"].get(f"sat_{lvl}", 0.0) for lvl in (1, 2, 3, 4, 5)}},
+        "interaction": {
+            "term": "dissat_x_sc",
+            "definition": "(3 - satisfaction) * switching_cost_score; switching_cost_score = "
+                          "1*one_year + 2*two_year + 0.5*(n_products - 1)",
+            "log_hr": {c: truth_log_hr[c]["dissat_x_sc"] for c in CAUSES},
+        },
+        "perceived_value_path": {"satisfaction_to_perceived_value": 0.6 * satisfaction_effect,
+                                 "log_hr_per_unit": {c: truth_log_hr[c]["perceived_value_c"] for c in CAUSES}},
+        "retention_offer": {
+            "population": "segment == 'consumer'", "assignment": "randomised",
+            "log_hr": {c: truth_log_hr[c]["retention_offer"] for c in CAUSES},
+            "ate": _effects(frame, truth, "offer", offer_pop),
+        },
+        "loyalty_programme": {
+            "population": "all customers", "assignment": "observational (targets risky customers)",
+            "log_hr": {c: truth_log_hr[c]["loyalty_programme"] for c in CAUSES},
+            "ate": _effects(frame, truth, "loyalty", loyal_all),
+            "att": _effects(frame, truth, "loyalty", loyal_treated),
+        },
+        "winback": {
+            "window_months": 3,
+            "monthly_reactivation_rate": {"voluntary": 0.04, "other": 0.005, "contact_multiplier": 2.5},
+        },
+        "horizons": list(HORIZONS),
+        "tau": TAU,
+    })
+    if not competing_risks:
+        truth["log_hr"]["voluntary"] = dict(truth_log_hr["competitive"])
+        truth["baseline_hazard_voluntary"] = base.sum(axis=0)
+    return frame, truth
+
+
+def _check_positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ParameterError(f"`{name}` must be a positive whole number, got {value!r}.")

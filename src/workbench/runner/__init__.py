@@ -1,0 +1,1 @@
+"""Running notebooks: parameters, papermill execution, HTML export, batches, index, provenance."""
