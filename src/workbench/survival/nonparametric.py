@@ -504,7 +504,7 @@ def _check_scale(ci_scale: Any) -> str:
 
 def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
     msgs = []
-    for g, sub in prep.groupby("group", observed=True, sort=False):
+    for g, sub in prep.groupby("group", observed=True, sort=True):
         n = len(sub)
         ev = int(sub["event"].sum())
         label = "the data" if g == ALL_GROUP else f"group '{g}'"
@@ -600,7 +600,7 @@ def kaplan_meier(
     z = stats.norm.ppf(1 - alpha / 2)
     weighted = weights_col is not None
     curves, summary = [], []
-    for g, sub in prep.groupby("group", observed=True, sort=False):
+    for g, sub in prep.groupby("group", observed=True, sort=True):
         d = sub["duration"].to_numpy()
         e = sub["event"].to_numpy()
         w = sub["weight"].to_numpy() if weighted else None
@@ -817,7 +817,7 @@ def rmst(
     messages += _group_warnings(prep, "rmst")
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    for g, sub in prep.groupby("group", observed=True, sort=False):
+    for g, sub in prep.groupby("group", observed=True, sort=True):
         w = sub["weight"].to_numpy() if weights_col else None
         r = km_estimate(sub["duration"].to_numpy(), sub["event"].to_numpy(), w)
         est, var = _rmst_and_var(r["time"], r["survival"], r["at_risk"], r["events"], tau_f)
