@@ -155,7 +155,8 @@ class HazardResult(Result):
 
     ``smoothed``: ``group, time, hazard, se, ci_lower, ci_upper``; ``summary``: ``group, n, events,
     peak_time, peak_hazard, bandwidth`` (the highest point); ``tables["peaks"]``: every interior
-    local maximum (prominence >= 5% of the highest hazard), e.g. renewal peaks.
+    local maximum that rises above its surroundings by more than ``z`` pointwise standard errors
+    (and 5% of the highest hazard), e.g. renewal peaks.
     """
 
     title = "Smoothed churn hazard over tenure"
@@ -273,8 +274,11 @@ def smoothed_hazard(
         if len(h) > 2:
             from scipy.signal import find_peaks
 
-            pk, _ = find_peaks(h, prominence=0.05 * h.max())
-            peaks.extend({"group": str(g), "time": float(tg[j]), "hazard": float(h[j])} for j in pk)
+            pk, props = find_peaks(h, prominence=0.05 * h.max())
+            clear = props["prominences"] > z * se[pk]  # rises clearly above the noise
+            peaks.extend(
+                {"group": str(g), "time": float(tg[j]), "hazard": float(h[j])} for j in pk[clear]
+            )
         rows.append(
             {
                 "group": str(g),
