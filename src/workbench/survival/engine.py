@@ -1,0 +1,826 @@
+"""A fast Cox proportional-hazards engine in pure numpy.
+
+:func:`cox_fit` maximises Cox's partial likelihood (Breslow or Efron handling of tied times, case
+weights, strata, an optional ridge penalty) by Newton-Raphson with step halving, like R's
+``survival::coxph``. It is built for customer scale (millions of rows):
+
+* the data are sorted once (by stratum, then tenure descending), so every risk-set sum
+  ``S0(t) = sum_{j: t_j >= t} w_j exp(x_j b)`` and ``S1(t)`` is a cumulative sum read off at the
+  last row of each tied-time block;
+* Efron's correction is vectorised over the deaths of all tied blocks at once (each death ``k`` of a
+  block of ``d`` carries the fraction ``k / d``);
+* the second-derivative term ``sum_t S2(t) / S0(t)`` is never formed per time: it equals
+  ``X' diag(a) X`` with ``a_j = r_j * (cumulative hazard up to t_j)`` (one BLAS product per
+  iteration), and the same coefficients give the score residuals for robust (sandwich) variances.
+
+A Newton iteration costs a handful of passes over the ``n x p`` design, so 1,000,000 customers
+with 10 covariates fit in seconds, tied (days) or untied (continuous) tenure alike.
+
+:func:`baseline_hazard` / :func:`predict_survival` predict survival curves for many customers in
+chunks; :class:`EngineCoxPHFitter` is a ``lifelines.CoxPHFitter`` whose Newton-Raphson runs on this
+engine, for users who expect lifelines' results object.
+
+References
+----------
+Cox, D. R. (1972). Regression models and life-tables. JRSS B 34(2), 187-220.
+Efron, B. (1977). The efficiency of Cox's likelihood function for censored data. JASA 72, 557-565.
+Breslow, N. (1974). Covariance analysis of censored survival data. Biometrics 30, 89-99.
+Lin, D. Y. and Wei, L. J. (1989). The robust inference for the Cox proportional hazards model.
+JASA 84, 1074-1078.
+Therneau, T. M. and Grambsch, P. M. (2000). Modeling Survival Data: Extending the Cox Model.
+Springer (the algorithms of R's ``survival::coxph``, ``coxfit6.c``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from ..exceptions import (
+    CollinearityWarning,
+    ConvergenceWarning,
+    ModelError,
+    ParameterError,
+)
+
+__all__ = [
+    "CoxBaseline",
+    "CoxFit",
+    "baseline_hazard",
+    "cox_fit",
+    "predict_survival",
+]
+
+_TIES = ("efron", "breslow")
+
+
+# ------------------------------------------------------------------------------------- results
+@dataclass
+class CoxBaseline:
+    """Baseline cumulative hazard of a Cox fit, per stratum, at the covariate values ``center``.
+
+    ``times[s]`` are the distinct event times of stratum ``strata[s]`` (ascending) and
+    ``cumhaz[s]`` the cumulative hazard just after each (Breslow, or Efron's when the fit used
+    Efron's ties, as R's ``survfit.coxph``). A customer with covariates ``x`` has cumulative hazard
+    ``cumhaz * exp((x - center) @ params)``.
+    """
+
+    strata: list
+    times: list[np.ndarray]
+    cumhaz: list[np.ndarray]
+    center: np.ndarray
+
+    def cumulative_hazard_at(self, t: np.ndarray, stratum_index: int = 0) -> np.ndarray:
+        """Step-function value of the baseline cumulative hazard at times ``t`` (right-continuous)."""
+        times = self.times[stratum_index]
+        ch = np.concatenate([[0.0], self.cumhaz[stratum_index]])
+        return ch[np.searchsorted(times, np.asarray(t, dtype=float), side="right")]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: ``stratum``, ``time``, ``cumulative_hazard``."""
+        parts = [
+            pd.DataFrame({"stratum": s, "time": t, "cumulative_hazard": h})
+            for s, t, h in zip(self.strata, self.times, self.cumhaz)
+        ]
+        return pd.concat(parts, ignore_index=True)
+
+
+@dataclass
+class CoxFit:
+    """What :func:`cox_fit` returns (plain arrays; the user-facing result lives in ``cox.py``).
+
+    Attributes
+    ----------
+    params, se : ndarray (p,)
+        Log hazard ratios and their standard errors (robust ones when ``robust``/``cluster``).
+        A constant column gets ``nan`` (as R's ``NA``) and is listed in ``dropped``.
+    score : ndarray (p,)
+        Gradient of the (penalised) log partial likelihood at ``params`` (about zero).
+    variance : ndarray (p, p)
+        Variance matrix of ``params`` (the sandwich when robust, else the inverse information).
+    naive_variance : ndarray (p, p)
+        Inverse of the (penalised) information matrix.
+    information : ndarray (k, k)
+        Observed information at ``params`` over the non-dropped columns.
+    loglik, loglik_null : float
+        Log partial likelihood at ``params`` and at zero (penalty excluded).
+    score_test, wald_test, lr_test : dict
+        ``statistic``, ``df``, ``p_value`` of the global tests (score test at ``init``/zero).
+    score_residuals : ndarray (n, p) or None
+        Per-row score residuals in the caller's row order (weighted; they sum to the score).
+        Present when ``robust`` or ``return_residuals``; ``dfbeta = score_residuals @ naive_variance``.
+    baseline : CoxBaseline
+        Baseline cumulative hazard at ``center`` for :func:`predict_survival`.
+    """
+
+    params: np.ndarray
+    se: np.ndarray
+    score: np.ndarray
+    variance: np.ndarray
+    naive_variance: np.ndarray
+    information: np.ndarray
+    loglik: float
+    loglik_null: float
+    score_test: dict
+    wald_test: dict
+    lr_test: dict
+    n_iter: int
+    converged: bool
+    n: int
+    n_events: int
+    ties: str
+    robust: bool
+    terms: list[str]
+    center: np.ndarray
+    baseline: CoxBaseline
+    dropped: list[str] = field(default_factory=list)
+    score_residuals: np.ndarray | None = None
+    penalizer: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy table: ``term``, ``estimate``, ``se``, ``hazard_ratio``, CI, ``statistic`` (z), ``p_value``."""
+        z = stats.norm.ppf(1 - alpha / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zstat = self.params / self.se
+        return pd.DataFrame(
+            {
+                "term": self.terms,
+                "estimate": self.params,
+                "se": self.se,
+                "hazard_ratio": np.exp(self.params),
+                "ci_lower": self.params - z * self.se,
+                "ci_upper": self.params + z * self.se,
+                "statistic": zstat,
+                "p_value": 2 * stats.norm.sf(np.abs(zstat)),
+            }
+        )
+
+
+# ------------------------------------------------------------------------------- preprocessing
+class _Stratum:
+    """Block structure of one stratum (rows ``lo:hi`` of the sorted data, tenure descending)."""
+
+    __slots__ = (
+        "lo",
+        "hi",
+        "ev_end",
+        "ev_times",
+        "row_idx",
+        "death_rows",
+        "death_starts",
+        "death_block",
+        "n_dead",
+        "wt_dead",
+        "e_block",
+        "e_frac",
+        "e_wt",
+        "row_block",
+        "row_dead",
+    )
+
+    def __init__(self, lo: int, hi: int, t: np.ndarray, d: np.ndarray, w: np.ndarray, ties: str):
+        self.lo, self.hi = lo, hi
+        # blocks of tied times: ends (exclusive) in the descending order
+        change = np.flatnonzero(t[1:] != t[:-1]) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [len(t)]])
+        block_of_row = np.repeat(np.arange(len(starts)), ends - starts)
+        death_rows = np.flatnonzero(d)
+        dblk = block_of_row[death_rows]
+        ev_blocks, first, n_dead = np.unique(dblk, return_index=True, return_counts=True)
+        self.ev_end = ends[ev_blocks] - 1  # last row (inclusive) of each event block
+        self.ev_times = t[starts[ev_blocks]]
+        # death rows grouped by event block (contiguous because rows are sorted)
+        self.death_rows = death_rows
+        self.death_starts = first
+        self.death_block = np.repeat(np.arange(len(ev_blocks)), n_dead)
+        self.n_dead = n_dead.astype(float)
+        self.wt_dead = np.add.reduceat(w[death_rows], first) if len(death_rows) else np.zeros(0)
+        # for each row: number of event blocks strictly later in the order (time > t_row) ...
+        # i.e. the first event block with time <= t_row
+        self.row_idx = np.searchsorted(-self.ev_times, -t, side="left")
+        self.row_dead = d.astype(bool)
+        if ties == "efron":
+            k = np.arange(len(death_rows)) - np.repeat(first, n_dead)
+            self.e_block = self.death_block
+            self.e_frac = k / np.repeat(n_dead, n_dead)
+            self.e_wt = np.repeat(self.wt_dead / n_dead, n_dead)
+        else:
+            self.e_block = np.arange(len(ev_blocks))
+            self.e_frac = np.zeros(len(ev_blocks))
+            self.e_wt = self.wt_dead
+        self.row_block = None
+
+
+@dataclass
+class _Eval:
+    loglik: float
+    score: np.ndarray
+    info: np.ndarray
+    coef: np.ndarray | None = None  # row coefficients a_j (for residuals)
+    parts: list | None = None
+
+
+class _Problem:
+    """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
+
+    def __init__(self, X, time, event, weights, strata_codes, ties):
+        n = len(time)
+        self.ties = ties
+        order = (
+            np.lexsort((-time, strata_codes))
+            if strata_codes is not None
+            else np.argsort(-time, kind="stable")
+        )
+        self.order = order
+        self.X = np.ascontiguousarray(X[order])
+        self.t = time[order]
+        self.d = event[order]
+        self.w = weights[order] if weights is not None else np.ones(n)
+        self.unit_weights = weights is None
+        if strata_codes is not None:
+            sc = strata_codes[order]
+            change = np.flatnonzero(sc[1:] != sc[:-1]) + 1
+            bounds = np.concatenate([[0], change, [n]])
+        else:
+            bounds = np.array([0, n])
+        self.strata = [
+            _Stratum(lo, hi, self.t[lo:hi], self.d[lo:hi], self.w[lo:hi], ties)
+            for lo, hi in zip(bounds[:-1], bounds[1:])
+        ]
+        self.wd = self.w * self.d
+        self.wdX = self.wd @ self.X
+
+    def evaluate(self, beta: np.ndarray, *, second: bool = True, keep: bool = False) -> _Eval:
+        X = self.X
+        eta = X @ beta
+        shift = float(eta.max()) if len(eta) else 0.0
+        r = np.exp(eta - shift)
+        if not self.unit_weights:
+            r *= self.w
+        rX = X * r[:, None]
+        p = X.shape[1]
+        loglik = float(self.wd @ eta)
+        score = self.wdX.copy()
+        xbar_terms = []
+        coef = np.empty(len(r)) if second or keep else None
+        parts = []
+        for s in self.strata:
+            lo, hi = s.lo, s.hi
+            if len(s.ev_end) == 0:
+                if coef is not None:
+                    coef[lo:hi] = 0.0
+                parts.append(None)
+                continue
+            c0 = np.cumsum(r[lo:hi])
+            c1 = np.cumsum(rX[lo:hi], axis=0)
+            S0 = c0[s.ev_end]
+            S1 = c1[s.ev_end]
+            dr = s.death_rows + lo
+            D0 = np.add.reduceat(r[dr], s.death_starts)
+            D1 = np.add.reduceat(rX[dr], s.death_starts, axis=0)
+            b, f, m = s.e_block, s.e_frac, s.e_wt
+            if self.ties == "efron":
+                d2 = S0[b] - f * D0[b]
+                num = S1[b] - f[:, None] * D1[b]
+            else:
+                d2 = S0
+                num = S1
+            xbar = num / d2[:, None]
+            loglik -= float(m @ (np.log(d2) + shift))
+            score -= m @ xbar
+            g = m / d2
+            if coef is not None:
+                nb = len(s.ev_end)
+                A = np.bincount(b, g, minlength=nb)
+                RA = np.concatenate([np.cumsum(A[::-1])[::-1], [0.0]])
+                a = RA[s.row_idx]
+                if self.ties == "efron":
+                    F = np.bincount(b, f * g, minlength=nb)
+                    a[s.death_rows] -= F[s.death_block]
+                    parts.append((xbar, g, f, b, A, F, shift))
+                else:
+                    parts.append((xbar, g, f, b, A, None, shift))
+                coef[lo:hi] = a * r[lo:hi]
+            xbar_terms.append(xbar * np.sqrt(m)[:, None])
+        info = None
+        if second:
+            xb = np.concatenate(xbar_terms) if xbar_terms else np.zeros((0, p))
+            info = X.T @ (X * coef[:, None]) - xb.T @ xb
+            info = 0.5 * (info + info.T)
+        return _Eval(loglik, score, info, coef if keep else None, parts if keep else None)
+
+    def score_residuals(self, beta: np.ndarray, ev: _Eval) -> np.ndarray:
+        """Score residuals in sorted order (weighted; columns sum to the score)."""
+        X = self.X
+        eta = X @ beta
+        res = np.zeros_like(X)
+        for s, part in zip(self.strata, ev.parts):
+            if part is None:
+                continue
+            lo, hi = s.lo, s.hi
+            xbar, g, f, b, A, F, shift = part
+            nb = len(s.ev_end)
+            r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
+            # risk part: - r_j * sum_{events e at or before t_j} g_e (x_j - xbar_e) (Efron: deaths
+            # of the block itself carry (1 - f_e))
+            Bm = np.zeros((nb, X.shape[1]))
+            np.add.at(Bm, b, xbar * g[:, None])
+            RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
+            bx = RB[s.row_idx]
+            if F is not None:
+                Gm = np.zeros((nb, X.shape[1]))
+                np.add.at(Gm, b, xbar * (f * g)[:, None])
+                bx[s.death_rows] -= Gm[s.death_block]
+            a = ev.coef[lo:hi]  # already r_j * (cumulative g - own-block fraction)
+            res[lo:hi] = -(X[lo:hi] * a[:, None]) + r[:, None] * bx
+            # event part: w_j d_j (x_j - mean over the block's Efron fractions of xbar)
+            cnt = np.bincount(b, minlength=nb).astype(float)
+            mean_xbar = np.zeros((nb, X.shape[1]))
+            np.add.at(mean_xbar, b, xbar)
+            mean_xbar /= cnt[:, None]
+            dr = s.death_rows + lo
+            res[dr] += self.w[dr, None] * (X[dr] - mean_xbar[s.death_block])
+        return res
+
+    def baseline(self, beta: np.ndarray, ev: _Eval, strata_levels: list, center) -> CoxBaseline:
+        times, cumhaz = [], []
+        for s, part in zip(self.strata, ev.parts):
+            if part is None:
+                times.append(np.zeros(0))
+                cumhaz.append(np.zeros(0))
+                continue
+            A, shift = part[4], part[6]
+            inc = A * math.exp(-shift)
+            times.append(s.ev_times[::-1].astype(float))
+            cumhaz.append(np.cumsum(inc[::-1]))
+        return CoxBaseline(list(strata_levels), times, cumhaz, np.asarray(center, dtype=float))
+
+
+# ------------------------------------------------------------------------------------ checks
+def _as_1d(name: str, value, n: int | None) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.ndim != 1:
+        raise ParameterError(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
+    if n is not None and len(arr) != n:
+        raise ParameterError(
+            f"`{name}` has {len(arr):,} values but `X` has {n:,} rows; pass one value per row."
+        )
+    return arr
+
+
+def _check_inputs(X, time, event, weights, strata, cluster):
+    if isinstance(X, pd.DataFrame):
+        terms = [str(c) for c in X.columns]
+        nonnum = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if nonnum:
+            raise ParameterError(
+                f"`X` has non-numeric column(s) {nonnum}; encode them first "
+                "(e.g. pandas.get_dummies(..., drop_first=True))."
+            )
+        Xa = X.to_numpy(dtype=float)
+    else:
+        Xa = np.asarray(X, dtype=float)
+        if Xa.ndim == 1:
+            Xa = Xa[:, None]
+        if Xa.ndim != 2:
+            raise ParameterError(
+                f"`X` must be a 2-d array (rows x covariates), got shape {Xa.shape}."
+            )
+        terms = [f"x{j}" for j in range(Xa.shape[1])]
+    n = Xa.shape[0]
+    if n == 0:
+        raise ParameterError("`X` has no rows; a Cox model needs data.")
+    bad = ~np.isfinite(Xa).all(axis=1)
+    if bad.any():
+        raise ParameterError(
+            f"`X` has {int(bad.sum()):,} row(s) with missing or infinite values (first row "
+            f"positions: {np.flatnonzero(bad)[:5].tolist()}); drop or impute them before fitting."
+        )
+    t = _as_1d("time", time, n).astype(float)
+    if not np.isfinite(t).all() or (t < 0).any():
+        nbad = int((~np.isfinite(t) | (t < 0)).sum())
+        raise ParameterError(
+            f"`time` must be finite and non-negative; {nbad:,} value(s) are not. Check the tenure column."
+        )
+    e = _as_1d("event", event, n)
+    e_num = pd.to_numeric(pd.Series(e), errors="coerce").to_numpy(dtype=float)
+    if not np.isin(e_num, (0.0, 1.0)).all():
+        raise ParameterError(
+            f"`event` must be 0/1 (1 = churned); received values {np.unique(e)[:6].tolist()}."
+        )
+    e = e_num.astype(bool)
+    w = None
+    if weights is not None:
+        w = _as_1d("weights", weights, n).astype(float)
+        if not np.isfinite(w).all() or (w <= 0).any():
+            raise ParameterError(
+                f"`weights` must be finite and > 0 (as in R's coxph); {int((~(w > 0)).sum()):,} are "
+                "not. Drop rows with zero weight before fitting."
+            )
+    codes, levels = None, [None]
+    if strata is not None:
+        s = _as_1d("strata", strata, n)
+        codes_, uniq = pd.factorize(pd.Series(s), sort=True)
+        if (codes_ < 0).any():
+            raise ParameterError("`strata` has missing values; give every row a stratum.")
+        codes, levels = codes_.astype(np.int64), list(uniq)
+    cl = None
+    if cluster is not None:
+        c = _as_1d("cluster", cluster, n)
+        cl_codes, _ = pd.factorize(pd.Series(c))
+        if (cl_codes < 0).any():
+            raise ParameterError("`cluster` has missing values; give every row a cluster id.")
+        cl = cl_codes
+    return Xa, terms, t, e, w, codes, levels, cl
+
+
+def _test(stat: float, df: int) -> dict:
+    return {
+        "statistic": float(stat),
+        "df": int(df),
+        "p_value": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
+    }
+
+
+# -------------------------------------------------------------------------------------- fitting
+def cox_fit(
+    X,
+    time,
+    event,
+    *,
+    weights=None,
+    strata=None,
+    ties: str = "efron",
+    penalizer: float = 0.0,
+    init: Sequence[float] | None = None,
+    tol: float = 1e-9,
+    max_iter: int = 50,
+    robust: bool = False,
+    cluster=None,
+    return_residuals: bool = False,
+) -> CoxFit:
+    """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame (n, p)
+        Numeric covariates (encode categories first). Column names become ``terms``.
+    time : array-like (n,)
+        Tenure (any unit), finite and non-negative.
+    event : array-like (n,)
+        1 = churned (event), 0 = censored.
+    weights : array-like (n,), optional
+        Positive case weights (R's ``weights=``; the naive variance is the inverse information,
+        use ``robust=True`` for non-integer weights such as inverse-probability weights).
+    strata : array-like (n,), optional
+        Stratum labels: a separate baseline hazard per stratum.
+    ties : {'efron', 'breslow'}
+        Handling of tied event times (R's default is Efron, as lifelines').
+    penalizer : float
+        Ridge penalty in lifelines' parameterisation: the log partial likelihood minus
+        ``0.5 * penalizer * n * sum((sd_j * beta_j)**2)`` (``sd_j`` the column's standard deviation),
+        so ``penalizer`` gives lifelines' ``CoxPHFitter(penalizer=...)`` estimates.
+    init : sequence of float, optional
+        Starting values (default zero). The score test is evaluated there.
+    tol : float
+        Convergence when the relative change of the log partial likelihood is at most ``tol``
+        (R's ``coxph.control(eps=)``), after a full (not halved) Newton step.
+    max_iter : int
+        Maximum Newton iterations (R's ``iter.max`` is 20; on non-convergence a
+        :class:`~workbench.exceptions.ConvergenceWarning` is raised).
+    robust : bool
+        Sandwich (Lin-Wei) variance from the score residuals, as R's ``coxph(robust=TRUE)``.
+    cluster : array-like (n,), optional
+        Cluster ids; implies ``robust`` and sums score residuals within cluster (R's ``cluster()``).
+    return_residuals : bool
+        Keep the ``n x p`` score residuals in the result.
+
+    Returns
+    -------
+    CoxFit
+
+    Raises
+    ------
+    ParameterError
+        Malformed inputs (shapes, missing values, event not 0/1, bad ``ties``...).
+    ModelError
+        No events, or a singular information matrix (collinear covariates).
+
+    Warns
+    -----
+    CollinearityWarning
+        A constant column (its coefficient is ``nan``, as R's ``NA``).
+    ConvergenceWarning
+        Newton-Raphson did not converge in ``max_iter`` iterations or a coefficient diverges
+        (monotone likelihood).
+
+    Examples
+    --------
+    >>> from workbench.data import simulate
+    >>> frame, _ = simulate(2_000, seed=1, tenure_unit="days")
+    >>> X = frame[["age", "n_products"]].astype(float)
+    >>> fit = cox_fit(X, frame["tenure"], frame["churned"])
+    >>> fit.converged, fit.params.shape
+    (True, (2,))
+
+    References
+    ----------
+    Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
+    see the module docstring.
+    """
+    if ties not in _TIES:
+        raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ParameterError(f"`max_iter` must be a positive integer, got {max_iter!r}.")
+    if not (tol > 0):
+        raise ParameterError(f"`tol` must be > 0, got {tol!r}.")
+    if not (np.isscalar(penalizer) and penalizer >= 0):
+        raise ParameterError(f"`penalizer` must be a number >= 0, got {penalizer!r}.")
+    Xa, terms, t, e, w, codes, levels, cl = _check_inputs(X, time, event, weights, strata, cluster)
+    n, p = Xa.shape
+    n_events = int(e.sum())
+    if n_events == 0:
+        raise ModelError(
+            f"no events: all {n:,} rows are censored (event == 0), so the Cox partial likelihood is "
+            "empty. Check the event column (1 = churned) or the selection of rows."
+        )
+    msgs: list[str] = []
+    sd = Xa.std(axis=0, ddof=1) if n > 1 else np.zeros(p)
+    const = np.flatnonzero(~(np.ptp(Xa, axis=0) > 0))
+    keep = np.setdiff1d(np.arange(p), const)
+    dropped = [terms[j] for j in const]
+    if dropped:
+        msg = (
+            f"covariate(s) {dropped} are constant, so their effect cannot be estimated; "
+            "their coefficients are reported as nan (as R's NA). Drop them from the model."
+        )
+        warnings.warn(msg, CollinearityWarning, stacklevel=2)
+        msgs.append(msg)
+    wsum = w.sum() if w is not None else float(n)
+    center = (w @ Xa / wsum) if w is not None else Xa.mean(axis=0)
+    Xk = Xa[:, keep] - center[keep]
+    k = len(keep)
+    pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
+
+    prob = _Problem(Xk, t, e, w, codes, ties)
+    if init is not None:
+        init_a = np.asarray(init, dtype=float)
+        if init_a.shape != (p,):
+            raise ParameterError(
+                f"`init` must have {p} values (one per column of X), got {init_a.shape}."
+            )
+        beta = init_a[keep].copy()
+    else:
+        beta = np.zeros(k)
+
+    def pll(ev: _Eval, b: np.ndarray) -> float:
+        return ev.loglik - 0.5 * float(pen @ (b * b))
+
+    ev = prob.evaluate(beta)
+    loglik_null = ev.loglik if not beta.any() else prob.evaluate(np.zeros(k), second=False).loglik
+    U = ev.score - pen * beta
+    Imat = ev.info + np.diag(pen)
+    score_stat = _quad_solve(Imat, U, terms, keep) if k else 0.0
+    cur_ll = pll(ev, beta)
+    converged = False
+    n_iter = 0
+    if k == 0:
+        converged = True
+    else:
+        step = _solve(Imat, U, terms, keep)
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            cand = beta + step
+            ev_new = prob.evaluate(cand)
+            new_ll = pll(ev_new, cand)
+            rel = abs(1.0 - cur_ll / new_ll) if np.isfinite(new_ll) and new_ll != 0 else np.inf
+            if rel <= tol:
+                # converged (R's criterion); a step that is worse only by rounding is not taken
+                if new_ll >= cur_ll:
+                    beta, cur_ll, ev = cand, new_ll, ev_new
+                converged = True
+                break
+            if not np.isfinite(new_ll) or new_ll < cur_ll:
+                # not improving: halve the step (as R's coxfit6)
+                step = 0.5 * step
+                continue
+            beta, cur_ll, ev = cand, new_ll, ev_new
+            U = ev.score - pen * beta
+            Imat = ev.info + np.diag(pen)
+            step = _solve(Imat, U, terms, keep)
+    if not converged:
+        msg = (
+            f"the Cox fit did not converge in {max_iter} Newton-Raphson iterations (last log "
+            f"partial likelihood {cur_ll:.6g}); estimates are not to be trusted. Raise `max_iter`, "
+            "check for covariates that separate churners from stayers, or use a `penalizer`."
+        )
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        msgs.append(msg)
+    ev = prob.evaluate(beta, keep=True)
+    Imat = ev.info + np.diag(pen)
+    Vk = _inverse(Imat, terms, keep) if k else np.zeros((0, 0))
+    U = ev.score - pen * beta
+    if converged and k:
+        # R's check: after convergence the Newton step of a diverging coefficient stays large
+        nstep = Vk @ U
+        inf_like = np.flatnonzero(
+            (np.abs(nstep) > tol) & (np.abs(nstep) > math.sqrt(tol) * np.abs(beta))
+        )
+        if inf_like.size:
+            names = [terms[keep[j]] for j in inf_like]
+            msg = (
+                f"the log-likelihood converged before the coefficient(s) of {names}: the estimate "
+                "may be infinite (a covariate separates churners from stayers, monotone "
+                "likelihood). Remove or merge that covariate, or use a `penalizer`."
+            )
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            msgs.append(msg)
+
+    is_robust = bool(robust or cl is not None)
+    resid_sorted = None
+    if is_robust or return_residuals:
+        resid_sorted = prob.score_residuals(beta, ev)
+    Vr = None
+    if is_robust:
+        if cl is not None:
+            clus = cl[prob.order]
+            G = np.zeros((int(clus.max()) + 1, k))
+            np.add.at(G, clus, resid_sorted)
+        else:
+            G = resid_sorted
+        meat = G.T @ G
+        Vr = Vk @ meat @ Vk
+
+    def expand_vec(v, fill=np.nan):
+        out = np.full(p, fill)
+        out[keep] = v
+        return out
+
+    def expand_mat(m):
+        out = np.full((p, p), np.nan)
+        out[np.ix_(keep, keep)] = m
+        return out
+
+    params = expand_vec(beta)
+    naive = expand_mat(Vk)
+    variance = expand_mat(Vr) if Vr is not None else naive
+    se = np.sqrt(np.diag(variance))
+    wald = float(beta @ np.linalg.solve(Vr if Vr is not None else Vk, beta)) if k else 0.0
+    resid = None
+    if resid_sorted is not None:
+        resid = np.full((n, p), np.nan)
+        tmp = np.empty_like(resid_sorted)
+        tmp[prob.order] = resid_sorted
+        resid[:, keep] = tmp
+    base = prob.baseline(beta, ev, levels, center)
+    return CoxFit(
+        params=params,
+        se=se,
+        score=expand_vec(U, 0.0),
+        variance=variance,
+        naive_variance=naive,
+        information=Imat,
+        loglik=float(ev.loglik),
+        loglik_null=float(loglik_null),
+        score_test=_test(score_stat, k),
+        wald_test=_test(wald, k),
+        lr_test=_test(2 * (ev.loglik - loglik_null), k),
+        n_iter=int(n_iter),
+        converged=converged,
+        n=n,
+        n_events=n_events,
+        ties=ties,
+        robust=is_robust,
+        terms=terms,
+        center=center,
+        baseline=base,
+        dropped=dropped,
+        score_residuals=resid,
+        penalizer=float(penalizer),
+        warnings=msgs,
+    )
+
+
+def _chol(M, terms, keep):
+    try:
+        return linalg.cho_factor(M, lower=True, check_finite=True)
+    except (linalg.LinAlgError, ValueError) as err:
+        names = [terms[j] for j in keep]
+        raise ModelError(
+            "the information matrix is singular or not finite: covariates among "
+            f"{names} are collinear (one is a combination of others) or the fit diverged. "
+            "Drop redundant columns (e.g. one dummy per categorical level) or use a `penalizer`."
+        ) from err
+
+
+def _solve(M, v, terms, keep):
+    return linalg.cho_solve(_chol(M, terms, keep), v)
+
+
+def _quad_solve(M, v, terms, keep) -> float:
+    return float(v @ _solve(M, v, terms, keep))
+
+
+def _inverse(M, terms, keep):
+    c = _chol(M, terms, keep)
+    inv = linalg.cho_solve(c, np.eye(M.shape[0]))
+    return 0.5 * (inv + inv.T)
+
+
+# ----------------------------------------------------------------------------------- prediction
+def baseline_hazard(fit: CoxFit) -> pd.DataFrame:
+    """Tidy baseline cumulative hazard (``stratum``, ``time``, ``cumulative_hazard``) at ``fit.center``."""
+    return fit.baseline.to_frame()
+
+
+def predict_survival(
+    params,
+    baseline: CoxBaseline,
+    X,
+    times,
+    *,
+    strata=None,
+    chunk_size: int = 100_000,
+    dtype=np.float64,
+) -> np.ndarray:
+    """Survival probabilities of many customers at chosen times, computed in chunks.
+
+    ``S_i(t) = exp(-H0_s(t) * exp((x_i - center) @ params))`` with ``H0_s`` the baseline cumulative
+    hazard of customer ``i``'s stratum. Only the ``n x len(times)`` output is held in memory
+    (1,000,000 customers x 10 times = 80 MB); each chunk's temporaries are ``chunk_size x p``.
+
+    Parameters
+    ----------
+    params : array-like (p,)
+        Log hazard ratios (``CoxFit.params``; ``nan`` entries, dropped columns, count as 0).
+    baseline : CoxBaseline
+        ``CoxFit.baseline``.
+    X : array-like or DataFrame (n, p)
+        Covariates in the fit's column order.
+    times : array-like
+        Times (same unit as the fit's tenure) at which to predict.
+    strata : array-like (n,), optional
+        Stratum label of each row (required when the fit was stratified).
+    chunk_size : int
+        Rows per chunk.
+    dtype : numpy dtype
+        Output type (``np.float32`` halves the memory).
+
+    Returns
+    -------
+    ndarray (n, len(times))
+
+    References
+    ----------
+    Breslow (1974); Therneau and Grambsch (2000), section 10.2.
+    """
+    beta = np.nan_to_num(np.asarray(params, dtype=float), nan=0.0)
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise ParameterError(f"`chunk_size` must be a positive integer, got {chunk_size!r}.")
+    Xv = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
+    if Xv.ndim != 2 or Xv.shape[1] != len(beta):
+        raise ParameterError(
+            f"`X` must have {len(beta)} columns (one per parameter), got shape {Xv.shape}."
+        )
+    n = Xv.shape[0]
+    nstrata = len(baseline.strata)
+    if nstrata > 1 or baseline.strata[0] is not None:
+        if strata is None:
+            raise ParameterError(
+                f"the fit is stratified by {len(baseline.strata)} strata; pass `strata=` (one label per row)."
+            )
+        lookup = {s: i for i, s in enumerate(baseline.strata)}
+        s_arr = pd.Series(np.asarray(strata))
+        idx = s_arr.map(lookup)
+        if idx.isna().any():
+            unknown = s_arr[idx.isna()].unique()[:5].tolist()
+            raise ParameterError(f"`strata` has labels the fit did not see: {unknown}.")
+        sidx = idx.to_numpy(dtype=np.int64)
+    else:
+        sidx = np.zeros(n, dtype=np.int64)
+    H0 = np.vstack([baseline.cumulative_hazard_at(times, s) for s in range(nstrata)])  # S x T
+    center = np.nan_to_num(baseline.center, nan=0.0)
+    shift = float(center @ beta)
+    out = np.empty((n, len(times)), dtype=dtype)
+    for lo in range(0, n, chunk_size):
+        hi = min(lo + chunk_size, n)
+        risk = np.exp(Xv[lo:hi] @ beta - shift)
+        out[lo:hi] = np.exp(-risk[:, None] * H0[sidx[lo:hi]])
+    return out
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EngineCoxPHFitter":
+        from ._engine_lifelines import EngineCoxPHFitter
+
+        return EngineCoxPHFitter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
