@@ -40,9 +40,9 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
     -------
     matplotlib Axes
     """
-    ax = get_ax(ax)
     curves = result.curves
     groups = list(dict.fromkeys(curves["group"]))
+    ax = get_ax(ax, figsize=(7.0, 4.5 + (0.25 * len(groups) if at_risk else 0.0)))
     ticks = _risk_times(curves)
     colors = [f"C{i % 10}" for i in range(len(groups))]
     for g, col in zip(groups, colors, strict=True):
@@ -59,8 +59,7 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
             ax.plot(cens["time"], cens["survival"], "|", color=col, markersize=5, alpha=0.6)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    unit = result.meta.get("duration_col") or "tenure"
-    ax.set_xlabel(f"tenure ({unit})")
+    ax.set_xlabel(str(result.meta.get("duration_col") or "tenure"))
     ax.set_ylabel("share of customers retained")
     if title:
         ax.set_title(title)
@@ -69,8 +68,18 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
     if at_risk:
         col_n = "n_at_risk" if "n_at_risk" in curves else "at_risk"
         ax.set_xticks(ticks)
+        t_end = max(float(curves["time"].max()), float(ticks[-1]))
+        ax.set_xlim(-0.02 * t_end, t_end * 1.02)
+        top = -0.22
         ax.text(
-            0.0, -0.16, "at risk", transform=ax.transAxes, ha="right", va="top", fontsize="x-small"
+            -0.04,
+            top,
+            "Number at risk",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize="x-small",
+            weight="bold",
         )
         for k, (g, col) in enumerate(zip(groups, colors, strict=True)):
             cur = curves[curves["group"] == g]
@@ -78,11 +87,11 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
             n = cur[col_n].to_numpy()
             idx = np.searchsorted(t, ticks, side="left")
             counts = [int(n[i]) if i < len(t) else 0 for i in idx]
-            y = -0.16 - 0.07 * (k + 1)
+            y = top - 0.07 * (k + 1)
             ax.text(
-                0.0,
+                -0.04,
                 y,
-                str(g)[:14],
+                str(g)[:18],
                 transform=ax.transAxes,
                 ha="right",
                 va="top",
@@ -98,7 +107,7 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
                     va="top",
                     fontsize="x-small",
                 )
-        ax.figure.subplots_adjust(bottom=min(0.18 + 0.06 * len(groups), 0.5), left=0.18)
+        ax.figure.subplots_adjust(bottom=min(0.2 + 0.06 * len(groups), 0.5), left=0.22)
     return ax
 
 
