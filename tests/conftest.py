@@ -13,7 +13,9 @@ TELCO_DIR = (ROOT.parent / "shared" / "data" / "ibm-telco").resolve()
 @pytest.fixture(scope="session")
 def telco_dir() -> Path:
     if not (TELCO_DIR / "Telco_customer_churn_status.csv").is_file():
-        pytest.fail(f"the shared Telco data are missing at {TELCO_DIR}; tests read them from ../shared")
+        pytest.fail(
+            f"the shared Telco data are missing at {TELCO_DIR}; tests read them from ../shared"
+        )
     return TELCO_DIR
 
 

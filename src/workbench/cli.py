@@ -39,7 +39,9 @@ def _data_validate(args) -> int:
     ds = validate(read_table(args.path), spec, source=str(args.path))
     print(f"ok: {ds.n:,} customers, {ds.events:,} churned; fingerprint {ds.fingerprint}")
     for e in ds.exclusions:
-        print(f"excluded {e['n_rows']:,} rows: {e['rule']} ({e['column']}); first ids {e['examples']}")
+        print(
+            f"excluded {e['n_rows']:,} rows: {e['rule']} ({e['column']}); first ids {e['examples']}"
+        )
     return 0
 
 

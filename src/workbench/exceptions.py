@@ -19,8 +19,15 @@ class SpecError(WorkbenchError, ValueError):
 class DataValidationError(WorkbenchError, ValueError):
     """The data break a validation rule. The message names column, rule, count, ids and the fix."""
 
-    def __init__(self, message: str, *, column: str | None = None, rule: str | None = None,
-                 n_rows: int | None = None, examples: list | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        rule: str | None = None,
+        n_rows: int | None = None,
+        examples: list | None = None,
+    ):
         super().__init__(message)
         self.column = column
         self.rule = rule

@@ -26,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 STANDARD_COLUMNS = (
-    "term", "group", "estimate", "se", "ci_lower", "ci_upper", "statistic", "df", "p_value",
+    "term",
+    "group",
+    "estimate",
+    "se",
+    "ci_lower",
+    "ci_upper",
+    "statistic",
+    "df",
+    "p_value",
 )
 
 
@@ -79,7 +87,7 @@ def format_number(x: Any, digits: int = 3) -> str:
         x = float(x)
         if x == 0:
             return "0"
-        if abs(x) >= 10 ** digits:
+        if abs(x) >= 10**digits:
             return f"{x:,.0f}"
         if abs(x) < 10 ** (-digits):
             return f"{x:.{digits - 1}e}"
@@ -110,14 +118,18 @@ def format_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             out[col] = s.map(lambda v: format_number(v, digits))
         else:
-            out[col] = s.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+            out[col] = s.map(
+                lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+            )
     return out
 
 
 def table_html(df: pd.DataFrame, digits: int = 3, max_rows: int = 60) -> str:
     """Escaped HTML table of ``df`` formatted for reading (never raw 15-digit floats)."""
     shown = df.head(max_rows)
-    body = format_table(shown, digits).to_html(index=False, escape=True, classes="wb-table", border=0)
+    body = format_table(shown, digits).to_html(
+        index=False, escape=True, classes="wb-table", border=0
+    )
     if len(df) > max_rows:
         body += f"<p class='wb-note'>{max_rows} of {len(df):,} rows shown.</p>"
     return body
@@ -137,7 +149,9 @@ class Result:
         warnings: list[str] | None = None,
         title: str | None = None,
     ):
-        self.summary = summary.reset_index(drop=True) if isinstance(summary, pd.DataFrame) else summary
+        self.summary = (
+            summary.reset_index(drop=True) if isinstance(summary, pd.DataFrame) else summary
+        )
         self.meta = dict(meta or {})
         self.tables = dict(tables or {})
         self.warnings = list(warnings or [])
@@ -161,8 +175,11 @@ class Result:
     # -- display ---------------------------------------------------------------------------------
     def _meta_line(self) -> str:
         keys = ("n", "events", "alpha", "method")
-        bits = [f"{k}={format_number(self.meta[k]) if not isinstance(self.meta[k], str) else self.meta[k]}"
-                for k in keys if k in self.meta and self.meta[k] is not None]
+        bits = [
+            f"{k}={format_number(self.meta[k]) if not isinstance(self.meta[k], str) else self.meta[k]}"
+            for k in keys
+            if k in self.meta and self.meta[k] is not None
+        ]
         return ", ".join(bits)
 
     def _repr_html_(self) -> str:

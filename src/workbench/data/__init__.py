@@ -9,7 +9,23 @@ from .telco import load_telco, telco_spec
 from .validate import validate
 
 __all__ = [
-    "DATASETS", "Dataset", "RoleSpec", "Treatment", "load_csv", "load_dataset", "load_duckdb",
-    "load_parquet", "load_synthetic", "load_telco", "read_table", "simulate", "synthetic_spec",
-    "telco_spec", "true_design", "true_rmst", "true_survival", "validate", "write_parquet",
+    "DATASETS",
+    "Dataset",
+    "RoleSpec",
+    "Treatment",
+    "load_csv",
+    "load_dataset",
+    "load_duckdb",
+    "load_parquet",
+    "load_synthetic",
+    "load_telco",
+    "read_table",
+    "simulate",
+    "synthetic_spec",
+    "telco_spec",
+    "true_design",
+    "true_rmst",
+    "true_survival",
+    "validate",
+    "write_parquet",
 ]

@@ -66,7 +66,10 @@ class Dataset:
             ("rows excluded", f"{sum(e['n_rows'] for e in self.exclusions):,}"),
             ("churned (events)", f"{self.events:,}"),
             ("censored", f"{self.n - self.events:,} ({(self.n - self.events) / self.n:.1%})"),
-            (f"tenure ({s.tenure_unit})", f"{t.min():.3g} to {t.max():.3g}, median {t.median():.3g}"),
+            (
+                f"tenure ({s.tenure_unit})",
+                f"{t.min():.3g} to {t.max():.3g}, median {t.median():.3g}",
+            ),
         ]
         if s.churn_type:
             counts = f[s.churn_type].value_counts()

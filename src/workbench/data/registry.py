@@ -26,11 +26,14 @@ def synthetic_spec() -> RoleSpec:
     return RoleSpec.from_yaml(specs_dir() / "synthetic.yml")
 
 
-def load_synthetic(n_customers: int = DEFAULT_SYNTHETIC_CUSTOMERS, seed: int = DEFAULT_SEED,
-                   **knobs) -> Dataset:
+def load_synthetic(
+    n_customers: int = DEFAULT_SYNTHETIC_CUSTOMERS, seed: int = DEFAULT_SEED, **knobs
+) -> Dataset:
     """Simulate and validate the built-in customer base; ``Dataset.truth`` holds its truth."""
     frame, truth = simulate(n_customers, seed, **knobs)
-    ds = validate(frame, synthetic_spec(), name="synthetic", source=f"simulate(n={n_customers}, seed={seed})")
+    ds = validate(
+        frame, synthetic_spec(), name="synthetic", source=f"simulate(n={n_customers}, seed={seed})"
+    )
     ds.truth = truth
     return ds
 
@@ -74,10 +77,15 @@ def load_dataset(
                 "dataset 'synthetic' is simulated: it takes no data_path / spec_path (got "
                 f"data_path={data_path!r}, spec_path={spec_path!r}). Use dataset='file' for your own data."
             )
-        return load_synthetic(n_customers or DEFAULT_SYNTHETIC_CUSTOMERS,
-                              DEFAULT_SEED if seed is None else seed, **knobs)
+        return load_synthetic(
+            n_customers or DEFAULT_SYNTHETIC_CUSTOMERS,
+            DEFAULT_SEED if seed is None else seed,
+            **knobs,
+        )
     if knobs or n_customers is not None:
-        raise ParameterError(f"n_customers / simulation knobs apply only to dataset 'synthetic', not {dataset!r}.")
+        raise ParameterError(
+            f"n_customers / simulation knobs apply only to dataset 'synthetic', not {dataset!r}."
+        )
     if name == "telco":
         return load_telco(data_path, spec)
     if name in ("file", "csv", "parquet"):
@@ -89,7 +97,9 @@ def load_dataset(
         return validate(read_table(data_path), spec, name=spec.name, source=str(data_path))
     if name == "duckdb":
         if query is None or spec is None:
-            raise ParameterError("dataset 'duckdb' needs `query` (SQL) and `spec_path` (its YAML role spec).")
+            raise ParameterError(
+                "dataset 'duckdb' needs `query` (SQL) and `spec_path` (its YAML role spec)."
+            )
         return load_duckdb(query, spec, database=data_path)
     raise DatasetNotFoundError(
         f"unknown dataset {dataset!r}. Valid names: "

@@ -70,6 +70,9 @@ class RoleSpec:
     missing_covariates : {'error', 'exclude'}
         What to do with missing values in covariates (default: refuse). Excluded rows are counted
         and reported, never dropped silently.
+    absent_levels : {'error', 'drop'}
+        Declared categorical levels that do not occur (e.g. in a subset queried from a larger file):
+        refuse (default) or drop them from the categories with a ``DataQualityWarning``.
     """
 
     id: str
@@ -95,6 +98,7 @@ class RoleSpec:
     categorical: dict = field(default_factory=dict)
     zero_tenure: str = "error"
     missing_covariates: str = "error"
+    absent_levels: str = "error"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -108,6 +112,7 @@ class RoleSpec:
         _one_of("churn_type_policy", self.churn_type_policy, CHURN_TYPE_POLICIES)
         _one_of("zero_tenure", self.zero_tenure, ZERO_TENURE_POLICIES)
         _one_of("missing_covariates", self.missing_covariates, MISSING_POLICIES)
+        _one_of("absent_levels", self.absent_levels, ("error", "drop"))
         _one_of("value_period", self.value_period, ("day", "week", "month", "year"))
         if self.satisfaction_scale is not None:
             sc = tuple(self.satisfaction_scale)
@@ -120,14 +125,18 @@ class RoleSpec:
             self.switching_costs = [self.switching_costs]
         if isinstance(self.covariates, str):
             self.covariates = [self.covariates]
-        self.treatments = [t if isinstance(t, Treatment) else Treatment(**t) for t in self.treatments]
+        self.treatments = [
+            t if isinstance(t, Treatment) else Treatment(**t) for t in self.treatments
+        ]
         self.categorical = {str(k): list(v) for k, v in (self.categorical or {}).items()}
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, d: dict) -> RoleSpec:
         if not isinstance(d, dict):
-            raise SpecError(f"a spec must be a mapping of roles to columns, got {type(d).__name__}.")
+            raise SpecError(
+                f"a spec must be a mapping of roles to columns, got {type(d).__name__}."
+            )
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = [k for k in d if k not in known]
         if unknown:
@@ -153,7 +162,9 @@ class RoleSpec:
     def from_yaml(cls, path: str | Path) -> RoleSpec:
         path = Path(path)
         if not path.is_file():
-            raise SpecError(f"spec file not found: '{path}'. Pass the path of a YAML role spec (see data/README.md).")
+            raise SpecError(
+                f"spec file not found: '{path}'. Pass the path of a YAML role spec (see data/README.md)."
+            )
         try:
             d = yaml.safe_load(path.read_text())
         except yaml.YAMLError as e:
@@ -189,8 +200,20 @@ class RoleSpec:
     def roles(self) -> dict[str, Any]:
         """Role -> column(s) for the roles that are set."""
         out = {}
-        for k in ("id", "tenure", "event", "churn_type", "churn_reason", "start_date", "satisfaction",
-                  "perceived_value", "segment", "revenue", "margin", "cltv"):
+        for k in (
+            "id",
+            "tenure",
+            "event",
+            "churn_type",
+            "churn_reason",
+            "start_date",
+            "satisfaction",
+            "perceived_value",
+            "segment",
+            "revenue",
+            "margin",
+            "cltv",
+        ):
             v = getattr(self, k)
             if v:
                 out[k] = v

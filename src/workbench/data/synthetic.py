@@ -52,33 +52,45 @@ TAU = 24
 
 # Design columns of the true linear predictors (see true_design).
 TERMS = (
-    "sat_1", "sat_2", "sat_4", "sat_5",
-    "contract_one_year", "contract_two_year",
-    "n_products_c", "charge_10", "perceived_value_c", "age_10", "n_complaints",
-    "segment_small_business", "segment_enterprise", "electronic_check",
-    "dissat_x_sc", "loyalty_programme", "retention_offer",
+    "sat_1",
+    "sat_2",
+    "sat_4",
+    "sat_5",
+    "contract_one_year",
+    "contract_two_year",
+    "n_products_c",
+    "charge_10",
+    "perceived_value_c",
+    "age_10",
+    "n_complaints",
+    "segment_small_business",
+    "segment_enterprise",
+    "electronic_check",
+    "dissat_x_sc",
+    "loyalty_programme",
+    "retention_offer",
 )
 
 # log hazard ratios by cause; rows follow TERMS.
 _LOG_HR = {
     #                        compet  price  fault  natural invol
-    "sat_1":                 (1.00,  0.80,  1.20,  0.0,  0.0),
-    "sat_2":                 (0.70,  0.55,  0.80,  0.0,  0.0),
-    "sat_4":                 (-0.25, -0.20, -0.30, 0.0,  0.0),
-    "sat_5":                 (-0.35, -0.25, -0.45, 0.0,  0.0),
-    "contract_one_year":     (-0.70, -0.50, -0.30, 0.0, -0.30),
-    "contract_two_year":     (-1.20, -0.90, -0.50, 0.0, -0.50),
-    "n_products_c":          (-0.15, -0.10, 0.05,  0.0,  0.0),
-    "charge_10":             (0.05,  0.25,  0.0,   0.0,  0.10),
-    "perceived_value_c":     (-0.20, -0.25, -0.10, 0.0,  0.0),
-    "age_10":                (-0.05, 0.0,   0.0,   0.35, -0.10),
-    "n_complaints":          (0.10,  0.0,   0.35,  0.0,  0.0),
-    "segment_small_business": (-0.10, 0.10, 0.20,  0.0,  0.0),
-    "segment_enterprise":    (-0.30, -0.20, 0.30,  0.0, -0.50),
-    "electronic_check":      (0.0,   0.0,   0.0,   0.0,  0.70),
-    "dissat_x_sc":           (-0.15, -0.10, -0.15, 0.0,  0.0),
-    "loyalty_programme":     (-0.30, -0.25, 0.0,   0.0,  0.0),
-    "retention_offer":       (-0.40, -0.30, 0.0,   0.0,  0.0),
+    "sat_1": (1.00, 0.80, 1.20, 0.0, 0.0),
+    "sat_2": (0.70, 0.55, 0.80, 0.0, 0.0),
+    "sat_4": (-0.25, -0.20, -0.30, 0.0, 0.0),
+    "sat_5": (-0.35, -0.25, -0.45, 0.0, 0.0),
+    "contract_one_year": (-0.70, -0.50, -0.30, 0.0, -0.30),
+    "contract_two_year": (-1.20, -0.90, -0.50, 0.0, -0.50),
+    "n_products_c": (-0.15, -0.10, 0.05, 0.0, 0.0),
+    "charge_10": (0.05, 0.25, 0.0, 0.0, 0.10),
+    "perceived_value_c": (-0.20, -0.25, -0.10, 0.0, 0.0),
+    "age_10": (-0.05, 0.0, 0.0, 0.35, -0.10),
+    "n_complaints": (0.10, 0.0, 0.35, 0.0, 0.0),
+    "segment_small_business": (-0.10, 0.10, 0.20, 0.0, 0.0),
+    "segment_enterprise": (-0.30, -0.20, 0.30, 0.0, -0.50),
+    "electronic_check": (0.0, 0.0, 0.0, 0.0, 0.70),
+    "dissat_x_sc": (-0.15, -0.10, -0.15, 0.0, 0.0),
+    "loyalty_programme": (-0.30, -0.25, 0.0, 0.0, 0.0),
+    "retention_offer": (-0.40, -0.30, 0.0, 0.0, 0.0),
 }
 _SAT_TERMS = ("sat_1", "sat_2", "sat_4", "sat_5")
 
@@ -96,12 +108,28 @@ def baseline_hazards(max_months: int, scale: float = 1.0) -> np.ndarray:
     Evaluated at the month's midpoint; constant within the month. ``scale`` multiplies all.
     """
     t = np.arange(max_months) + 0.5
-    comp = 0.008 + 0.020 * _bump(t, 12.0, 0.8) + 0.012 * _bump(t, 24.0, 0.8) + 0.007 * _bump(t, 16.0, 2.0)
+    comp = (
+        0.008
+        + 0.020 * _bump(t, 12.0, 0.8)
+        + 0.012 * _bump(t, 24.0, 0.8)
+        + 0.007 * _bump(t, 16.0, 2.0)
+    )
     price = 0.004 + 0.003 * (t > 12)
     fault = 0.003 + 0.016 * np.exp(-t / 3.0)
     natural = np.full_like(t, 0.0015)
     invol = 0.0008 + 0.010 * np.exp(-t / 4.0)
     return scale * np.vstack([comp, price, fault, natural, invol])
+
+
+def _is(frame: pd.DataFrame, col: str, value: str) -> np.ndarray:
+    """Fast ``frame[col] == value`` as float (categoricals compared through their codes)."""
+    s = frame[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = list(s.cat.categories)
+        if value not in cats:
+            return np.zeros(len(s))
+        return (s.cat.codes.to_numpy() == cats.index(value)).astype(float)
+    return (s.to_numpy() == value).astype(float)
 
 
 def true_design(frame: pd.DataFrame, *, loyalty: Any = None, offer: Any = None) -> pd.DataFrame:
@@ -112,41 +140,50 @@ def true_design(frame: pd.DataFrame, *, loyalty: Any = None, offer: Any = None) 
     count as not offered).
     """
     f = frame
-    sat = f["satisfaction"].to_numpy()
-    contract = f["contract"].astype(str).to_numpy()
+    sat = f["satisfaction"].to_numpy(dtype=float)
     n_prod = f["n_products"].to_numpy(dtype=float)
+    one, two = _is(f, "contract", "one_year"), _is(f, "contract", "two_year")
+    n = len(f)
     d = {
         "sat_1": (sat == 1).astype(float),
         "sat_2": (sat == 2).astype(float),
         "sat_4": (sat == 4).astype(float),
         "sat_5": (sat == 5).astype(float),
-        "contract_one_year": (contract == "one_year").astype(float),
-        "contract_two_year": (contract == "two_year").astype(float),
+        "contract_one_year": one,
+        "contract_two_year": two,
         "n_products_c": n_prod - 2.0,
         "charge_10": (f["monthly_charge"].to_numpy(dtype=float) - 70.0) / 10.0,
         "perceived_value_c": f["perceived_value"].to_numpy(dtype=float) - 5.0,
         "age_10": (f["age"].to_numpy(dtype=float) - 45.0) / 10.0,
         "n_complaints": f["n_complaints"].to_numpy(dtype=float),
-        "segment_small_business": (f["segment"].astype(str).to_numpy() == "small_business").astype(float),
-        "segment_enterprise": (f["segment"].astype(str).to_numpy() == "enterprise").astype(float),
-        "electronic_check": (f["payment_method"].astype(str).to_numpy() == "electronic_check").astype(float),
+        "segment_small_business": _is(f, "segment", "small_business"),
+        "segment_enterprise": _is(f, "segment", "enterprise"),
+        "electronic_check": _is(f, "payment_method", "electronic_check"),
+        "dissat_x_sc": (3.0 - sat)
+        * (
+            SC_WEIGHTS["contract_one_year"] * one
+            + SC_WEIGHTS["contract_two_year"] * two
+            + SC_WEIGHTS["n_products_minus_1"] * (n_prod - 1.0)
+        ),
+        "loyalty_programme": (
+            _is(f, "loyalty_programme", "member")
+            if loyalty is None
+            else np.broadcast_to(np.asarray(loyalty, dtype=float), n).copy()
+        ),
+        "retention_offer": (
+            _is(f, "retention_offer", "offer")
+            if offer is None
+            else np.broadcast_to(np.asarray(offer, dtype=float), n).copy()
+        ),
     }
-    d["dissat_x_sc"] = (3.0 - sat) * switching_cost_score(f)
-    if loyalty is None:
-        loyalty = (f["loyalty_programme"].astype(str).to_numpy() == "member").astype(float)
-    if offer is None:
-        offer = (f["retention_offer"].astype(str).to_numpy() == "offer").astype(float)
-    d["loyalty_programme"] = np.broadcast_to(np.asarray(loyalty, dtype=float), len(f)).copy()
-    d["retention_offer"] = np.broadcast_to(np.asarray(offer, dtype=float), len(f)).copy()
     return pd.DataFrame(d, index=f.index)[list(TERMS)]
 
 
 def switching_cost_score(frame: pd.DataFrame) -> np.ndarray:
     """The true switching-cost score: one_year 1, two_year 2, plus 0.5 per product beyond the first."""
-    contract = frame["contract"].astype(str).to_numpy()
     return (
-        SC_WEIGHTS["contract_one_year"] * (contract == "one_year")
-        + SC_WEIGHTS["contract_two_year"] * (contract == "two_year")
+        SC_WEIGHTS["contract_one_year"] * _is(frame, "contract", "one_year")
+        + SC_WEIGHTS["contract_two_year"] * _is(frame, "contract", "two_year")
         + SC_WEIGHTS["n_products_minus_1"] * (frame["n_products"].to_numpy(dtype=float) - 1.0)
     )
 
@@ -155,58 +192,75 @@ def _beta_matrix(truth: dict) -> np.ndarray:
     return np.array([[truth["log_hr"][c][t] for c in CAUSES] for t in TERMS])
 
 
-def true_survival(frame: pd.DataFrame, times, truth: dict, *, loyalty: Any = None,
-                  offer: Any = None) -> np.ndarray:
+def _risk(frame: pd.DataFrame, truth: dict, **kw) -> np.ndarray:
+    """Relative hazard of every cause, n x K."""
+    return np.exp(true_design(frame, **kw).to_numpy() @ _beta_matrix(truth))
+
+
+def _survival_from_risk(risk: np.ndarray, base: np.ndarray, times: np.ndarray) -> np.ndarray:
+    M = base.shape[1]
+    if times.max() > M:
+        raise ParameterError(
+            f"times up to {times.max()} exceed the simulated horizon of {M} months."
+        )
+    cum = np.hstack([np.zeros((base.shape[0], 1)), np.cumsum(base, axis=1)])  # K x (M+1)
+    grid = np.arange(M + 1, dtype=float)
+    Hk = np.vstack([np.interp(times, grid, cum[k]) for k in range(base.shape[0])])  # K x T
+    return np.exp(-(risk @ Hk))
+
+
+def _rmst_from_risk(risk: np.ndarray, base: np.ndarray, tau: float) -> np.ndarray:
+    """Exact RMST under piecewise-constant hazards: each month adds (S_start - S_end) / rate."""
+    full = int(math.floor(tau))
+    widths = np.ones(full)
+    if tau > full:
+        widths = np.append(widths, tau - full)
+    rates = risk @ base[:, : len(widths)]  # n x J, all rates > 0 (every baseline is positive)
+    S = np.exp(-np.cumsum(rates * widths, axis=1))
+    S_start = np.hstack([np.ones((len(S), 1)), S[:, :-1]])
+    return ((S_start - S) / rates).sum(axis=1)
+
+
+def true_survival(
+    frame: pd.DataFrame, times, truth: dict, *, loyalty: Any = None, offer: Any = None
+) -> np.ndarray:
     """True all-cause survival ``S_i(t)`` of every customer at ``times`` (months), n x len(times).
 
     Uses the customers' covariates and the true hazards; ``loyalty`` / ``offer`` set the
     interventions for potential outcomes (see :func:`true_design`).
     """
     times = np.atleast_1d(np.asarray(times, dtype=float))
-    X = true_design(frame, loyalty=loyalty, offer=offer).to_numpy()
-    risk = np.exp(X @ _beta_matrix(truth))  # n x K
-    base = np.asarray(truth["baseline_hazard"])  # K x M
-    M = base.shape[1]
-    if times.max() > M:
-        raise ParameterError(f"times up to {times.max()} exceed the simulated horizon of {M} months.")
-    # cumulative baseline per cause at month boundaries
-    cum = np.hstack([np.zeros((len(CAUSES), 1)), np.cumsum(base, axis=1)])  # K x (M+1)
-    grid = np.arange(M + 1, dtype=float)
-    Hk = np.vstack([np.interp(times, grid, cum[k]) for k in range(len(CAUSES))])  # K x T
-    return np.exp(-(risk @ Hk))
+    risk = _risk(frame, truth, loyalty=loyalty, offer=offer)
+    return _survival_from_risk(risk, np.asarray(truth["baseline_hazard"]), times)
 
 
 def true_rmst(frame: pd.DataFrame, tau: float, truth: dict, **kw) -> np.ndarray:
     """True restricted mean survival time up to ``tau`` months of every customer (exact integral)."""
-    X = true_design(frame, **kw).to_numpy()
-    risk = np.exp(X @ _beta_matrix(truth))
+    return _rmst_from_risk(_risk(frame, truth, **kw), np.asarray(truth["baseline_hazard"]), tau)
+
+
+def _effects(
+    frame: pd.DataFrame, truth: dict, column: str, population: np.ndarray, chunk: int = 200_000
+) -> dict:
+    """Mean over ``population`` of both potential outcomes' true survival and RMST (in chunks)."""
     base = np.asarray(truth["baseline_hazard"])
-    full = int(math.floor(tau))
-    widths = np.ones(full)
-    if tau > full:
-        widths = np.append(widths, tau - full)
-    rates = risk @ base[:, : len(widths)]  # n x J, piecewise-constant all-cause hazard
-    H_end = np.cumsum(rates * widths, axis=1)
-    H_start = H_end - rates * widths
-    with np.errstate(divide="ignore", invalid="ignore"):
-        piece = np.where(rates > 0, np.exp(-H_start) * (1 - np.exp(-rates * widths)) / rates,
-                         np.exp(-H_start) * widths)
-    return piece.sum(axis=1)
-
-
-def _effects(frame: pd.DataFrame, truth: dict, column: str, population: np.ndarray) -> dict:
-    kw1 = {column: 1.0}
-    kw0 = {column: 0.0}
-    sub = frame.loc[population]
-    s1 = true_survival(sub, HORIZONS, truth, **kw1)
-    s0 = true_survival(sub, HORIZONS, truth, **kw0)
-    r1 = true_rmst(sub, TAU, truth, **kw1)
-    r0 = true_rmst(sub, TAU, truth, **kw0)
-    out = {f"survival_difference_{h}": float((s1[:, j] - s0[:, j]).mean()) for j, h in enumerate(HORIZONS)}
-    out.update({f"survival_treated_{h}": float(s1[:, j].mean()) for j, h in enumerate(HORIZONS)})
-    out.update({f"survival_control_{h}": float(s0[:, j].mean()) for j, h in enumerate(HORIZONS)})
-    out[f"rmst_difference_{TAU}"] = float((r1 - r0).mean())
-    out["n"] = int(population.sum())
+    idx = np.flatnonzero(population)
+    hz = np.asarray(HORIZONS, dtype=float)
+    sums = {a: np.zeros(len(HORIZONS)) for a in (0, 1)}
+    rsum = {0: 0.0, 1: 0.0}
+    for start in range(0, len(idx), chunk):
+        sub = frame.iloc[idx[start : start + chunk]]
+        for a in (0, 1):
+            risk = _risk(sub, truth, **{column: float(a)})
+            sums[a] += _survival_from_risk(risk, base, hz).sum(axis=0)
+            rsum[a] += float(_rmst_from_risk(risk, base, TAU).sum())
+    n = max(len(idx), 1)
+    s = {a: sums[a] / n for a in (0, 1)}
+    out = {f"survival_difference_{h}": float(s[1][j] - s[0][j]) for j, h in enumerate(HORIZONS)}
+    out.update({f"survival_treated_{h}": float(s[1][j]) for j, h in enumerate(HORIZONS)})
+    out.update({f"survival_control_{h}": float(s[0][j]) for j, h in enumerate(HORIZONS)})
+    out[f"rmst_difference_{TAU}"] = (rsum[1] - rsum[0]) / n
+    out["n"] = int(len(idx))
     return out
 
 
@@ -304,19 +358,30 @@ def simulate(
     contract = (u > p_contract[:, 0]).astype(int) + (u > p_contract[:, 0] + p_contract[:, 1])
     n_products = 1 + rng.binomial(4, 0.3 + 0.1 * (segment > 0), size=n)
     payment = rng.choice(len(PAYMENT), size=n, p=[0.35, 0.35, 0.30])
-    charge = np.clip(25 + 15 * n_products + np.array([0, 10, 30])[segment] + rng.normal(0, 8, n), 15, None).round(2)
+    charge = np.clip(
+        25 + 15 * n_products + np.array([0, 10, 30])[segment] + rng.normal(0, 8, n), 15, None
+    ).round(2)
     margin = (charge * np.array([0.30, 0.35, 0.40])[segment]).round(2)
 
     n_complaints = rng.poisson(0.25 + 0.08 * n_products)
     resolution_days = np.where(n_complaints > 0, rng.gamma(2.0, 3.0, n).round(1), np.nan)
     slow = (resolution_days > 7).astype(float)
     if satisfaction_effect != 0:
-        latent = rng.normal(0, 1, n) - 0.45 * n_complaints - 0.5 * np.nan_to_num(slow) + 0.1 * (segment == 2)
+        latent = (
+            rng.normal(0, 1, n)
+            - 0.45 * n_complaints
+            - 0.5 * np.nan_to_num(slow)
+            + 0.1 * (segment == 2)
+        )
     else:
         latent = rng.normal(0, 1, n)
     satisfaction = 1 + np.searchsorted(np.array([-1.75, -1.05, 0.0, 0.85]), latent)
-    perceived_value = (5 + 0.6 * satisfaction_effect * (satisfaction - 3) - 0.03 * (charge - 70)
-                       + rng.normal(0, 1, n)).round(1)
+    perceived_value = (
+        5
+        + 0.6 * satisfaction_effect * (satisfaction - 3)
+        - 0.03 * (charge - 70)
+        + rng.normal(0, 1, n)
+    ).round(1)
 
     # --- interventions ---------------------------------------------------------------------------
     consumer = segment == 0
@@ -325,30 +390,39 @@ def simulate(
         sat_risk = 0.35 * (satisfaction <= 2)
     else:
         sat_risk = 0.0
-    logit = -1.3 + confounding * (0.9 * (contract == 0) + 0.25 * (charge - 70) / 10
-                                  + 0.4 * (n_complaints > 0) + sat_risk - 0.2 * (age - 45) / 10)
+    logit = -1.3 + confounding * (
+        0.9 * (contract == 0)
+        + 0.25 * (charge - 70) / 10
+        + 0.4 * (n_complaints > 0)
+        + sat_risk
+        - 0.2 * (age - 45) / 10
+    )
     p_loyal = 1 / (1 + np.exp(-logit))
     loyalty = np.where(rng.random(n) < p_loyal, "member", "none")
 
-    frame = pd.DataFrame({
-        "customer_id": [f"SYN-{i:07d}" for i in range(1, n + 1)],
-        "segment": pd.Categorical(np.array(SEGMENTS)[segment], categories=SEGMENTS),
-        "region": np.array(REGIONS)[region],
-        "age": age.astype(int),
-        "gender": gender,
-        "contract": pd.Categorical(np.array(CONTRACTS)[contract], categories=CONTRACTS),
-        "n_products": n_products.astype(int),
-        "payment_method": np.array(PAYMENT)[payment],
-        "monthly_charge": charge,
-        "monthly_margin": margin,
-        "n_complaints": n_complaints.astype(int),
-        "complaint_resolution_days": resolution_days,
-        "satisfaction": satisfaction.astype(int),
-        "perceived_value": perceived_value,
-        "retention_offer": offer,
-        "loyalty_programme": loyalty,
-        "propensity_loyalty": p_loyal.round(6),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.char.add(
+                "SYN-", np.char.zfill(np.arange(1, n + 1).astype(str), 7)
+            ).astype(object),
+            "segment": pd.Categorical(np.array(SEGMENTS)[segment], categories=SEGMENTS),
+            "region": np.array(REGIONS)[region],
+            "age": age.astype(int),
+            "gender": gender,
+            "contract": pd.Categorical(np.array(CONTRACTS)[contract], categories=CONTRACTS),
+            "n_products": n_products.astype(int),
+            "payment_method": np.array(PAYMENT)[payment],
+            "monthly_charge": charge,
+            "monthly_margin": margin,
+            "n_complaints": n_complaints.astype(int),
+            "complaint_resolution_days": resolution_days,
+            "satisfaction": satisfaction.astype(int),
+            "perceived_value": perceived_value,
+            "retention_offer": offer,
+            "loyalty_programme": loyalty,
+            "propensity_loyalty": p_loyal.round(6),
+        }
+    )
 
     # --- event times: piecewise-constant cause-specific hazards by month -------------------------
     truth = {"log_hr": truth_log_hr, "baseline_hazard": base}
@@ -388,7 +462,9 @@ def simulate(
         tenure = np.maximum(np.ceil(tenure * DAYS_PER_MONTH), 1).astype(int)
     else:
         tenure = np.maximum(np.round(tenure, 4), 1e-4)
-    cause_names = np.array(CAUSES if competing_risks else ("voluntary",) * len(CAUSES), dtype=object)
+    cause_names = np.array(
+        CAUSES if competing_risks else ("voluntary",) * len(CAUSES), dtype=object
+    )
     frame.insert(1, "start_date", (end - pd.to_timedelta(followup_days, unit="D")).normalize())
     frame.insert(2, "tenure", tenure)
     frame.insert(3, "churned", churned.astype(int))
@@ -415,54 +491,81 @@ def simulate(
     frame["spend_change_pct"] = np.round(-4 * z + rng.normal(0, 6, n), 1)
     frame["contact_changed"] = (rng.random(n) < 1 / (1 + np.exp(2.2 - 0.6 * z))).astype(int)
     frame["health_score"] = np.clip(np.round(76 - 11 * z + rng.normal(0, 9, n)), 0, 100).astype(int)
-    frame["n_referrals"] = rng.poisson(np.exp(-1.3 + 0.35 * satisfaction_effect * (satisfaction - 3)))
-    frame["total_revenue"] = np.round(charge * np.asarray(tenure, dtype=float)
-                                      / (DAYS_PER_MONTH if tenure_unit == "days" else 1.0), 2)
+    frame["n_referrals"] = rng.poisson(
+        np.exp(-1.3 + 0.35 * satisfaction_effect * (satisfaction - 3))
+    )
+    frame["total_revenue"] = np.round(
+        charge
+        * np.asarray(tenure, dtype=float)
+        / (DAYS_PER_MONTH if tenure_unit == "days" else 1.0),
+        2,
+    )
 
     # --- truth -----------------------------------------------------------------------------------
     offer_pop = consumer
     loyal_all = np.ones(n, dtype=bool)
     loyal_treated = loyalty == "member"
-    truth.update({
-        "seed": seed,
-        "n_customers": n,
-        "knobs": {
-            "history_months": history_months, "analysis_date": analysis_date,
-            "hazard_scale": hazard_scale, "satisfaction_effect": satisfaction_effect,
-            "interaction": interaction, "offer_effect": offer_effect, "loyalty_effect": loyalty_effect,
-            "confounding": confounding, "offer_share": offer_share,
-            "competing_risks": competing_risks, "tenure_unit": tenure_unit,
-        },
-        "causes": list(CAUSES) if competing_risks else ["voluntary"],
-        "terms": list(TERMS),
-        "satisfaction_levels": {"reference": 3, "log_hr_competitive": {
-            lvl: truth_log_hr["competitive"].get(f"sat_{lvl}", 0.0) for lvl in (1, 2, 3, 4, 5)}},
-        "interaction": {
-            "term": "dissat_x_sc",
-            "definition": "(3 - satisfaction) * switching_cost_score; switching_cost_score = "
-                          "1*one_year + 2*two_year + 0.5*(n_products - 1)",
-            "log_hr": {c: truth_log_hr[c]["dissat_x_sc"] for c in CAUSES},
-        },
-        "perceived_value_path": {"satisfaction_to_perceived_value": 0.6 * satisfaction_effect,
-                                 "log_hr_per_unit": {c: truth_log_hr[c]["perceived_value_c"] for c in CAUSES}},
-        "retention_offer": {
-            "population": "segment == 'consumer'", "assignment": "randomised",
-            "log_hr": {c: truth_log_hr[c]["retention_offer"] for c in CAUSES},
-            "ate": _effects(frame, truth, "offer", offer_pop),
-        },
-        "loyalty_programme": {
-            "population": "all customers", "assignment": "observational (targets risky customers)",
-            "log_hr": {c: truth_log_hr[c]["loyalty_programme"] for c in CAUSES},
-            "ate": _effects(frame, truth, "loyalty", loyal_all),
-            "att": _effects(frame, truth, "loyalty", loyal_treated),
-        },
-        "winback": {
-            "window_months": 3,
-            "monthly_reactivation_rate": {"voluntary": 0.04, "other": 0.005, "contact_multiplier": 2.5},
-        },
-        "horizons": list(HORIZONS),
-        "tau": TAU,
-    })
+    truth.update(
+        {
+            "seed": seed,
+            "n_customers": n,
+            "knobs": {
+                "history_months": history_months,
+                "analysis_date": analysis_date,
+                "hazard_scale": hazard_scale,
+                "satisfaction_effect": satisfaction_effect,
+                "interaction": interaction,
+                "offer_effect": offer_effect,
+                "loyalty_effect": loyalty_effect,
+                "confounding": confounding,
+                "offer_share": offer_share,
+                "competing_risks": competing_risks,
+                "tenure_unit": tenure_unit,
+            },
+            "causes": list(CAUSES) if competing_risks else ["voluntary"],
+            "terms": list(TERMS),
+            "satisfaction_levels": {
+                "reference": 3,
+                "log_hr_competitive": {
+                    lvl: truth_log_hr["competitive"].get(f"sat_{lvl}", 0.0)
+                    for lvl in (1, 2, 3, 4, 5)
+                },
+            },
+            "interaction": {
+                "term": "dissat_x_sc",
+                "definition": "(3 - satisfaction) * switching_cost_score; switching_cost_score = "
+                "1*one_year + 2*two_year + 0.5*(n_products - 1)",
+                "log_hr": {c: truth_log_hr[c]["dissat_x_sc"] for c in CAUSES},
+            },
+            "perceived_value_path": {
+                "satisfaction_to_perceived_value": 0.6 * satisfaction_effect,
+                "log_hr_per_unit": {c: truth_log_hr[c]["perceived_value_c"] for c in CAUSES},
+            },
+            "retention_offer": {
+                "population": "segment == 'consumer'",
+                "assignment": "randomised",
+                "log_hr": {c: truth_log_hr[c]["retention_offer"] for c in CAUSES},
+                "ate": _effects(frame, truth, "offer", offer_pop),
+            },
+            "loyalty_programme": {
+                "population": "all customers",
+                "assignment": "observational (targets risky customers)",
+                "log_hr": {c: truth_log_hr[c]["loyalty_programme"] for c in CAUSES},
+                "ate": _effects(frame, truth, "loyalty", loyal_all),
+                "att": _effects(frame, truth, "loyalty", loyal_treated),
+            },
+            "winback": {
+                "window_months": 3,
+                "monthly_reactivation_rate": {
+                    "voluntary": 0.04,
+                    "other": 0.005,
+                    "contact_multiplier": 2.5,
+                },
+            },
+            "horizons": list(HORIZONS),
+            "tau": TAU,
+        }
+    )
     if not competing_risks:
         truth["log_hr"]["voluntary"] = dict(truth_log_hr["competitive"])
         truth["baseline_hazard_voluntary"] = base.sum(axis=0)

@@ -28,9 +28,17 @@ FILES = {
     "population": "Telco_customer_churn_population.csv",
 }
 SERVICE_COLUMNS = (
-    "phone_service", "multiple_lines", "internet_service", "online_security", "online_backup",
-    "device_protection_plan", "premium_tech_support", "streaming_tv", "streaming_movies",
-    "streaming_music", "unlimited_data",
+    "phone_service",
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection_plan",
+    "premium_tech_support",
+    "streaming_tv",
+    "streaming_movies",
+    "streaming_music",
+    "unlimited_data",
 )
 
 
@@ -65,7 +73,9 @@ def read_telco_frame(folder: str | Path) -> pd.DataFrame:
     for key in ("services", "demographics", "location"):
         part = _read(folder, key)
         dup = [c for c in part.columns if c in frame.columns and c != "customer_id"]
-        frame = frame.merge(part.drop(columns=dup), on="customer_id", how="left", validate="one_to_one")
+        frame = frame.merge(
+            part.drop(columns=dup), on="customer_id", how="left", validate="one_to_one"
+        )
     pop = _read(folder, "population").drop(columns=["id"], errors="ignore")
     frame = frame.merge(pop, on="zip_code", how="left", validate="many_to_one")
     yes = frame[list(SERVICE_COLUMNS)].astype(str).eq("Yes")
