@@ -10,7 +10,14 @@ import numpy as np
 
 from . import get_ax
 
-__all__ = ["plot_hazard", "plot_km", "plot_parametric", "plot_rmst", "plot_stage_hazard"]
+__all__ = [
+    "plot_cohorts",
+    "plot_hazard",
+    "plot_km",
+    "plot_parametric",
+    "plot_rmst",
+    "plot_stage_hazard",
+]
 
 
 def _risk_times(curves, n_ticks: int = 6) -> np.ndarray:
@@ -226,4 +233,42 @@ def plot_parametric(result, ax=None, km=None, models=None):
     ax.set_xlabel("tenure")
     ax.set_ylabel("share of customers retained")
     ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def plot_cohorts(result, ax=None):
+    """Heat map of Kaplan-Meier survival by joining cohort (rows) and horizon (columns)."""
+    ax = get_ax(ax, figsize=(6.5, 0.22 * max(len(result.tables.get("matrix", [])), 8) + 1.5))
+    if not result.meta.get("available", False):
+        ax.text(
+            0.5,
+            0.5,
+            "no joining dates: cohorts unavailable",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
+        ax.set_axis_off()
+        return ax
+    m = result.tables["matrix"].set_index("cohort")
+    vals = m.to_numpy(dtype=float)
+    im = ax.imshow(np.ma.masked_invalid(vals), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_yticks(np.arange(len(m)), m.index)
+    ax.set_xticks(np.arange(m.shape[1]), [c.replace("survival_", "") for c in m.columns])
+    ax.set_xlabel("tenure horizon")
+    ax.set_ylabel("joining cohort")
+    if len(m) <= 40:
+        for i in range(vals.shape[0]):
+            for j in range(vals.shape[1]):
+                if np.isfinite(vals[i, j]):
+                    ax.text(
+                        j,
+                        i,
+                        f"{vals[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize="xx-small",
+                        color="w",
+                    )
+    ax.figure.colorbar(im, ax=ax, label="share retained")
     return ax

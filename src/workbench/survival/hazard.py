@@ -156,7 +156,8 @@ class HazardResult(Result):
     ``smoothed``: ``group, time, hazard, se, ci_lower, ci_upper``; ``summary``: ``group, n, events,
     peak_time, peak_hazard, bandwidth`` (the highest point); ``tables["peaks"]``: every interior
     local maximum that rises above its surroundings by more than ``z`` pointwise standard errors
-    (and 5% of the highest hazard), e.g. renewal peaks.
+    (and 5% of the highest hazard), away from the boundaries, e.g. renewal peaks; with the share
+    of customers still at risk there (peaks in the thin tail are fragile).
     """
 
     title = "Smoothed churn hazard over tenure"
@@ -275,9 +276,17 @@ def smoothed_hazard(
             from scipy.signal import find_peaks
 
             pk, props = find_peaks(h, prominence=0.05 * h.max())
-            clear = props["prominences"] > z * se[pk]  # rises clearly above the noise
+            # rises clearly above the noise, away from the boundaries (boundary kernels wiggle)
+            clear = (props["prominences"] > z * se[pk]) & (tg[pk] > b) & (tg[pk] < t_end - b)
             peaks.extend(
-                {"group": str(g), "time": float(tg[j]), "hazard": float(h[j])} for j in pk[clear]
+                {
+                    "group": str(g),
+                    "time": float(tg[j]),
+                    "hazard": float(h[j]),
+                    "prominence": float(pr),
+                    "share_at_risk": float((sub["duration"].to_numpy() >= tg[j]).mean()),
+                }
+                for j, pr in zip(pk[clear], props["prominences"][clear], strict=True)
             )
         rows.append(
             {
@@ -300,7 +309,9 @@ def smoothed_hazard(
     res = HazardResult(
         pd.DataFrame(rows), meta, smoothed=pd.concat(tabs, ignore_index=True), warnings=messages
     )
-    res.tables["peaks"] = pd.DataFrame(peaks, columns=["group", "time", "hazard"])
+    res.tables["peaks"] = pd.DataFrame(
+        peaks, columns=["group", "time", "hazard", "prominence", "share_at_risk"]
+    )
     return res
 
 

@@ -1,0 +1,223 @@
+"""Plain-language key findings of a tenure-survival analysis, built from the results.
+
+The notebook records ``key_findings(...)``; every sentence is derived from a result object, so the
+report's summary can never drift from the numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import format_number, format_p
+
+__all__ = ["key_findings"]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%" if np.isfinite(x) else "n/a"
+
+
+def _num(x: Any) -> str:
+    try:
+        return format_number(float(x), 3)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def _km_sentences(km, unit: str, horizons) -> list[str]:
+    out = []
+    s = km.summary
+    parts = []
+    for r in s.itertuples():
+        label = "" if r.group == "all" else f"{r.group}: "
+        if np.isfinite(r.median):
+            ci = ""
+            if np.isfinite(r.median_ci_lower) and np.isfinite(r.median_ci_upper):
+                ci = f" (95% CI {_num(r.median_ci_lower)}-{_num(r.median_ci_upper)})"
+            parts.append(f"{label}{_num(r.median)} {unit}{ci}")
+        else:
+            parts.append(f"{label}not reached (over half still active)")
+    out.append("Median tenure: " + "; ".join(parts) + ".")
+    if horizons:
+        h = max(horizons)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            at = km.at([h])
+        at = at[np.isfinite(at["survival"].to_numpy(dtype=float))]
+        if len(at):
+            bits = [
+                (f"{_pct(r.survival)}" if r.group == "all" else f"{r.group} {_pct(r.survival)}")
+                for r in at.itertuples()
+            ]
+            out.append(
+                f"Share of customers still active after {h:g} {unit}: " + ", ".join(bits) + "."
+            )
+    return out
+
+
+def key_findings(
+    *,
+    km=None,
+    logrank=None,
+    rmst=None,
+    hazard=None,
+    stages=None,
+    cox=None,
+    ph_test=None,
+    parametric=None,
+    cif=None,
+    cohorts=None,
+    unit: str = "months",
+    horizons=None,
+    alpha: float = 0.05,
+) -> list[str]:
+    """Short plain-language sentences summarising the survival results that are given.
+
+    Parameters
+    ----------
+    km, logrank, rmst, hazard, stages, cox, ph_test, parametric, cif, cohorts : results, optional
+        Results of :func:`kaplan_meier`, :func:`logrank_test`, :func:`rmst`,
+        :func:`smoothed_hazard`, :func:`stage_hazard`, ``fit_cox``, ``CoxResult.ph_test()``,
+        :func:`fit_parametric`, ``cumulative_incidence`` and :func:`cohort_survival`.
+    unit : str
+        The tenure unit named in the sentences.
+    horizons : list of float, optional
+        Horizons for the "still active after" sentence (the largest is used).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> from workbench.survival.nonparametric import kaplan_meier
+    >>> key_findings(km=kaplan_meier(load_dataset("synthetic", n_customers=2_000)))[0].startswith("Median")
+    True
+    """
+    out: list[str] = []
+    if km is not None:
+        out += _km_sentences(km, unit, horizons)
+    if logrank is not None:
+        s = logrank.summary.iloc[0]
+        groups = logrank.groups
+        col = logrank.meta.get("group_col")
+        if s["p_value"] < alpha:
+            worst = groups.sort_values("o_minus_e").iloc[-1]["group"]
+            out.append(
+                f"Retention differs between {col} groups ({s['test']} chi-square {_num(s['statistic'])} on "
+                f"{int(s['df'])} df, p {format_p(s['p_value'])}); most churn above expectation: {worst}."
+            )
+        else:
+            out.append(
+                f"No clear difference in retention between {col} groups ({s['test']} p = {format_p(s['p_value'])})."
+            )
+    if rmst is not None and len(rmst.summary) > 1:
+        d = rmst.difference()
+        tau = rmst.meta["tau"]
+        ref = d["reference"].iloc[0]
+        for r in d.itertuples():
+            direction = "more" if r.estimate > 0 else "fewer"
+            sig = "" if (r.ci_lower > 0 or r.ci_upper < 0) else " (not statistically clear)"
+            out.append(
+                f"Within the first {tau:g} {unit}, {r.group} customers stay {_num(abs(r.estimate))} {unit} {direction} "
+                f"than {ref} on average (95% CI {_num(r.ci_lower)} to {_num(r.ci_upper)}){sig}."
+            )
+    elif rmst is not None:
+        r = rmst.summary.iloc[0]
+        out.append(
+            f"Within the first {r['tau']:g} {unit}, customers stay {_num(r['estimate'])} {unit} on average "
+            f"(95% CI {_num(r['ci_lower'])}-{_num(r['ci_upper'])})."
+        )
+    if hazard is not None:
+        peaks = hazard.tables.get("peaks", pd.DataFrame())
+        sm = hazard.smoothed
+        first = sm[sm["group"] == sm["group"].iloc[0]]
+        early = first["hazard"].iloc[0]
+        mid = first["hazard"].median()
+        text = []
+        if early > 1.3 * mid:
+            text.append("is highest in the first months")
+        if len(peaks):
+            peaks = peaks[peaks["share_at_risk"] >= 0.1]  # not in the thin tail of follow-up
+        if len(peaks):
+            p = (
+                peaks[peaks["group"] == peaks["group"].iloc[0]]
+                .sort_values("prominence", ascending=False)
+                .head(2)
+            )
+            times = sorted(p["time"])
+            text.append("peaks again at about " + ", ".join(f"{t:.0f}" for t in times) + f" {unit}")
+        if text:
+            out.append("The churn hazard " + " and ".join(text) + ".")
+    if stages is not None:
+        s = stages.summary
+        s = s[s["group"] == s["group"].iloc[0]]
+        bits = [
+            f"{r.stage}: {100 * r.churn_prob:.1f}%"
+            for r in s.itertuples()
+            if np.isfinite(r.churn_prob)
+        ]
+        if bits:
+            out.append(
+                f"Churn per {unit.rstrip('s')} by lifecycle stage ({unit}) - "
+                + ", ".join(bits)
+                + "."
+            )
+    if cox is not None:
+        cs = cox.summary
+        sig = cs[cs["p_value"] < alpha]
+        if len(sig):
+            top = sig.reindex(sig["estimate"].abs().sort_values(ascending=False).index).head(3)
+            bits = [f"{r.term} (hazard ratio {_num(r.hazard_ratio)})" for r in top.itertuples()]
+            out.append("Strongest churn drivers in the Cox model: " + "; ".join(bits) + ".")
+        else:
+            out.append("No covariate of the Cox model is clearly associated with churn.")
+    if ph_test is not None:
+        t = ph_test.summary
+        bad = t[(t["term"] != "GLOBAL") & (t["p_value"] < alpha)]
+        if len(bad):
+            out.append(
+                "Proportional hazards do not hold for "
+                + ", ".join(map(str, bad["term"]))
+                + ": their effect changes with tenure; stratify on them or let their effect vary with time."
+            )
+        else:
+            out.append("The proportional-hazards assumption is not rejected.")
+    if parametric is not None:
+        best = parametric.summary.iloc[0]
+        out.append(
+            f"Among parametric models the {best['model'].replace('_', ' ')} fits best by AIC; survival beyond "
+            f"{_num(parametric.meta['max_followup'])} {unit} is extrapolation."
+        )
+    if cif is not None and horizons:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            at = cif.at([max(horizons)])
+        if "group" in at:
+            at = at[at["group"] == at["group"].iloc[0]]
+        at = at.sort_values("estimate", ascending=False)
+        if len(at):
+            bits = [f"{r.cause} {_pct(r.estimate)}" for r in at.head(3).itertuples()]
+            out.append(
+                f"Most common churn causes by {max(horizons):g} {unit}: " + ", ".join(bits) + "."
+            )
+    if cohorts is not None and cohorts.meta.get("available"):
+        m = cohorts.tables["matrix"]
+        col = [c for c in m.columns if c.startswith("survival_")]
+        if col:
+            c0 = col[0]
+            vals = m[["cohort", c0]].dropna()
+            if len(vals) >= 2:
+                out.append(
+                    f"Retention at {c0.replace('survival_', '')} {unit} ranges from {_pct(vals[c0].min())} "
+                    f"to {_pct(vals[c0].max())} across joining cohorts."
+                )
+    return out
