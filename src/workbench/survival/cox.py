@@ -270,7 +270,7 @@ def _build_design(
 
 
 def _drop_degenerate(
-    design: _Design, strata_codes: np.ndarray | None, messages: list[str]
+    design: _Design, strata_codes: np.ndarray | None, messages: list[str], model: str = "Cox model"
 ) -> _Design:
     """Drop constant and collinear design columns, naming them (R gives such terms NA)."""
     X = design.X
@@ -318,7 +318,7 @@ def _drop_degenerate(
     for d in dropped:
         _warn(
             messages,
-            f"Term {d['term']!r} dropped from the Cox model: {d['reason']}. Its hazard ratio cannot "
+            f"Term {d['term']!r} dropped from the {model}: {d['reason']}. Its hazard ratio cannot "
             "be estimated from these data; remove the covariate or merge its levels.",
             CollinearityWarning,
         )
