@@ -292,3 +292,30 @@ def test_bad_data_are_named(tied):
         cox_fit(tied[COVS], [1, 2, 3], tied["churned"])
     with pytest.raises(ParameterError, match=r"non-numeric column\(s\) \['segment'\]"):
         cox_fit(tied[COVS + ["segment"]], tied["tenure"], tied["churned"])
+
+
+@pytest.mark.parametrize("strata,weights", [(None, None), (["segment"], "weight")])
+def test_engine_lifelines_fitter_gives_lifelines_results(tied, strata, weights):
+    """``EngineCoxPHFitter`` is a ``CoxPHFitter``: same summary, log-likelihood and predictions."""
+    from lifelines import CoxPHFitter
+
+    from workbench.survival.engine import EngineCoxPHFitter
+
+    cols = COVS + ["tenure_month", "churned"] + (strata or []) + ([weights] if weights else [])
+    opts = {"precision": 1e-13, "r_precision": 1e-15, "max_steps": 100}
+    kw = {"strata": strata, "weights_col": weights, "robust": weights is not None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = EngineCoxPHFitter().fit(
+            tied[cols], "tenure_month", "churned", fit_options=opts, **kw
+        )
+        ref = CoxPHFitter().fit(tied[cols], "tenure_month", "churned", fit_options=opts, **kw)
+    assert isinstance(ours, CoxPHFitter) and hasattr(ours, "engine_fit_")
+    for col in ("coef", "se(coef)", "coef lower 95%", "z", "p"):
+        np.testing.assert_allclose(ours.summary[col], ref.summary[col], rtol=RTOL)
+    np.testing.assert_allclose(ours.log_likelihood_, ref.log_likelihood_, rtol=1e-10)
+    np.testing.assert_allclose(
+        ours.predict_survival_function(tied[cols].iloc[:20], times=[6, 12, 24]),
+        ref.predict_survival_function(tied[cols].iloc[:20], times=[6, 12, 24]),
+        rtol=RTOL,
+    )

@@ -50,7 +50,8 @@ from ..exceptions import (
     ParameterError,
 )
 
-__all__ = [
+__all__ = [  # noqa: F822 (EngineCoxPHFitter is loaded lazily)
+    "EngineCoxPHFitter",
     "CoxBaseline",
     "CoxFit",
     "baseline_hazard",
@@ -172,6 +173,7 @@ class _Stratum:
         "lo",
         "hi",
         "ev_end",
+        "seg_starts",
         "ev_times",
         "row_idx",
         "death_rows",
@@ -197,6 +199,7 @@ class _Stratum:
         dblk = block_of_row[death_rows]
         ev_blocks, first, n_dead = np.unique(dblk, return_index=True, return_counts=True)
         self.ev_end = ends[ev_blocks] - 1  # last row (inclusive) of each event block
+        self.seg_starts = np.concatenate([[0], self.ev_end[:-1] + 1]).astype(np.intp)
         self.ev_times = t[starts[ev_blocks]]
         # death rows grouped by event block (contiguous because rows are sorted)
         self.death_rows = death_rows
@@ -271,19 +274,20 @@ class _Problem:
         loglik = float(self.wd @ eta)
         score = self.wdX.copy()
         xbar_terms = []
-        coef = np.empty(len(r)) if second or keep else None
+        h = np.empty(len(r)) if second or keep else None
         parts = []
         for s in self.strata:
             lo, hi = s.lo, s.hi
             if len(s.ev_end) == 0:
-                if coef is not None:
-                    coef[lo:hi] = 0.0
+                if h is not None:
+                    h[lo:hi] = 0.0
                 parts.append(None)
                 continue
-            c0 = np.cumsum(r[lo:hi])
-            c1 = np.cumsum(rX[lo:hi], axis=0)
-            S0 = c0[s.ev_end]
-            S1 = c1[s.ev_end]
+            # risk-set sums at the event blocks: sums over the segments between consecutive
+            # event-block ends, then cumulated (cheaper than a cumulative sum over every row)
+            tail = lo + s.ev_end[-1] + 1
+            S0 = np.cumsum(np.add.reduceat(r[lo:tail], s.seg_starts))
+            S1 = np.cumsum(np.add.reduceat(rX[lo:tail], s.seg_starts, axis=0), axis=0)
             dr = s.death_rows + lo
             D0 = np.add.reduceat(r[dr], s.death_starts)
             D1 = np.add.reduceat(rX[dr], s.death_starts, axis=0)
@@ -298,7 +302,7 @@ class _Problem:
             loglik -= float(m @ (np.log(d2) + shift))
             score -= m @ xbar
             g = m / d2
-            if coef is not None:
+            if h is not None:
                 nb = len(s.ev_end)
                 A = np.bincount(b, g, minlength=nb)
                 RA = np.concatenate([np.cumsum(A[::-1])[::-1], [0.0]])
@@ -309,14 +313,18 @@ class _Problem:
                     parts.append((xbar, g, f, b, A, F, shift))
                 else:
                     parts.append((xbar, g, f, b, A, None, shift))
-                coef[lo:hi] = a * r[lo:hi]
+                h[lo:hi] = a
             xbar_terms.append(xbar * np.sqrt(m)[:, None])
         info = None
         if second:
             xb = np.concatenate(xbar_terms) if xbar_terms else np.zeros((0, p))
-            info = X.T @ (X * coef[:, None]) - xb.T @ xb
+            coef = h * r if keep else None
+            rX *= h[:, None]  # in place: r_j * h_j * x_j, no new n x p array
+            info = X.T @ rX - xb.T @ xb
             info = 0.5 * (info + info.T)
-        return _Eval(loglik, score, info, coef if keep else None, parts if keep else None)
+        else:
+            coef = h * r if keep else None
+        return _Eval(loglik, score, info, coef, parts if keep else None)
 
     def score_residuals(self, beta: np.ndarray, ev: _Eval) -> np.ndarray:
         """Score residuals in sorted order (weighted; columns sum to the score)."""
