@@ -188,12 +188,17 @@ def check_event(df: pd.DataFrame, col: str, *, id_col: str) -> pd.Series:
     return low.map(mapping).astype(int)
 
 
+def _given(s: pd.Series) -> pd.Series:
+    """True where ``s`` holds a value that is not missing and not blank (checked on unique values)."""
+    blank = [v for v in pd.unique(s.dropna()) if isinstance(v, str) and not v.strip()]
+    return s.notna() & ~s.isin(blank) if blank else s.notna()
+
+
 def check_churn_type(
     df: pd.DataFrame, col: str, event: pd.Series, *, id_col: str, policy: str
 ) -> None:
     """Churn type is given for churned rows (``churned_only``: exactly for them)."""
-    s = df[col]
-    given = s.notna() & (s.astype(str).str.strip() != "")
+    given = _given(df[col])
     missing = (event == 1) & ~given
     if missing.any() and policy == "churned_only":
         _fail(
@@ -290,21 +295,28 @@ def _same(a, b) -> bool:
 def check_levels(
     df: pd.DataFrame, col: str, levels: list, *, id_col: str, absent: str = "error"
 ) -> pd.Categorical:
+    """Levels in the data are declared, and declared levels occur (unless ``absent='drop'``).
+
+    Compares on the string form of the unique values, so 1 and "1" are the same level.
+    """
     s = df[col]
-    declared = {str(x) for x in levels}
-    present = s.notna()
-    unknown = present & ~s.astype(str).isin(declared)
-    if unknown.any():
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    ustr = [str(u) for u in uniques]
+    declared = [str(x) for x in levels]
+    unknown_u = [u for u in ustr if u not in declared]
+    if unknown_u:
+        bad_codes = [i for i, u in enumerate(ustr) if u not in declared]
+        mask = np.isin(codes, bad_codes)
         _fail(
             df,
-            unknown,
+            mask,
             column=col,
             rule="categorical levels declared",
-            problem=f"have level(s) {sorted(pd.unique(s[unknown].astype(str)))[:5]} not declared ({levels})",
+            problem=f"have level(s) {sorted(unknown_u)[:5]} not declared ({levels})",
             fix="Add the level to `categorical` in the spec or recode the data.",
             id_col=id_col,
         )
-    seen = set(s.dropna().astype(str))
+    seen = set(ustr)
     missing_levels = [lvl for lvl in levels if str(lvl) not in seen]
     if missing_levels and absent == "error":
         raise DataValidationError(
@@ -322,10 +334,9 @@ def check_levels(
             DataQualityWarning,
             stacklevel=3,
         )
-    return pd.Categorical(
-        s.astype("string").astype(object).where(present, None),
-        categories=[str(x) for x in levels if str(x) in seen],
-    )
+    categories = [d for d in declared if d in seen]
+    lookup = np.array([categories.index(u) for u in ustr] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lookup[codes], categories=categories)
 
 
 def validate(
@@ -355,7 +366,7 @@ def validate(
     check_columns_present(df, spec)
     id_col = spec.id
     check_ids_unique(df, id_col)
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced whole, never changed in place
     exclusions: list[dict] = []
 
     out[spec.tenure] = check_tenure(df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure)
@@ -365,7 +376,7 @@ def validate(
             df, spec.churn_type, out[spec.event], id_col=id_col, policy=spec.churn_type_policy
         )
         ct = out[spec.churn_type]
-        out[spec.churn_type] = ct.where(ct.notna() & (ct.astype(str).str.strip() != ""), None)
+        out[spec.churn_type] = ct.where(_given(ct), None)
     if spec.satisfaction:
         out[spec.satisfaction] = check_satisfaction(
             df, spec.satisfaction, spec.satisfaction_scale, id_col=id_col
