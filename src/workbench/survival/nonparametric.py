@@ -79,6 +79,7 @@ def prepare_survival_frame(
     weights_col: str | None = None,
     extra_cols: Sequence[str] = (),
     func: str = "kaplan_meier",
+    warn_zero_tenure: bool = True,
 ) -> tuple[pd.DataFrame, dict, list[str]]:
     """Resolve the columns, check them and return ``(frame, info, messages)``.
 
@@ -223,7 +224,7 @@ def prepare_survival_frame(
     else:
         out["weight"] = 1.0
     n_zero = int((d == 0).sum())
-    if n_zero:
+    if n_zero and warn_zero_tenure:
         msg = (
             f"{func}: {n_zero:,} customer(s) have tenure 0 in '{duration_col}'; they are at risk at time 0 "
             "and their churn counts at time 0 (as in R survfit)."

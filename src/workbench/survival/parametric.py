@@ -367,6 +367,7 @@ def fit_parametric(
         weights_col=weights_col,
         extra_cols=covariates,
         func="fit_parametric",
+        warn_zero_tenure=False,
     )
     zero = prep["duration"].to_numpy() <= 0
     if zero.any():
