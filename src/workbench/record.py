@@ -4,12 +4,18 @@ Under the runner the environment variable ``WORKBENCH_RUN_DIR`` names the run's 
 then merges ``{name: value}`` into ``<run dir>/results.json``. Outside the runner (JupyterLab,
 plain Python) it stores nothing. Either way it returns ``value`` unchanged, so a notebook can write
 ``km = record("km", km_table)`` and display it.
+
+Under the runner, importing ``workbench`` also installs a :func:`warnings.showwarning` wrapper that
+appends every :class:`~workbench.exceptions.WorkbenchWarning` (class name and message) to
+``<run dir>/warnings.jsonl`` while still showing it; the runner lists them in the manifest and
+in the report's "Caveats" section.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +64,64 @@ def record(name: str, value: Any) -> Any:
         tmp.write_text(json.dumps(data, indent=1, sort_keys=False, allow_nan=False))
         tmp.replace(path)
     return value
+
+
+# ---------------------------------------------------------------- warnings capture under the runner
+WARNINGS_FILE = "warnings.jsonl"
+_original_showwarning = None
+
+
+def _capturing_showwarning(message, category, filename, lineno, file=None, line=None):
+    """Append a WorkbenchWarning to ``<run dir>/warnings.jsonl``, then show it as usual."""
+    try:
+        from .exceptions import WorkbenchWarning
+
+        d = run_dir()
+        if d is not None and isinstance(category, type) and issubclass(category, WorkbenchWarning):
+            entry = {"category": category.__name__, "message": str(message)}
+            with open(d / WARNINGS_FILE, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry) + "\n")
+    except OSError:  # never let bookkeeping break the analysis
+        pass
+    show = _original_showwarning or warnings._showwarning_orig
+    show(message, category, filename, lineno, file, line)
+
+
+def install_warnings_capture() -> bool:
+    """Under the runner (``WORKBENCH_RUN_DIR`` set), log every WorkbenchWarning to the run folder.
+
+    Wraps :func:`warnings.showwarning` so each caveat (class name and message) is appended to
+    ``<run dir>/warnings.jsonl`` while still being shown. Idempotent; returns whether the capture
+    is active. Called when ``workbench`` is imported.
+    """
+    global _original_showwarning
+    if run_dir() is None:
+        return False
+    if warnings.showwarning is not _capturing_showwarning:
+        _original_showwarning = warnings.showwarning
+        warnings.showwarning = _capturing_showwarning
+    return True
+
+
+def read_warnings(directory: str | Path) -> list[dict]:
+    """The captured warnings of a run folder, deduplicated, with a ``count`` each."""
+    path = Path(directory) / WARNINGS_FILE
+    if not path.is_file():
+        return []
+    seen: dict[tuple[str, str], dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        key = (str(entry.get("category", "")), str(entry.get("message", "")))
+        if key in seen:
+            seen[key]["count"] += 1
+        else:
+            seen[key] = {"category": key[0], "message": key[1], "count": 1}
+    return list(seen.values())
+
+
+# Installed on import (``workbench`` imports this module) and only under the runner: outside a run
+# this does nothing. See :func:`install_warnings_capture`.
+install_warnings_capture()

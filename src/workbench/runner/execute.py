@@ -1,0 +1,438 @@
+"""One run: validate parameters, execute with papermill in a child process, export, write provenance.
+
+:func:`run_notebook` is a short sequence of small steps:
+
+1. read the notebook's declared parameters and refuse unknown names, wrong types and missing data
+   files before anything runs (:mod:`workbench.runner.parameters`);
+2. compute the dataset fingerprint the notebook will see (:func:`manifest.dataset_info`);
+3. create ``<reports>/<notebook-stem>/<run-name>/`` and write a ``running`` manifest;
+4. execute the notebook with papermill in a **child process** of its own session
+   (``python -m workbench.runner.execute``; papermill changes the working directory, so two runs
+   never share a process) with ``WORKBENCH_RUN_DIR`` set, so ``workbench.record`` writes
+   ``results.json`` and caveats go to ``warnings.jsonl``; the kernel runs in the run folder;
+5. on the wall-clock timeout, stop the child's process group (SIGTERM, then SIGKILL; the kernel
+   exits with its parent) and mark the run ``timed_out``;
+6. export ``report.html`` (also for a failed or timed-out run, from the partial notebook) and
+   write the final manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import project_root, reports_dir
+from ..exceptions import ParameterError
+from ..record import RUN_DIR_ENV, read_warnings
+from . import manifest as mf
+from .parameters import (
+    PATH_PARAMETERS,
+    check_paths,
+    effective_parameters,
+    read_parameters,
+    validate_parameters,
+)
+
+DEFAULT_TIMEOUT = 900.0
+DEFAULT_KERNEL = "python3"
+ERROR_FILE = ".error.json"
+LOG_FILE = "run.log"
+KILL_GRACE_S = 8.0
+STATUSES = ("ok", "failed", "timed_out")
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: its folder, status, duration and manifest."""
+
+    notebook: str
+    run_name: str
+    run_dir: Path
+    status: str
+    duration_s: float
+    manifest: dict = field(default_factory=dict)
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def report(self) -> Path:
+        return self.run_dir / "report.html"
+
+    def to_dict(self) -> dict:
+        return {
+            "notebook": self.notebook,
+            "run_name": self.run_name,
+            "run_dir": str(self.run_dir),
+            "status": self.status,
+            "duration_s": self.duration_s,
+            "skipped": self.skipped,
+        }
+
+
+def slug(text: str, max_len: int = 60) -> str:
+    s = re.sub(r"[^A-Za-z0-9._=-]+", "-", str(text)).strip("-.")
+    return s[:max_len] or "run"
+
+
+def resolve_paths(params: Mapping[str, Any], base: str | Path) -> dict[str, Any]:
+    """Make relative ``data_path`` / ``spec_path`` values absolute against ``base``."""
+    out = dict(params)
+    for name in PATH_PARAMETERS:
+        v = out.get(name)
+        if isinstance(v, str) and v and not Path(v).expanduser().is_absolute():
+            out[name] = str((Path(base) / v).resolve())
+    return out
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path.resolve())
+
+
+@dataclass
+class RunPlan:
+    """A validated run, ready to execute (what a batch builds before running anything)."""
+
+    notebook: Path
+    given: dict
+    parameters: dict
+    run_name: str
+    out_root: Path
+    dataset: dict | None
+    notebook_hash: str
+    key: str
+
+    @property
+    def run_dir(self) -> Path:
+        return self.out_root / self.notebook.stem / self.run_name
+
+
+def plan_run(
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    run_name: str | None = None,
+    out: str | Path | None = None,
+    paths_relative_to: str | Path | None = None,
+    dataset_cache: dict | None = None,
+) -> RunPlan:
+    """Validate ``parameters`` for ``notebook`` and describe its data; nothing is executed.
+
+    Raises
+    ------
+    ParameterError
+        Unknown notebook, unknown parameter or wrong type (the message lists the valid ones).
+    DatasetNotFoundError
+        ``data_path`` / ``spec_path`` names a file that does not exist.
+    """
+    nb_path = Path(notebook).expanduser()
+    if nb_path.suffix != ".ipynb":
+        raise ParameterError(f"notebook '{notebook}' is not a .ipynb file.")
+    declared = read_parameters(nb_path)  # raises for a missing notebook
+    given = resolve_paths(dict(parameters or {}), paths_relative_to or Path.cwd())
+    given = validate_parameters(declared, given, notebook=nb_path.name)
+    check_paths(given, notebook=nb_path.name, given=parameters)
+    eff = effective_parameters(declared, given)
+    dp = mf.data_parameters(eff)
+    ds = None
+    if dp is not None:
+        cache_key = json.dumps(dp, sort_keys=True, default=str)
+        if dataset_cache is not None and cache_key in dataset_cache:
+            ds = dataset_cache[cache_key]
+        else:
+            ds = mf.dataset_info(eff)
+            if dataset_cache is not None:
+                dataset_cache[cache_key] = ds
+    nb_hash = mf.notebook_hash(nb_path)
+    if run_name is None:
+        run_name = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        if given:
+            run_name += "-" + slug(
+                "_".join(f"{k}={v}" for k, v in given.items() if k not in PATH_PARAMETERS), 40
+            )
+        run_name = run_name.rstrip("-")
+    out_root = Path(out).expanduser().resolve() if out else reports_dir()
+    return RunPlan(
+        notebook=nb_path.resolve(),
+        given=given,
+        parameters=eff,
+        run_name=slug(run_name, 80),
+        out_root=out_root,
+        dataset=ds,
+        notebook_hash=nb_hash,
+        key=mf.run_key(nb_hash, eff, ds["fingerprint"] if ds else None),
+    )
+
+
+def _base_manifest(plan: RunPlan, kernel_name: str, timeout: float, batch: str | None) -> dict:
+    return {
+        "schema_version": mf.SCHEMA_VERSION,
+        "notebook": _display_path(plan.notebook),
+        "notebook_stem": plan.notebook.stem,
+        "notebook_hash": plan.notebook_hash,
+        "run_name": plan.run_name,
+        "batch": batch,
+        "parameters": plan.parameters,
+        "parameters_given": plan.given,
+        "dataset": plan.dataset,
+        "run_key": plan.key,
+        "kernel": kernel_name,
+        "timeout_s": timeout,
+        "packages": mf.package_versions(),
+        "git": mf.git_info(),
+        "status": "running",
+    }
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _running_cell(nb_path: Path) -> dict:
+    """Index and source of the cell papermill marked running in a partial notebook."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(nb_path), as_version=4)
+    except Exception:
+        return {}
+    for i, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return {"cell_index": i, "source": cell.source}
+    return {}
+
+
+def execute_plan(
+    plan: RunPlan,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    show_code: bool = False,
+    kernel_name: str = DEFAULT_KERNEL,
+    batch: str | None = None,
+) -> RunOutcome:
+    """Execute a planned run (steps 3-6 of the module docstring)."""
+    run_dir = plan.run_dir
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    manifest = _base_manifest(plan, kernel_name, timeout, batch)
+    t0, started = time.perf_counter(), mf.now()
+    manifest["started"] = mf.iso(started)
+    mf.write_manifest(run_dir, manifest)
+
+    out_nb = run_dir / "notebook.ipynb"
+    spec = {
+        "input": str(plan.notebook),
+        "output": str(out_nb),
+        "parameters": plan.given,
+        "kernel_name": kernel_name,
+        "cwd": str(run_dir),
+    }
+    env = dict(os.environ)
+    env[RUN_DIR_ENV] = str(run_dir)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the report's figures
+    with open(run_dir / LOG_FILE, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.runner.execute", json.dumps(spec, default=str)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            rc = proc.wait(timeout)
+            status = "ok" if rc == 0 else "failed"
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            status = "timed_out"
+        except BaseException:  # interrupted (Ctrl-C, batch stopped): leave no orphan behind
+            _kill_group(proc)
+            raise
+    ended = mf.now()
+    manifest.update(
+        ended=mf.iso(ended), duration_s=round(time.perf_counter() - t0, 3), status=status
+    )
+
+    if not out_nb.is_file():  # stopped before papermill wrote anything: show the input
+        shutil.copyfile(plan.notebook, out_nb)
+    err_path = run_dir / ERROR_FILE
+    if status == "failed":
+        error = {}
+        if err_path.is_file():
+            try:
+                error = json.loads(err_path.read_text())
+            except json.JSONDecodeError:
+                error = {}
+        if not error:
+            tail = (run_dir / LOG_FILE).read_text(errors="replace")[-2000:]
+            error = {
+                "ename": "RunError",
+                "evalue": f"the papermill process exited with {rc}: {tail}",
+            }
+        manifest["error"] = error
+    elif status == "timed_out":
+        manifest["error"] = {
+            "ename": "TimeoutError",
+            "evalue": f"wall-clock timeout of {timeout:g} s reached; the run was stopped",
+            **_running_cell(out_nb),
+        }
+    err_path.unlink(missing_ok=True)
+    manifest["warnings"] = read_warnings(run_dir)
+    mf.write_manifest(run_dir, manifest)
+    from .export import export_report
+
+    try:
+        export_report(out_nb, run_dir / "report.html", manifest=manifest, show_code=show_code)
+    except Exception as e:  # the run's status stands; say why there is no full report
+        import html
+
+        manifest["report_error"] = f"{type(e).__name__}: {e}"
+        mf.write_manifest(run_dir, manifest)
+        (run_dir / "report.html").write_text(
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>report failed</title></head><body>"
+            f"<h1>{html.escape(plan.notebook.stem)}</h1><section id='key-findings'><h2>Key findings</h2>"
+            f"<p>The report could not be built: {html.escape(manifest['report_error'])}</p></section>"
+            "</body></html>",
+            encoding="utf-8",
+        )
+    return RunOutcome(
+        notebook=_display_path(plan.notebook),
+        run_name=plan.run_name,
+        run_dir=run_dir,
+        status=status,
+        duration_s=manifest["duration_s"],
+        manifest=manifest,
+    )
+
+
+def run_notebook(
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    out: str | Path | None = None,
+    run_name: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    show_code: bool = False,
+    kernel_name: str = DEFAULT_KERNEL,
+    paths_relative_to: str | Path | None = None,
+) -> RunOutcome:
+    """Run ``notebook`` with ``parameters`` and publish it under ``<out>/<stem>/<run_name>/``.
+
+    Parameters
+    ----------
+    notebook : path
+        A ``.ipynb`` with a ``parameters``-tagged first code cell.
+    parameters : mapping, optional
+        Values for declared parameters only; checked before anything runs.
+    out : path, optional
+        Reports root (default :func:`workbench.config.reports_dir`, env ``WORKBENCH_REPORTS``).
+    run_name : str, optional
+        Folder name of the run (default: a timestamp plus the given parameters).
+    timeout : float
+        Wall-clock limit in seconds for the whole execution.
+    show_code : bool
+        Show code cells in ``report.html``.
+    kernel_name : str
+        Jupyter kernel (default ``python3``, the venv's own interpreter).
+    paths_relative_to : path, optional
+        Base for relative ``data_path`` / ``spec_path`` (default: the current directory).
+
+    Returns
+    -------
+    RunOutcome
+        ``status`` is ``ok``, ``failed`` or ``timed_out``; the run folder always holds
+        ``notebook.ipynb``, ``report.html``, ``manifest.json`` (and ``results.json`` if anything
+        was recorded).
+
+    Raises
+    ------
+    ParameterError, DatasetNotFoundError
+        Before execution, for an unknown notebook, parameter, wrong type or missing data file.
+
+    References
+    ----------
+    papermill: https://papermill.readthedocs.io (parameterised notebook execution).
+    """
+    plan = plan_run(
+        notebook, parameters, run_name=run_name, out=out, paths_relative_to=paths_relative_to
+    )
+    base = plan.run_name
+    i = 1
+    while plan.run_dir.exists() and run_name is None:
+        i += 1
+        plan.run_name = f"{base}-{i}"
+    return execute_plan(plan, timeout=timeout, show_code=show_code, kernel_name=kernel_name)
+
+
+# ---------------------------------------------------------------------------------- child process
+def _child_main(spec_json: str) -> int:
+    """Entry point of the papermill child process (``python -m workbench.runner.execute SPEC``)."""
+
+    def _term(signum, frame):  # let papermill / nbclient shut the kernel down on the way out
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _term)
+    spec = json.loads(spec_json)
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    err_path = Path(spec["output"]).parent / ERROR_FILE
+    try:
+        pm.execute_notebook(
+            spec["input"],
+            spec["output"],
+            parameters=spec["parameters"],
+            kernel_name=spec["kernel_name"],
+            cwd=spec["cwd"],
+            progress_bar=False,
+            log_output=False,
+            start_timeout=120,
+        )
+    except PapermillExecutionError as e:
+        err_path.write_text(
+            json.dumps(
+                {
+                    "cell_index": e.cell_index,
+                    "execution_count": e.exec_count,
+                    "source": e.source,
+                    "ename": e.ename,
+                    "evalue": e.evalue,
+                },
+                default=str,
+            )
+        )
+        return 1
+    except Exception as e:  # kernel died, bad notebook ...
+        err_path.write_text(json.dumps({"ename": type(e).__name__, "evalue": str(e)}, default=str))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through run_notebook
+    sys.exit(_child_main(sys.argv[1]))

@@ -1,0 +1,216 @@
+"""``reports/index.html`` (every run, newest first) and ``reports/<batch>/summary.html``.
+
+Both pages are self-contained static HTML (inline CSS, no JavaScript), every value escaped, every
+link relative to the page so the folder can be copied or mailed as a whole.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..results import format_number
+from .manifest import MANIFEST_FILE, read_manifest, read_results
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; }
+main { max-width: 1200px; margin: 0 auto; padding: 1.5em 2em 3em 2em; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0 1.5em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
+th { background: #f3f5f7; }
+.ok { color: #0a6b2d; font-weight: bold; }
+.failed, .timed_out, .running { color: #a40000; font-weight: bold; }
+.params, .err { font-family: ui-monospace, monospace; font-size: 0.9em; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #555; }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def _params_text(params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return "defaults"
+    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items())
+
+
+def _status(status: str) -> str:
+    s = html.escape(str(status))
+    return f"<span class='{s}'>{s}</span>"
+
+
+def collect_runs(out_root: str | Path) -> list[dict]:
+    """Every run folder under ``out_root`` (``<stem>/<run>/manifest.json``), newest first."""
+    root = Path(out_root)
+    runs = []
+    for path in root.glob(f"*/*/{MANIFEST_FILE}"):
+        m = read_manifest(path.parent)
+        if not m:
+            continue
+        m["_dir"] = path.parent
+        runs.append(m)
+    runs.sort(key=lambda m: str(m.get("started") or ""), reverse=True)
+    return runs
+
+
+def write_index(out_root: str | Path) -> Path:
+    """Rebuild ``<out_root>/index.html``: every run with notebook, parameters, status, date,
+    duration and a link to its report; then the batch summaries."""
+    root = Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    runs = collect_runs(root)
+    rows = []
+    for m in runs:
+        d: Path = m["_dir"]
+        rel = d.relative_to(root).as_posix()
+        report = d / "report.html"
+        link = (
+            f"<a href='{html.escape(rel)}/report.html'>report</a>"
+            if report.is_file()
+            else "no report"
+        )
+        dur = m.get("duration_s")
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(str(m.get('notebook_stem') or d.parent.name))}</td>"
+            f"<td>{html.escape(str(m.get('run_name') or d.name))}</td>"
+            f"<td class='params'>{html.escape(_params_text(m.get('parameters_given')))}</td>"
+            f"<td>{_status(m.get('status', 'unknown'))}</td>"
+            f"<td>{html.escape(str(m.get('started') or ''))}</td>"
+            f"<td class='num'>{'' if dur is None else f'{float(dur):.1f} s'}</td>"
+            f"<td>{html.escape(str(m.get('batch') or ''))}</td>"
+            f"<td>{link}</td></tr>"
+        )
+    batches = sorted(p.parent for p in root.glob("*/batch.json"))
+    blinks = "".join(
+        f"<li><a href='{html.escape(b.name)}/summary.html'>{html.escape(b.name)}</a></li>"
+        for b in batches
+        if (b / "summary.html").is_file()
+    )
+    n_bad = sum(m.get("status") != "ok" for m in runs)
+    body = (
+        "<h1>Retention Workbench reports</h1>"
+        f"<p class='note'>{len(runs)} runs, {n_bad} not ok. Newest first.</p>"
+        + (f"<h2>Batches</h2><ul>{blinks}</ul>" if blinks else "")
+        + "<h2>Runs</h2><table id='runs'><thead><tr><th>notebook</th><th>run</th><th>parameters</th>"
+        "<th>status</th><th>started (UTC)</th><th>duration</th><th>batch</th><th>report</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    out = root / "index.html"
+    out.write_text(_page("Retention Workbench reports", body), encoding="utf-8")
+    return out
+
+
+# ---------------------------------------------------------------------------------- batch summary
+LABEL_COLUMNS = ("term", "group", "segment", "covariate", "stratum", "level", "name", "arm")
+MAX_COLUMNS = 16
+
+
+def comparable_values(results: Mapping[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
+    """Flatten recorded results to ``column -> value`` for comparing runs: scalars as they are;
+    tables of records with an ``estimate`` (``name[label]`` per row, e.g. hazard ratios by
+    segment); dicts of scalars as ``name.key``."""
+    out: dict[str, Any] = {}
+    for name, value in results.items():
+        if keys is not None and name not in keys:
+            continue
+        if name == "key_findings":
+            continue
+        if isinstance(value, (int, float, str, bool)) and not (
+            isinstance(value, str) and len(value) > 80
+        ):
+            out[name] = value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    out[f"{name}.{k}"] = v
+        elif isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            label = next((c for c in LABEL_COLUMNS if c in value[0]), None)
+            if label is None or "estimate" not in value[0]:
+                continue
+            for r in value[:12]:
+                out[f"{name}[{r.get(label)}]"] = r.get("estimate")
+    return out
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "<td></td>"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"<td class='num'>{html.escape(format_number(v))}</td>"
+    return f"<td>{html.escape(str(v))}</td>"
+
+
+def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
+    """``<out_root>/<batch>/summary.html``: per notebook, one row per run with status, duration,
+    parameters and the recorded results side by side, each linking its report."""
+    root = Path(out_root)
+    folder = root / batch_name
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {}
+    if (folder / "batch.json").is_file():
+        state = json.loads((folder / "batch.json").read_text())
+    entries = state.get("runs", [])
+    keys = state.get("compare")
+    by_nb: dict[str, list[dict]] = {}
+    for e in entries:
+        run_dir = Path(e["run_dir"])
+        m = read_manifest(run_dir) or {}
+        by_nb.setdefault(str(m.get("notebook_stem") or Path(e["notebook"]).stem), []).append(
+            {"entry": e, "manifest": m, "results": read_results(run_dir), "dir": run_dir}
+        )
+    counts = {s: sum(e.get("status") == s for e in entries) for s in ("ok", "failed", "timed_out")}
+    skipped = sum(bool(e.get("skipped")) for e in entries)
+    parts = [
+        f"<h1>Batch {html.escape(batch_name)}</h1>",
+        f"<p class='note'>{html.escape(str(state.get('source', '')))}; started {html.escape(str(state.get('started', '')))}; "
+        f"{len(entries)} runs: {counts['ok']} ok ({skipped} unchanged, skipped), {counts['failed']} failed, "
+        f"{counts['timed_out']} timed out"
+        + (f", {int(state['pending'])} not run" if state.get("pending") else "")
+        + ". <a href='../index.html'>All reports</a></p>",
+    ]
+    for stem in sorted(by_nb):
+        rows = sorted(by_nb[stem], key=lambda r: r["entry"]["run_name"])
+        values = [comparable_values(r["results"], keys) for r in rows]
+        cols: list[str] = []
+        for v in values:
+            for c in v:
+                if c not in cols and len(cols) < MAX_COLUMNS:
+                    cols.append(c)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        body = []
+        for r, v in zip(rows, values):
+            e, m = r["entry"], r["manifest"]
+            rel = Path(e["run_dir"]).relative_to(root).as_posix()
+            status = e.get("status", m.get("status", ""))
+            err = m.get("error") or {}
+            err_txt = f"{err.get('ename', '')}: {err.get('evalue', '')}"[:200] if err else ""
+            body.append(
+                f"<tr><td><a href='../{html.escape(rel)}/report.html'>{html.escape(e['run_name'])}</a></td>"
+                f"<td>{_status(status)}{' (unchanged)' if e.get('skipped') else ''}</td>"
+                f"<td class='num'>{float(e.get('duration_s') or 0):.1f} s</td>"
+                f"<td class='params'>{html.escape(_params_text(m.get('parameters_given')))}</td>"
+                f"<td class='err'>{html.escape(err_txt)}</td>"
+                + "".join(_cell(v.get(c)) for c in cols)
+                + "</tr>"
+            )
+        parts.append(
+            f"<h2>{html.escape(stem)}</h2><table class='wb-compare'><thead><tr><th>run</th><th>status</th>"
+            f"<th>duration</th><th>parameters</th><th>error</th>{head}</tr></thead><tbody>{''.join(body)}"
+            "</tbody></table>"
+        )
+    if not entries:
+        parts.append("<p>No runs yet.</p>")
+    out = folder / "summary.html"
+    out.write_text(_page(f"Batch {batch_name}", "".join(parts)), encoding="utf-8")
+    return out

@@ -1,0 +1,199 @@
+"""report.html from an executed notebook: escaping, figures, contents, caveats, provenance.
+
+The notebook here carries hand-made outputs (no kernel needed); the end-to-end runs in
+``test_run.py`` export real kernels' outputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
+
+from workbench.runner.export import export_report, key_findings, sanitize_html  # noqa: E402
+
+
+def _png() -> str:
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [1, 0])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.fixture
+def executed(tmp_path):
+    frame = pd.DataFrame(
+        {"segment": ["<script>alert('x')</script>", "plain"], "hr": [1.234567891234, 0.5]}
+    )
+    nb = new_notebook()
+    params = new_code_cell("alpha: float = 0.05  # level")
+    params.metadata["tags"] = ["parameters"]
+    figure = new_code_cell("# Figure: Churn by <segment> & plan\nplot()")
+    figure.outputs = [
+        new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"})
+    ]
+    table = new_code_cell("frame")
+    table.outputs = [
+        new_output(
+            "execute_result",
+            data={"text/html": frame.to_html(), "text/plain": "frame"},
+            execution_count=3,
+        ),
+        new_output("stream", name="stderr", text="/x/y.py:1: SeparationWarning: noise\n"),
+        new_output("display_data", data={"application/javascript": "alert(3)"}),
+        new_output(
+            "display_data",
+            data={"text/html": "<b onclick='alert(4)'>bold</b><script>alert(5)</script>"},
+        ),
+    ]
+    scalar = new_code_cell("x")
+    scalar.outputs = [
+        new_output("execute_result", data={"text/plain": "0.123456789012345"}, execution_count=4)
+    ]
+    nb.cells = [
+        new_markdown_cell("# Churn <overview>"),
+        params,
+        new_markdown_cell("## Hazard ratios"),
+        table,
+        new_markdown_cell("## Figures & more"),
+        figure,
+        scalar,
+    ]
+    path = tmp_path / "notebook.ipynb"
+    nbformat.write(nb, str(path))
+    manifest = {
+        "notebook": "notebooks/01-x.ipynb",
+        "run_name": "r1",
+        "status": "ok",
+        "parameters": {"alpha": 0.1},
+        "parameters_given": {"alpha": 0.1},
+        "started": "2026-01-01T00:00:00+00:00",
+        "duration_s": 3.2,
+        "dataset": {
+            "name": "synthetic",
+            "n": 500,
+            "events": 100,
+            "fingerprint": "abc123def4567890",
+            "source": "s",
+        },
+        "git": {"commit": "deadbeef", "dirty": False},
+        "packages": {"python": "3.11"},
+        "kernel": "python3",
+        "warnings": [
+            {"category": "SeparationWarning", "message": "group <b>x</b> separated", "count": 2}
+        ],
+    }
+    results = {"key_findings": ["Churn is <script>alert(6)</script> lower for plan B."], "n": 500}
+    return path, manifest, results
+
+
+def test_report_sections_and_escaping(executed, tmp_path):
+    path, manifest, results = executed
+    out = export_report(path, tmp_path / "report.html", manifest=manifest, results=results)
+    text = out.read_text()
+    assert "<script" not in text.lower() and "onclick" not in text and "alert(3)" not in text
+    assert "Churn is &lt;script&gt;alert(6)&lt;/script&gt; lower" in text
+    assert (
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+        or "&lt;script&gt;alert('x')&lt;/script&gt;" in text
+    )
+    assert "<title>Churn &lt;overview&gt;</title>" in text
+    # key findings come first, then contents from the ## headings, caveats and provenance last
+    kf, toc, body, cav, prov = (
+        text.index(s)
+        for s in (
+            'id="key-findings"',
+            'id="contents"',
+            'id="Hazard-ratios"',
+            'id="caveats"',
+            'id="provenance"',
+        )
+    )
+    assert kf < toc < body < cav < prov
+    toc_html = text[toc : text.index("</nav>", toc)]
+    assert re.findall(r'href="#([^"]+)"', toc_html) == [
+        "Hazard-ratios",
+        "Figures-&amp;-more",
+    ] or re.findall(r'href="#([^"]+)"', toc_html) == ["Hazard-ratios", "Figures-&-more"]
+    # figure with caption, image embedded
+    assert re.search(
+        r'<figure class="wb-figure"[^>]*><img alt="Churn by &lt;segment&gt; &amp; plan" '
+        r'src="data:image/png;base64,',
+        text,
+    )
+    assert (
+        "<figcaption><strong>Figure 1.</strong> Churn by &lt;segment&gt; &amp; plan</figcaption>"
+        in text
+    )
+    # no raw float reprs, no stderr noise
+    assert "1.234567891234" not in text and "0.123456789012345" not in text
+    assert ">1.235<" in text and "0.1235" in text
+    assert "SeparationWarning: noise" not in text
+    # caveats and provenance
+    assert "<strong>SeparationWarning</strong>: group &lt;b&gt;x&lt;/b&gt; separated (×2)" in text
+    assert "abc123def4567890" in text and "deadbeef" in text and "alpha=0.1" in text
+    # code hidden by default, shown on request
+    assert "plot()" not in text
+    shown = export_report(
+        path, tmp_path / "code.html", manifest=manifest, results=results, show_code=True
+    )
+    assert "plot" in shown.read_text()
+    # self-contained: nothing fetched from elsewhere
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+
+
+def test_failed_run_shows_failing_cell_and_error(executed, tmp_path):
+    path, manifest, _ = executed
+    manifest = dict(
+        manifest,
+        status="failed",
+        error={
+            "cell_index": 3,
+            "source": "fit(<data>)",
+            "ename": "ModelError",
+            "evalue": "no events in <group>",
+        },
+    )
+    text = export_report(path, tmp_path / "r.html", manifest=manifest, results={}).read_text()
+    assert 'id="failure"' in text and "Run failed" in text
+    assert "fit(&lt;data&gt;)" in text and "no events in &lt;group&gt;" in text
+    assert "No results were recorded by this run." in text
+
+
+def test_key_findings_fallback_from_scalars():
+    assert key_findings({"key_findings": ["a", "b"], "n": 1}) == ["a", "b"]
+    assert key_findings(
+        {
+            "median_tenure": 23.456789,
+            "n_customers": 20000,
+            "table": [{"a": 1}],
+            "segment": "consumer",
+        }
+    ) == ["median tenure: 23.5", "n customers: 20,000", "segment: consumer"]
+    assert key_findings({}) == []
+
+
+def test_sanitize_html():
+    assert sanitize_html("<td>0.123456789</td><script>alert(1)</script><b onclick='x()'>b</b>") == (
+        "<td>0.1235</td><b>b</b>"
+    )
+    assert (
+        sanitize_html('<a href="javascript:alert(1)">x</a><a href="#ok">y</a>')
+        == '<a>x</a><a href="#ok">y</a>'
+    )
+    assert (
+        sanitize_html("<iframe src='x'><p>in</p></iframe><p>&lt;kept&gt; 1.5</p>")
+        == "<p>&lt;kept&gt; 1.5</p>"
+    )
+    assert sanitize_html("<td>12</td><td>a 0.1234567</td>") == "<td>12</td><td>a 0.1234567</td>"
