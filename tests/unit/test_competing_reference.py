@@ -18,6 +18,8 @@ import pytest
 from workbench.survival.competing import cumulative_incidence, fine_gray, gray_test
 
 ROOT = Path(__file__).resolve().parents[1] / "reference"
+pytestmark = pytest.mark.r_reference
+
 REF = ROOT / "competing"
 CUMINC = pd.read_csv(REF / "cuminc.csv")
 GRAY = pd.read_csv(REF / "gray.csv")

@@ -17,6 +17,8 @@ import pytest
 
 from workbench.survival.cox import fit_cox
 
+pytestmark = pytest.mark.r_reference
+
 REF = Path(__file__).resolve().parents[1] / "reference" / "cox"
 COEF = pd.read_csv(REF / "coef.csv")
 ZPH = pd.read_csv(REF / "zph.csv")

@@ -500,14 +500,15 @@ def _fit_coefficients(
 
     The one place where the Cox numerics happen: a faster engine can replace this function as long
     as it returns the same :class:`_CoxFit`. ``X`` should be centred (it does not change the
-    estimates, only the floating-point range). The penalty is ``0.5 * penalizer * sum((beta * sd)^2)``
-    with ``sd`` the covariates' standard deviations (a ridge on the standardised scale).
+    estimates, only the floating-point range). The penalty is
+    ``0.5 * n * penalizer * sum((beta * sd)^2)`` with ``sd`` the covariates' standard deviations
+    (a ridge on the standardised scale, lifelines' ``CoxPHFitter(penalizer=...)`` convention).
     """
     n, p = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     sts = _prepare_strata(time, event, X, w, strata, ties)
-    sd2 = X.var(axis=0) if p else np.zeros(0)
-    pen = penalizer * sd2
+    sd2 = X.var(axis=0, ddof=1) if p and n > 1 else np.zeros(p)
+    pen = penalizer * n * sd2  # lifelines' convention: n * penalizer * 0.5 * sum((beta * sd)^2)
 
     def objective(b):
         ll, U, info = _loglik_score_info(sts, b)
@@ -882,6 +883,7 @@ def fit_cox(
     ties: str = "efron",
     penalizer: float = 0.0,
     alpha: float = 0.05,
+    max_iter: int = 50,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
 
@@ -910,9 +912,13 @@ def fit_cox(
     ties : {'efron', 'breslow'}
         Handling of tied tenures.
     penalizer : float
-        Ridge penalty ``0.5 * penalizer * sum((beta_j * sd_j)^2)`` (standardised scale); 0 = none.
+        Ridge penalty ``0.5 * n * penalizer * sum((beta_j * sd_j)^2)`` on the standardised scale
+        (lifelines' ``CoxPHFitter(penalizer=...)`` convention); 0 = none. Standard errors are then
+        the inverse of the penalised information.
     alpha : float
         ``1 - alpha`` confidence intervals; also the level of the proportional-hazards check.
+    max_iter : int
+        Newton-Raphson iterations before a :class:`ConvergenceWarning` (R ``iter.max``).
 
     Returns
     -------
@@ -963,6 +969,7 @@ def fit_cox(
         ties=ties,
         penalizer=penalizer,
         alpha=alpha,
+        max_iter=max_iter,
     )
 
 
@@ -981,6 +988,7 @@ def cause_specific_cox(
     ties: str = "efron",
     penalizer: float = 0.0,
     alpha: float = 0.05,
+    max_iter: int = 50,
 ) -> CoxResult:
     """Cause-specific Cox model: churn from ``cause`` is the event, every other cause is censored.
 
@@ -1025,6 +1033,7 @@ def cause_specific_cox(
         ties=ties,
         penalizer=penalizer,
         alpha=alpha,
+        max_iter=max_iter,
     )
     res.meta["cause"] = cause
     res.meta["method"] = (
@@ -1047,6 +1056,7 @@ def _fit_cox(
     ties,
     penalizer,
     alpha,
+    max_iter=50,
 ) -> CoxResult:
     frame, spec = _resolve_frame(data)
     alpha = _check_alpha(alpha)
@@ -1135,7 +1145,14 @@ def _fit_cox(
     means = design.X.mean(axis=0)
     Xc = design.X - means
     fit = _fit_coefficients(
-        Xc, time, event, weights=w, strata=strata_codes, ties=ties, penalizer=penalizer
+        Xc,
+        time,
+        event,
+        weights=w,
+        strata=strata_codes,
+        ties=ties,
+        penalizer=penalizer,
+        max_iter=max_iter,
     )
     if not fit.converged:
         _warn(
@@ -1145,7 +1162,9 @@ def _fit_cox(
             ConvergenceWarning,
         )
     try:
-        naive_var = linalg.inv(fit.information)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            naive_var = linalg.inv(fit.information)
     except linalg.LinAlgError as exc:
         raise ModelError(
             "the information matrix is singular; a covariate is collinear or perfectly "
@@ -1153,11 +1172,15 @@ def _fit_cox(
         ) from exc
     # monotone likelihood (R coxph.fit's check): one more Newton step would still move the coefficient
     _, U_unpen, info_unpen = _loglik_score_info(fit.strata, fit.beta)
-    infs = np.abs(naive_var @ (U_unpen - penalizer * Xc.var(axis=0) * fit.beta))
-    eps = 1e-9
-    bad = (infs > eps) & (infs > math.sqrt(eps) * np.abs(fit.beta))
-    big = np.abs(fit.beta) * Xc.std(axis=0) > 8
-    flagged = np.flatnonzero(bad | (big & (np.sqrt(np.diag(naive_var)) > 10 * np.abs(fit.beta))))
+    n_rows = len(time)
+    sd2 = Xc.var(axis=0, ddof=1) if n_rows > 1 else np.zeros(p)
+    with np.errstate(invalid="ignore"):
+        infs = np.abs(naive_var @ (U_unpen - penalizer * n_rows * sd2 * fit.beta))
+        eps = 1e-9
+        bad = (infs > eps) & (infs > math.sqrt(eps) * np.abs(fit.beta))
+        big = np.abs(fit.beta) * np.sqrt(sd2) > 8
+        huge_se = ~(np.sqrt(np.diag(naive_var)) < 10 * np.abs(fit.beta))
+    flagged = np.flatnonzero((bad | (big & huge_se)) & fit.converged)
     for j in flagged:
         _warn(
             messages,
@@ -1179,7 +1202,8 @@ def _fit_cox(
         collapsed = np.zeros((cl.max() + 1, p))
         np.add.at(collapsed, cl, dfbeta)
         var = collapsed.T @ collapsed
-    se = np.sqrt(np.diag(var))
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(var))  # NaN only for a flagged monotone-likelihood term
     z = stats.norm.ppf(1 - alpha / 2)
     beta = fit.beta
     summary = pd.DataFrame(
