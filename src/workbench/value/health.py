@@ -115,7 +115,7 @@ def build_health_score(data, *, indicators: dict | None = None) -> tuple[pd.Seri
     raw = sum(group_scores) / len(group_scores)
     lo, hi = raw.min(), raw.max()
     score = 100 * (raw - lo) / (hi - lo) if hi > lo else raw * 0 + 50.0
-    return score.rename("health_score_built"), {
+    return score.clip(0.0, 100.0).rename("health_score_built"), {
         "groups_used": used,
         "groups_missing": missing_groups,
         "columns": cols,

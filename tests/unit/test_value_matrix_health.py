@@ -1,0 +1,149 @@
+"""Value matrix, Lorenz curve and health-score validation (checked against scikit-survival)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.exceptions import DataValidationError, ParameterError
+from workbench.retention import UnavailableWarning
+from workbench.value import (
+    build_health_score,
+    cumulative_dynamic_auc,
+    key_findings,
+    lorenz_curve,
+    uno_concordance,
+    validate_health_score,
+    value_matrix,
+)
+
+
+# ------------------------------------------------------------------------------------------------ matrix
+def test_value_matrix_hand_example():
+    df = pd.DataFrame(
+        {"current_value": [1, 2, 3, 10, 20, 30, np.nan], "growth_potential": [0, 5, 6, 1, 7, 2, 3]}
+    )
+    with pytest.warns(UserWarning, match="1 customers without a current value"):
+        r = value_matrix(df, current_cut=5, potential_cut=4)
+    s = r.summary.set_index("type")
+    assert s["customers"].to_dict() == {"I": 1, "II": 2, "III": 2, "IV": 1}
+    assert s.loc["IV", "value_share"] == pytest.approx(20 / 66)
+    assert s.loc["III", "current_value"] == pytest.approx(40)
+    assert s["value_share"].sum() == pytest.approx(1.0)
+    assert s.loc["II", "potential_share"] == pytest.approx(11 / 21)
+
+
+def test_value_matrix_needs_growth_potential():
+    with pytest.raises(
+        ParameterError, match="column 'growth_potential' is not in the values table"
+    ):
+        value_matrix(pd.DataFrame({"current_value": [1.0, 2.0]}))
+
+
+def test_lorenz_and_gini_known_values():
+    # one customer holds everything: Gini = 1 - 1/n
+    r = lorenz_curve(np.r_[np.zeros(9), 10.0])
+    assert r.meta["gini"] == pytest.approx(0.9)
+    s = r.summary.set_index("term")["estimate"]
+    assert s["top 10% of customers"] == pytest.approx(1.0)
+    # uniform 1..n: Gini = (n - 1) / (3n) ... for values 1..n the Gini is (n-1)/(3n)*... check formula
+    x = np.arange(1, 101, dtype=float)
+    g = lorenz_curve(x).meta["gini"]
+    expected = np.sum((2 * np.arange(1, 101) - 100 - 1) * np.sort(x)) / (100 * x.sum())
+    assert g == pytest.approx(expected, rel=1e-12)
+    assert s["gini"] == pytest.approx(0.9)
+
+
+# ------------------------------------------------------------------------------------------------ health
+def _arrays(ds):
+    f = ds.frame
+    return (
+        f["tenure"].to_numpy(float),
+        f["churned"].to_numpy().astype(bool),
+        -f["health_score"].to_numpy(float),
+    )
+
+
+@pytest.mark.parametrize("h", [3.0, 6.0, 12.0])
+def test_auc_and_uno_c_match_sksurv(synthetic_small, h):
+    """sksurv.metrics.cumulative_dynamic_auc(y, y, risk, [h]) and concordance_index_ipcw(y, y, risk, tau=h)
+    with the censoring distribution estimated on the same data."""
+    sk = pytest.importorskip("sksurv.metrics")
+    from sksurv.util import Surv
+
+    t, e, risk = _arrays(synthetic_small)
+    y = Surv.from_arrays(e, t)
+    assert cumulative_dynamic_auc(t, e, risk, h) == pytest.approx(
+        sk.cumulative_dynamic_auc(y, y, risk, [h])[0][0], abs=1e-10
+    )
+    assert uno_concordance(t, e, risk, h) == pytest.approx(
+        sk.concordance_index_ipcw(y, y, risk, tau=h)[0], abs=1e-5
+    )
+
+
+def test_auc_without_censoring_is_mann_whitney():
+    rng = np.random.default_rng(4)
+    t = rng.exponential(10, 400)
+    e = np.ones(400, bool)
+    risk = -t + rng.normal(0, 5, 400)
+    case, ctrl = t <= 6, t > 6
+    diff = risk[case][:, None] - risk[ctrl][None, :]
+    mw = np.mean((diff > 0) + 0.5 * (diff == 0))
+    assert cumulative_dynamic_auc(t, e, risk, 6.0) == pytest.approx(mw, abs=1e-12)
+
+
+def test_validate_health_score_synthetic(synthetic_small):
+    r = validate_health_score(synthetic_small, horizon_months=6, n_boot=30)
+    s = r.summary
+    assert s["threshold"].tolist()[:2] == [70.0, 50.0]
+    assert (s["rule"] == "given").sum() == 2 and s["rule"].iloc[2].startswith("Youden")
+    # the simulated score is informative: AUC clearly above 0.5, lower bands churn more
+    assert r.meta["auc"] > 0.58
+    assert r.meta["calibration_spearman"] < -0.5
+    disc = r.tables["discrimination"]
+    assert disc["ci_lower"].iloc[0] < r.meta["auc"] < disc["ci_upper"].iloc[0]
+    # a stricter threshold flags fewer customers: lower sensitivity, higher specificity
+    r70, r50 = s.iloc[0], s.iloc[1]
+    assert r50["flagged_share"] < r70["flagged_share"]
+    assert r50["sensitivity"] < r70["sensitivity"] and r50["specificity"] > r70["specificity"]
+    # Youden's threshold is at least as good as the given ones
+    assert s["youden_j"].iloc[2] >= s["youden_j"].iloc[:2].max() - 1e-12
+    # hand check of the specificity of 70 among customers followed past the horizon
+    f = synthetic_small.frame
+    ctrl = f["tenure"] > 6
+    assert r70["specificity"] == pytest.approx((f.loc[ctrl, "health_score"] >= 70).mean())
+
+
+def test_built_score_from_indicators(synthetic_small):
+    f = synthetic_small.frame.drop(columns=["health_score"])
+    score, info = build_health_score(f)
+    assert info["groups_used"] == ["activity", "spending", "risk", "relationship"]
+    assert score.min() == pytest.approx(0) and score.max() == pytest.approx(100)
+    r = validate_health_score(f, duration_col="tenure", event_col="churned", n_boot=0)
+    assert r.meta["score_col"] == "health_score_built"
+    assert r.meta["auc"] > 0.55
+
+
+def test_score_outside_range_is_an_error(synthetic_small):
+    f = synthetic_small.frame.copy()
+    f.loc[f.index[:3], "health_score"] = 130
+    with pytest.raises(DataValidationError, match=r"3 value\(s\) outside its range \[0, 100\]"):
+        validate_health_score(
+            f, duration_col="tenure", event_col="churned", score_col="health_score"
+        )
+
+
+def test_telco_churn_score_reflected(telco):
+    r = validate_health_score(
+        telco, score_col="churn_score", higher_is_healthier=False, horizon_months=12, n_boot=0
+    )
+    assert "reflected" in r.meta["score_source"]
+    assert r.meta["auc"] > 0.6
+
+
+def test_telco_without_score_is_unavailable(telco):
+    with pytest.warns(UnavailableWarning, match="health-score validation is unavailable"):
+        r = validate_health_score(telco)
+    assert r.meta["available"] is False
+    assert any("unavailable" in s for s in key_findings(health=r))
