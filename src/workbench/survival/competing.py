@@ -144,7 +144,7 @@ def _cinc(time: np.ndarray, failed: np.ndarray, this_cause: np.ndarray):
 def _loglog_ci(est: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """CI on the log(-log) scale: ``F ** exp(-/+ z * se / (F * log F))`` (stays within (0, 1))."""
     z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = se / np.abs(est * np.log(est))
         lo = est ** np.exp(z * s)
         hi = est ** np.exp(-z * s)
