@@ -1,0 +1,185 @@
+"""Figures of intervention effects: adjusted survival curves with unweighted numbers at risk, love
+plot, propensity overlap, effects by segment, Qini curve, win-back curves, forest of estimands.
+
+Every function takes a result plus an optional ``ax=``, draws, and returns the Axes. No estimation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import get_ax
+
+__all__ = [
+    "plot_effect_curves",
+    "plot_forest",
+    "plot_hte",
+    "plot_love",
+    "plot_overlap",
+    "plot_qini",
+    "plot_winback",
+]
+
+
+def plot_effect_curves(result, ax=None, arm: str | None = None, at_risk: bool = True):
+    """Survival curve of one arm and of control (adjusted if weighted) with CIs; the number at risk
+    (unweighted counts) is printed under the axes."""
+    curves = (
+        result.tables.get("curves")
+        if hasattr(result, "tables") and "curves" in result.tables
+        else result.summary
+    )
+    arms = list(dict.fromkeys(curves["arm"]))
+    arm = arm or arms[0]
+    cur = curves[curves["arm"] == arm]
+    ax = get_ax(ax, figsize=(7.0, 5.0))
+    groups = list(dict.fromkeys(cur["group"]))
+    for i, g in enumerate(groups):
+        c = cur[cur["group"] == g].sort_values("time")
+        ax.step(c["time"], c["survival"], where="post", color=f"C{i}", label=str(g))
+        ax.fill_between(
+            c["time"], c["ci_lower"], c["ci_upper"], step="post", color=f"C{i}", alpha=0.2, lw=0
+        )
+    ax.set_xlabel("tenure (months)")
+    ax.set_ylabel("retained (survival)")
+    method = str(cur["method"].iloc[0]) if "method" in cur else ""
+    ax.set_title(f"{arm} vs control ({method})")
+    ax.legend(loc="lower left")
+    if at_risk:
+        ticks = np.linspace(0, float(cur["time"].max()), 5)
+        lines = []
+        for g in groups:
+            c = cur[cur["group"] == g].sort_values("time")
+            pos = np.clip(np.searchsorted(c["time"].to_numpy(), ticks, side="right") - 1, 0, None)
+            lines.append(
+                f"{g}: " + "  ".join(f"{int(v):,}" for v in c["n_at_risk"].to_numpy()[pos])
+            )
+        ax.text(
+            0.0,
+            -0.2,
+            "at risk (unweighted) at "
+            + ", ".join(f"{t:.0f}" for t in ticks)
+            + " months\n"
+            + "\n".join(lines),
+            transform=ax.transAxes,
+            fontsize=8,
+            va="top",
+        )
+    return ax
+
+
+def plot_love(result, ax=None, threshold: float = 0.1):
+    """Love plot: |SMD| before and after weighting for every covariate (and contrast)."""
+    df = result.summary
+    ax = get_ax(ax, figsize=(7.0, max(3.0, 0.28 * len(df) + 1)))
+    labels = [
+        f"{c} ({k.split(' vs ')[0]})" if df["contrast"].nunique() > 1 else c
+        for c, k in zip(df["covariate"], df["contrast"])
+    ]
+    y = np.arange(len(df))
+    ax.scatter(
+        df["smd_before"].abs(), y, marker="o", facecolors="none", edgecolors="C3", label="before"
+    )
+    ax.scatter(df["smd_after"].abs(), y, marker="o", color="C0", label="after weighting")
+    ax.axvline(threshold, color="grey", ls="--", lw=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlabel("|standardised mean difference|")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_overlap(result, ax=None, contrast: str | None = None, bins: int = 40):
+    """Histograms of the propensity score by observed arm (overlap / positivity)."""
+    scores = result.tables["scores"] if "scores" in result.tables else None
+    if scores is None:
+        raise ValueError("the result holds no propensity scores")
+    contrast = contrast or scores["contrast"].iloc[0]
+    s = scores[scores["contrast"] == contrast]
+    ax = get_ax(ax)
+    edges = np.linspace(0, 1, bins + 1)
+    ax.hist(
+        s.loc[s["treated"] == 1, "propensity"],
+        bins=edges,
+        alpha=0.5,
+        density=True,
+        color="C1",
+        label=f"{contrast}",
+    )
+    ax.hist(
+        s.loc[s["treated"] == 0, "propensity"],
+        bins=edges,
+        alpha=0.5,
+        density=True,
+        color="C0",
+        label="control",
+    )
+    ax.set_xlabel(f"propensity P({contrast} | confounders)")
+    ax.set_ylabel("density")
+    ax.legend()
+    return ax
+
+
+def plot_hte(result, ax=None, estimand: str = "survival_difference"):
+    """Forest plot of the effect by segment level."""
+    df = result.summary[result.summary["estimand"] == estimand].reset_index(drop=True)
+    ax = get_ax(ax, figsize=(7.0, max(3.0, 0.3 * len(df) + 1)))
+    y = np.arange(len(df))[::-1]
+    ax.errorbar(
+        df["estimate"],
+        y,
+        xerr=[df["estimate"] - df["ci_lower"], df["ci_upper"] - df["estimate"]],
+        fmt="o",
+        color="C0",
+        capsize=3,
+    )
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{s}: {lv}" for s, lv in zip(df["segment"], df["level"])], fontsize=8)
+    ax.set_xlabel(estimand.replace("_", " "))
+    return ax
+
+
+def plot_qini(result, ax=None):
+    """Qini curve(s) against random targeting."""
+    cur = result.tables["curve"]
+    ax = get_ax(ax)
+    for i, (arm, c) in enumerate(cur.groupby("arm", sort=False)):
+        ax.plot(c["fraction"], c["qini"], color=f"C{i}", label=f"{arm} (model)")
+        ax.plot(c["fraction"], c["random"], color=f"C{i}", ls="--", lw=1, label=f"{arm} (random)")
+    ax.set_xlabel("fraction of customers targeted (highest predicted uplift first)")
+    ax.set_ylabel("incremental retained customers per customer")
+    ax.legend()
+    return ax
+
+
+def plot_winback(result, ax=None):
+    """Cumulative reactivation after churn by contact group (1 - KM)."""
+    cur = result.tables["curves"]
+    ax = get_ax(ax)
+    for i, (g, c) in enumerate(cur.groupby("group", sort=False)):
+        ax.step(c["time"], c["reactivated"], where="post", color=f"C{i}", label=str(g))
+    ax.axvline(result.meta.get("window", 3), color="grey", ls="--", lw=1)
+    ax.set_xlabel("months since churn")
+    ax.set_ylabel("reactivated (cumulative)")
+    ax.legend()
+    return ax
+
+
+def plot_forest(result, ax=None, estimand: str = "rmst_difference"):
+    """Estimates of one estimand across arms and methods with CIs."""
+    df = result.summary[result.summary["estimand"] == estimand].reset_index(drop=True)
+    ax = get_ax(ax, figsize=(7.0, max(2.5, 0.35 * len(df) + 1)))
+    y = np.arange(len(df))[::-1]
+    ax.errorbar(
+        df["estimate"],
+        y,
+        xerr=[df["estimate"] - df["ci_lower"], df["ci_upper"] - df["estimate"]],
+        fmt="o",
+        capsize=3,
+    )
+    ax.axvline(1 if "ratio" in estimand else 0, color="grey", lw=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{a} ({m})" for a, m in zip(df["arm"], df["method"])], fontsize=8)
+    ax.set_xlabel(estimand.replace("_", " "))
+    return ax
