@@ -38,6 +38,7 @@ from .cox import (
     _duration_array,
     _event_array,
     _resolve_frame,
+    _single_thread,
     _warn,
 )
 
@@ -630,6 +631,7 @@ class FineGrayResult(Result):
         )
 
 
+@_single_thread
 def fine_gray(
     data: Any,
     *,

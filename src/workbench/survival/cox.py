@@ -43,6 +43,25 @@ from ..results import Result
 __all__ = ["CoxResult", "PHTestResult", "cause_specific_cox", "fit_cox"]
 
 TIES = ("efron", "breslow")
+
+
+def _single_thread(fn):
+    """Run ``fn`` with BLAS limited to one thread: the designs are narrow (n x p with small p), and on
+    a shared machine threaded BLAS on such products is 10-100x slower (oversubscription)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover
+            return fn(*args, **kwargs)
+        with threadpool_limits(1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 MIN_EVENTS_PER_PARAMETER = 10
 
 
@@ -730,6 +749,7 @@ class CoxResult(Result):
         self._ph: dict[str, PHTestResult] = {}
 
     # -------------------------------------------------------------------------------------------
+    @_single_thread
     def ph_test(self, transform: str = "km") -> PHTestResult:
         """Test proportional hazards per covariate and globally, as R ``survival::cox.zph``.
 
@@ -1043,6 +1063,7 @@ def cause_specific_cox(
     return res
 
 
+@_single_thread
 def _fit_cox(
     data,
     *,
