@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from workbench.config import telco_dir as _telco_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-TELCO_DIR = (ROOT.parent / "shared" / "data" / "ibm-telco").resolve()
+TELCO_DIR = _telco_dir()  # ../shared/data/ibm-telco, or $WORKBENCH_SHARED/data/ibm-telco
 
 
 @pytest.fixture(scope="session")
