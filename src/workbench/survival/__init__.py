@@ -10,9 +10,52 @@ import importlib
 
 _EXPORTS = {
     # nonparametric.py
-    "kaplan_meier": "nonparametric", "KaplanMeierResult": "nonparametric",
-    "km_estimate": "nonparametric", "rmst": "nonparametric", "RMSTResult": "nonparametric",
+    "kaplan_meier": "nonparametric",
+    "KaplanMeierResult": "nonparametric",
+    "km_estimate": "nonparametric",
+    "rmst": "nonparametric",
+    "RMSTResult": "nonparametric",
     "rmst_from_curve": "nonparametric",
+    # tests.py
+    "logrank_test": "tests",
+    "LogRankResult": "tests",
+    "trend_test": "tests",
+    "TrendTestResult": "tests",
+    # hazard.py
+    "nelson_aalen": "hazard",
+    "NelsonAalenResult": "hazard",
+    "smoothed_hazard": "hazard",
+    "HazardResult": "hazard",
+    "stage_hazard": "hazard",
+    "StageHazardResult": "hazard",
+    # parametric.py
+    "fit_parametric": "parametric",
+    "ParametricResult": "parametric",
+    # cohorts.py
+    "cohort_survival": "cohorts",
+    "CohortSurvivalResult": "cohorts",
+    # cox.py
+    "fit_cox": "cox",
+    "CoxResult": "cox",
+    "PHTestResult": "cox",
+    "cause_specific_cox": "cox",
+    # competing.py
+    "cumulative_incidence": "competing",
+    "CumulativeIncidenceResult": "competing",
+    "gray_test": "competing",
+    "GrayTestResult": "competing",
+    "fine_gray": "competing",
+    "FineGrayResult": "competing",
+    # engine.py
+    "cox_fit": "engine",
+    "CoxFit": "engine",
+    "CoxBaseline": "engine",
+    "baseline_hazard": "engine",
+    "predict_survival": "engine",
+    # _engine_lifelines.py
+    "EngineCoxPHFitter": "_engine_lifelines",
+    # findings.py
+    "key_findings": "findings",
 }
 
 
