@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..results import format_number, format_p
 
-__all__ = ["key_findings"]
+__all__ = ["key_findings", "most_common_cause"]
 
 
 def _pct(x: float) -> str:
@@ -138,7 +138,8 @@ def key_findings(
         peaks = hazard.tables.get("peaks", pd.DataFrame())
         sm = hazard.smoothed
         first = sm[sm["group"] == sm["group"].iloc[0]]
-        early = first["hazard"].iloc[0]
+        t_end = first["time"].max()
+        early = first.loc[first["time"] <= 0.05 * t_end, "hazard"].max()
         mid = first["hazard"].median()
         text = []
         if early > 1.3 * mid:
@@ -152,23 +153,28 @@ def key_findings(
                 .head(2)
             )
             times = sorted(p["time"])
-            text.append("peaks again at about " + ", ".join(f"{t:.0f}" for t in times) + f" {unit}")
+            again = " again" if text else ""
+            text.append(
+                f"peaks{again} at about " + ", ".join(f"{t:.0f}" for t in times) + f" {unit}"
+            )
         if text:
             out.append("The churn hazard " + " and ".join(text) + ".")
     if stages is not None:
         s = stages.summary
-        s = s[s["group"] == s["group"].iloc[0]]
-        bits = [
-            f"{r.stage}: {100 * r.churn_prob:.1f}%"
-            for r in s.itertuples()
-            if np.isfinite(r.churn_prob)
-        ]
-        if bits:
-            out.append(
-                f"Churn per {unit.rstrip('s')} by lifecycle stage ({unit}) - "
-                + ", ".join(bits)
-                + "."
-            )
+        for g in list(dict.fromkeys(s["group"]))[:4]:
+            sg = s[s["group"] == g]
+            bits = [
+                f"{r.stage}: {100 * r.churn_prob:.1f}%"
+                for r in sg.itertuples()
+                if np.isfinite(r.churn_prob)
+            ]
+            who = "" if g == "all" else f" for {g}"
+            if bits:
+                out.append(
+                    f"Churn per {unit.rstrip('s')} by lifecycle stage ({unit}){who} - "
+                    + ", ".join(bits)
+                    + "."
+                )
     if cox is not None:
         cs = cox.summary
         sig = cs[cs["p_value"] < alpha]
@@ -221,3 +227,34 @@ def key_findings(
                     f"to {_pct(vals[c0].max())} across joining cohorts."
                 )
     return out
+
+
+def most_common_cause(data: Any, cause: str | None = None, *, cause_col: str | None = None) -> str:
+    """``cause`` if given (non-empty), else the most frequent churn cause among churners.
+
+    Lets a notebook parameter such as ``cause: str = ""`` mean "the dominant cause" on any data.
+
+    Raises
+    ------
+    ParameterError
+        No cause column (neither ``cause_col`` nor the spec's ``churn_type``), or no churners with a
+        cause.
+    """
+    from ..exceptions import ParameterError
+
+    if cause:
+        return str(cause)
+    spec = getattr(data, "spec", None)
+    frame = data.frame if spec is not None else data
+    cause_col = cause_col or (spec.churn_type if spec is not None else None)
+    if cause_col is None or cause_col not in frame.columns:
+        raise ParameterError(
+            "most_common_cause: the data have no churn-cause column; pass cause_col=... or name it as "
+            "`churn_type` in the role spec."
+        )
+    counts = frame[cause_col].dropna().astype(str).value_counts()
+    if counts.empty:
+        raise ParameterError(
+            f"most_common_cause: column '{cause_col}' holds no churn causes (all missing)."
+        )
+    return str(counts.index[0])
