@@ -265,7 +265,7 @@ def trend_test(
     --------
     >>> from workbench.data import load_dataset
     >>> tt = trend_test(load_dataset("synthetic", n_customers=2_000), group_col="contract")
-    >>> tt.summary["statistic_z"].iloc[0] < 0
+    >>> bool(tt.summary["statistic_z"].iloc[0] < 0)
     True
     """
     alpha = check_alpha(alpha)
