@@ -196,7 +196,8 @@ def smoothed_hazard(
         Kernel half-width in tenure units (default: last follow-up / 48, i.e. 1.5 months over 6
         years). Smaller shows sharper peaks with more noise.
     grid : sequence of float, optional
-        Tenures to evaluate at (default 200 points from 0 to the last follow-up).
+        Tenures to evaluate at (default 200 points from the first churn to the last follow-up;
+        with whole-month tenures nothing is observed before month 1).
 
     Returns
     -------
@@ -242,7 +243,12 @@ def smoothed_hazard(
             raise ParameterError(
                 f"`bandwidth` must be a positive number below half the follow-up ({t_max / 2:g}), got {bandwidth!r}."
             )
-    t_grid = np.linspace(0.0, t_max, 200) if grid is None else np.asarray(grid, dtype=float)
+    if grid is None:
+        ev_t = prep.loc[prep["event"] == 1, "duration"]
+        t0 = float(ev_t.min()) if len(ev_t) else 0.0
+        t_grid = np.linspace(t0, t_max, 200)
+    else:
+        t_grid = np.asarray(grid, dtype=float)
     if t_grid.ndim != 1 or not np.isfinite(t_grid).all() or (t_grid < 0).any():
         raise ParameterError(f"`grid` must be finite tenures >= 0, got {grid!r}.")
     z = stats.norm.ppf(1 - alpha / 2)
