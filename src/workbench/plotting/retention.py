@@ -20,6 +20,8 @@ def plot_rates(result, ax=None, *, min_at_risk: int = 30):
     """Churn rate per period with its CI (periods with fewer than ``min_at_risk`` customers omitted)."""
     ax = get_ax(ax)
     s = result.summary
+    if len(s) and "churn_rate" not in s and "monthly_churn_rate" in s:
+        return plot_segment_rates(result, ax=ax)
     if not len(s) or "churn_rate" not in s:
         return _message(ax, "; ".join(result.warnings) or "no rates")
     if "customers_at_risk" in s:
@@ -38,6 +40,25 @@ def plot_rates(result, ax=None, *, min_at_risk: int = 30):
     ax.set_ylabel("churn rate (% of customers active at period start)")
     ax.set_ylim(bottom=0)
     ax.legend(loc="best")
+    return ax
+
+
+def plot_segment_rates(result, ax=None):
+    """Monthly churn rate (per 100 customer-months) per segment with exact Poisson CIs."""
+    ax = get_ax(ax)
+    s = result.summary
+    x = np.arange(len(s))
+    y = 100 * s["monthly_churn_rate"].to_numpy(dtype=float)
+    err = np.vstack(
+        [
+            y - 100 * s["ci_lower"].to_numpy(dtype=float),
+            100 * s["ci_upper"].to_numpy(dtype=float) - y,
+        ]
+    )
+    ax.bar(x, y, yerr=err, capsize=4, color="C0")
+    ax.set_xticks(x, s["group"].astype(str).tolist())
+    ax.set_xlabel(str(result.meta.get("group_col", "segment")))
+    ax.set_ylabel("churn per 100 customer-months")
     return ax
 
 

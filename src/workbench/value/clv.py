@@ -148,8 +148,11 @@ def resolve_margin(
         raise ParameterError(
             f"`margin_period` must be one of {list(PERIOD_TO_MONTHS)}, got {period!r}."
         )
-    if margin_col is None and revenue_col is None and margin_rate is None and spec is not None:
+    ignored = ""
+    if margin_col is None and revenue_col is None and spec is not None and spec.margin:
         margin_col = spec.margin
+        if margin_rate is not None:
+            ignored = f" (`margin_rate`={margin_rate!r} not used: the data have a margin column)"
     if margin_col is None:
         revenue_col = revenue_col or (spec.revenue if spec is not None else None)
         if revenue_col is None:
@@ -171,7 +174,7 @@ def resolve_margin(
         )
     else:
         col, factor = margin_col, 1.0
-        source = f"margin from column '{margin_col}' per {period}"
+        source = f"margin from column '{margin_col}' per {period}{ignored}"
     if col not in frame.columns:
         raise ParameterError(
             f"margin/revenue column '{col}' is not in the data. Columns: {list(frame.columns)[:25]}."
@@ -397,6 +400,7 @@ def clv_by_segment(
         rows.append(
             {
                 "group": label,
+                "segment": label,
                 "customers": int(msk.sum()),
                 "margin_per_month": float(m.mean()),
                 "rmst_months": est["rmst"],

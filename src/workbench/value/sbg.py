@@ -513,6 +513,22 @@ class SBGCohortsResult(Result):
         self.fits = fits
         super().__init__(summary, meta, warnings=warnings_)
 
+    def derl(self, discount_rate_yearly: float, renewals=(0,)) -> pd.DataFrame:
+        """DERL per cohort with CIs; the yearly discount rate is converted to the model's period
+        (``(1 + r)^(period_months / 12) - 1``). Multiply by the margin per period for residual value."""
+        _check_discount(discount_rate_yearly, "discount_rate_yearly")
+        months = float(self.meta.get("period_length", 1.0))
+        d = (1.0 + float(discount_rate_yearly)) ** (months / 12.0) - 1.0
+        parts = []
+        for label, r in self.fits.items():
+            t = r.derl(d, renewals)
+            t.insert(0, "cohort", label)
+            parts.append(t)
+        out = pd.concat(parts, ignore_index=True)
+        out["period_months"] = months
+        out["discount_rate_per_period"] = d
+        return out
+
     def plot(self, ax=None, **kwargs):
         from ..plotting.value import plot_sbg_cohorts
 
@@ -571,7 +587,13 @@ def fit_sbg_cohorts(
         return SBGCohortsResult(
             pd.DataFrame(rows),
             fits,
-            {"alpha": alpha, "method": r.meta["method"], "n": len(f), "skipped": []},
+            {
+                "alpha": alpha,
+                "method": r.meta["method"],
+                "n": len(f),
+                "skipped": [],
+                "period_length": period_length,
+            },
             warns,
         )
     counts = cohort_survivors(
