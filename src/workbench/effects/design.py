@@ -349,8 +349,8 @@ class InterventionStudy:
         t = sub["_arm"] == arm
         for c in self.confounders:
             s = sub[c]
-            if pd.api.types.is_numeric_dtype(s) and s.nunique() > 10:
-                continue
+            if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+                continue  # numbers enter the model as numbers: only the fitted propensities can tell
             tab = pd.crosstab(s.astype(str), t)
             for lvl, row in tab.iterrows():
                 n_lvl = int(row.sum())
@@ -575,6 +575,12 @@ class InterventionStudy:
         trim = check_trim(trim)
         if ci_method not in ("percentile", "bca"):
             raise ParameterError(f"`ci_method` must be 'percentile' or 'bca', got {ci_method!r}.")
+        if (
+            isinstance(n_bootstrap, bool)
+            or not isinstance(n_bootstrap, (int, np.integer))
+            or n_bootstrap < 0
+        ):
+            raise ParameterError(f"`n_bootstrap` must be a whole number >= 0, got {n_bootstrap!r}.")
         if weighting != "none" and not self.confounders:
             raise ParameterError(
                 f"weighting={weighting!r} needs `confounders` for the propensity model."
@@ -800,7 +806,12 @@ class InterventionStudy:
             beta=beta,
         )
         full = stat(None)
-        reps = bootstrap_replicates(stat, len(t), n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs)
+        if n_bootstrap:
+            reps = bootstrap_replicates(
+                stat, len(t), n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs
+            )
+        else:  # point estimates only (e.g. when only the augmented estimate's analytic CI is wanted)
+            reps = np.full((2, len(full)), np.nan)
         H = len(self.horizons)
         G = len(grid)
 
@@ -812,14 +823,16 @@ class InterventionStudy:
 
         theta = derived(full)[0]
         R = derived(reps)
-        if ci_method == "bca":
+        if not n_bootstrap:
+            lo = hi = np.full(R.shape[1], np.nan)
+        elif ci_method == "bca":
             acc = jackknife_acceleration(
                 lambda f: derived(stat(f))[0], len(t), groups=50, seed=seed
             )
             lo, hi = bca_interval(R, theta, acc, self.alpha)
         else:
             lo, hi = percentile_interval(R, self.alpha)
-        se = np.nanstd(R, axis=0, ddof=1)
+        se = np.nanstd(R, axis=0, ddof=1) if n_bootstrap > 1 else np.full(R.shape[1], np.nan)
         sl = {
             "s1": slice(0, H),
             "s0": slice(H, 2 * H),
@@ -837,7 +850,10 @@ class InterventionStudy:
             se[j] * np.exp(theta[j]),
             2 * stats.norm.sf(abs(theta[j] / se[j])) if se[j] > 0 else np.nan,
         )
-        c_lo, c_hi = percentile_interval(reps[:, 2 * H + 3 :], self.alpha)
+        if n_bootstrap:
+            c_lo, c_hi = percentile_interval(reps[:, 2 * H + 3 :], self.alpha)
+        else:
+            c_lo = c_hi = np.full(reps.shape[1] - (2 * H + 3), np.nan)
         base = 2 * H + 3
         for gi, (g, mask) in enumerate(((arm, t == 1), (self.control_label_, t == 0))):
             at_risk = (d[mask][None, :] >= grid[:, None]).sum(axis=1)
