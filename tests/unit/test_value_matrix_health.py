@@ -147,3 +147,58 @@ def test_telco_without_score_is_unavailable(telco):
         r = validate_health_score(telco)
     assert r.meta["available"] is False
     assert any("unavailable" in s for s in key_findings(health=r))
+
+
+# ------------------------------------------------------------------------------------------------ strategy effect
+def test_strategy_effect_estimated_from_randomised_offer(synthetic):
+    """The Cox hazard ratio of the randomised offer covers the true marginal ratio of cumulative hazards
+    at 12 and 24 months, log S1(t) / log S0(t), from the simulated potential outcomes."""
+    from workbench.value import strategy_effect
+
+    r = strategy_effect(synthetic)
+    ate = synthetic.truth["retention_offer"]["ate"]
+    row = r.summary.iloc[0]
+    assert r.meta["source"] == "estimated" and r.meta["n"] == ate["n"]
+    for t in (12, 24):
+        true_ratio = np.log(ate[f"survival_treated_{t}"]) / np.log(ate[f"survival_control_{t}"])
+        assert row["ci_lower"] < true_ratio < row["ci_upper"]
+    assert r.estimate_ == row["estimate"] < 1
+
+
+def test_strategy_effect_assumed_and_fallback(telco):
+    from workbench.value import strategy_effect
+
+    assert strategy_effect(telco, assumed_hr=0.9).estimate_ == 0.9
+    with pytest.warns(UnavailableWarning, match="stated assumption hazard ratio 0.8"):
+        r = strategy_effect(telco, fallback_hr=0.8)
+    assert r.meta["source"] == "assumed" and r.estimate_ == 0.8
+    with pytest.raises(ParameterError, match="pass `assumed_hr`"):
+        strategy_effect(telco)
+    with pytest.raises(ParameterError, match="must be a positive number"):
+        strategy_effect(telco, assumed_hr=-2)
+
+
+def test_strategy_effect_observational_warns(synthetic_small):
+    from workbench.value import strategy_effect
+    from workbench.value.matrix import ConfoundedEffectWarning
+
+    with pytest.warns(ConfoundedEffectWarning, match="'loyalty_programme' was not randomised"):
+        r = strategy_effect(synthetic_small, treatment_col="loyalty_programme")
+    assert r.warnings
+
+
+def test_value_matrix_from_customer_values(synthetic_small):
+    from workbench.exceptions import ExtrapolationWarning
+    from workbench.value import predict_clv
+
+    with pytest.warns(ExtrapolationWarning):
+        cv = predict_clv(synthetic_small, horizon_months=24, effect_hr=0.8)
+    with pytest.warns(UserWarning, match="already churned"):
+        m = value_matrix(cv)
+    active = int((cv.tables["customers"]["churned"] == 0).sum())
+    assert m.summary["customers"].sum() == active
+    assert m.summary["value_share"].sum() == pytest.approx(1.0)
+    s = m.summary.set_index("type")
+    assert s.loc["IV", "mean_current_value"] > s.loc["I", "mean_current_value"]
+    lor = lorenz_curve(cv)
+    assert 0 < lor.meta["gini"] < 1

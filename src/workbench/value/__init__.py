@@ -28,7 +28,14 @@ from .health import (
     uno_concordance,
     validate_health_score,
 )
-from .matrix import LorenzResult, ValueMatrixResult, lorenz_curve, value_matrix
+from .matrix import (
+    LorenzResult,
+    StrategyEffectResult,
+    ValueMatrixResult,
+    lorenz_curve,
+    strategy_effect,
+    value_matrix,
+)
 from .sbg import (
     SBGCohortsResult,
     SBGResult,
@@ -48,6 +55,7 @@ __all__ = [
     "LorenzResult",
     "SBGCohortsResult",
     "SBGResult",
+    "StrategyEffectResult",
     "ValueMatrixResult",
     "build_health_score",
     "clv_by_segment",
@@ -65,6 +73,7 @@ __all__ = [
     "sbg_retention_rate",
     "sbg_survival",
     "simulate_sbg_survivors",
+    "strategy_effect",
     "uno_concordance",
     "validate_health_score",
     "value_matrix",

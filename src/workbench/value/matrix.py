@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
+from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning, WorkbenchWarning
 from ..results import Result
 
 TYPES = {
@@ -206,3 +206,143 @@ def lorenz_curve(
         tables={"curve": curve},
         warnings=warns,
     )
+
+
+class ConfoundedEffectWarning(WorkbenchWarning):
+    """An intervention effect is estimated from a treatment that was not randomised."""
+
+
+class StrategyEffectResult(Result):
+    """The hazard ratio of the retention strategy used for growth potential: ``estimate_`` and where it came
+    from (``meta['source']``: 'estimated' from a randomised treatment, or 'assumed')."""
+
+    title = "Effect of the retention strategy (hazard ratio)"
+
+
+def strategy_effect(
+    data,
+    *,
+    assumed_hr: float | None = None,
+    treatment_col: str | None = None,
+    fallback_hr: float | None = None,
+    alpha: float = 0.05,
+) -> StrategyEffectResult:
+    """Hazard ratio of a retention strategy: stated (``assumed_hr``) or estimated from a randomised treatment.
+
+    With ``assumed_hr`` the value is used as stated. Otherwise the first randomised treatment of the spec
+    (or ``treatment_col``) is compared with its control arm by a Cox model
+    (:func:`workbench.survival.cox.fit_cox`) among the customers in the experiment; the marginal
+    all-cause hazard ratio is the estimate. Without a randomised treatment, ``fallback_hr`` is used as a
+    stated assumption (with a warning), or an error asks for ``assumed_hr``.
+
+    References
+    ----------
+    Cox, D. R. (1972). Regression models and life-tables. *JRSS B*, 34(2), 187-220.
+    """
+    import warnings
+
+    from ..retention import UnavailableWarning, _check_alpha
+
+    _check_alpha(alpha)
+
+    def _assumed(hr, why):
+        if not isinstance(hr, (int, float)) or isinstance(hr, bool) or not hr > 0:
+            raise ParameterError(
+                f"the assumed hazard ratio must be a positive number (e.g. 0.85), got {hr!r}."
+            )
+        res = StrategyEffectResult(
+            pd.DataFrame(
+                [
+                    {
+                        "term": "strategy hazard ratio",
+                        "estimate": float(hr),
+                        "ci_lower": np.nan,
+                        "ci_upper": np.nan,
+                    }
+                ]
+            ),
+            {"source": "assumed", "method": why, "alpha": alpha},
+        )
+        res.estimate_ = float(hr)
+        return res
+
+    if assumed_hr is not None:
+        return _assumed(assumed_hr, "stated assumption (argument assumed_hr)")
+    spec = getattr(data, "spec", None)
+    frame = data.frame if spec is not None else data
+    tr = None
+    if spec is not None:
+        cands = [t for t in spec.treatments if t.assignment == "randomised"]
+        if treatment_col is not None:
+            cands = [t for t in spec.treatments if t.column == treatment_col]
+        tr = cands[0] if cands else None
+    if tr is None:
+        if fallback_hr is None:
+            raise ParameterError(
+                "no randomised treatment to estimate the strategy's effect from (the spec declares none"
+                + (f" named '{treatment_col}'" if treatment_col else "")
+                + "); pass `assumed_hr`, the hazard ratio you assume (e.g. 0.85)."
+            )
+        msg = (
+            f"no randomised treatment in the data: growth potential uses the stated assumption hazard ratio "
+            f"{fallback_hr:g}, not an estimate."
+        )
+        warnings.warn(msg, UnavailableWarning, stacklevel=2)
+        res = _assumed(fallback_hr, "stated assumption (no randomised treatment in the data)")
+        res.warnings.append(msg)
+        return res
+    from ..survival.cox import fit_cox
+
+    col = tr.column
+    inside = frame[col].notna() & frame[col].astype(str).ne("nan")
+    sub = frame.loc[inside]
+    treated = (sub[col].astype(str) != str(tr.control)).astype(int)
+    if treated.nunique() < 2:
+        raise DataValidationError(
+            f"treatment '{col}' has a single arm among {len(sub)} customers; no effect to "
+            "estimate. Pass `assumed_hr`.",
+            column=col,
+            rule="two arms",
+        )
+    fit_df = pd.DataFrame(
+        {
+            "tenure": sub[spec.tenure].to_numpy(float),
+            "churned": sub[spec.event].to_numpy(int),
+            "strategy": treated.to_numpy(),
+        }
+    )
+    cox = fit_cox(
+        fit_df, duration_col="tenure", event_col="churned", covariates=["strategy"], alpha=alpha
+    )
+    row = cox.summary.iloc[0]
+    warns = []
+    if tr.assignment != "randomised":
+        msg = f"treatment '{col}' was not randomised: its hazard ratio may be confounded."
+        warnings.warn(msg, ConfoundedEffectWarning, stacklevel=2)
+        warns.append(msg)
+    res = StrategyEffectResult(
+        pd.DataFrame(
+            [
+                {
+                    "term": f"{col}: {', '.join(str(a) for a in (tr.arms or []) if str(a) != str(tr.control))} "
+                    f"vs {tr.control}",
+                    "estimate": float(row["hazard_ratio"]),
+                    "ci_lower": float(row["ci_lower"]),
+                    "ci_upper": float(row["ci_upper"]),
+                    "p_value": float(row["p_value"]),
+                }
+            ]
+        ),
+        {
+            "source": "estimated",
+            "treatment_col": col,
+            "assignment": tr.assignment,
+            "n": int(len(sub)),
+            "events": int(fit_df["churned"].sum()),
+            "alpha": alpha,
+            "method": "Cox model, all-cause churn, treatment indicator only",
+        },
+        warnings=warns,
+    )
+    res.estimate_ = float(row["hazard_ratio"])
+    return res
