@@ -77,8 +77,9 @@ def _aft_parts(dist: str, z: np.ndarray):
         return z - ez, -ez, 1 - ez, -ez
     if dist == "lognormal":
         logS = special.log_ndtr(-z)
-        mills = np.exp(stats.norm.logpdf(z) - logS)
-        return stats.norm.logpdf(z), logS, -z, -mills
+        logpdf = -0.5 * z * z - 0.5 * np.log(2 * np.pi)
+        mills = np.exp(logpdf - logS)
+        return logpdf, logS, -z, -mills
     # loglogistic
     p = special.expit(z)
     with np.errstate(invalid="ignore"):
@@ -397,6 +398,13 @@ def fit_parametric(
     z = stats.norm.ppf(1 - alpha / 2)
     rows, coefs, curves, predictors = [], [], [], {}
     X1 = np.column_stack([np.ones(len(t)), X])
+    # predictions average over covariate profiles: each distinct profile once, with its total weight
+    if n_par_x:
+        Xu, inv_u = np.unique(X, axis=0, return_inverse=True)
+        wu = np.bincount(inv_u.ravel(), weights=w, minlength=len(Xu))
+    else:
+        Xu, wu = np.zeros((1, 0)), np.array([w.sum()])
+    X1u = np.column_stack([np.ones(len(Xu)), Xu])
     for m in models:
         if m in AFT:
 
@@ -410,11 +418,11 @@ def fit_parametric(
                 tt = np.asarray(tt, float)
                 with np.errstate(divide="ignore"):
                     zz = (
-                        np.log(np.where(tt > 0, tt, np.nan))[None, :] - (X1 @ theta[:-1])[:, None]
+                        np.log(np.where(tt > 0, tt, np.nan))[None, :] - (X1u @ theta[:-1])[:, None]
                     ) / np.exp(theta[-1])
                 S = np.exp(_aft_parts(m, zz)[1])
                 S = np.where(np.isnan(S), 1.0, S)
-                return np.average(S, axis=0, weights=w)
+                return np.average(S, axis=0, weights=wu)
 
         elif m == "piecewise_exponential":
             J = len(cuts_a)
@@ -450,8 +458,8 @@ def fit_parametric(
                 tt = np.asarray(tt, float)
                 ex = np.clip(np.minimum(tt[:, None], ends[None, :]) - cuts_a[None, :], 0, None)
                 Hb = ex @ np.exp(theta[:J])
-                eta = X @ theta[J:] if n_par_x else np.zeros(len(t))
-                return np.average(np.exp(-np.exp(eta)[:, None] * Hb[None, :]), axis=0, weights=w)
+                eta = Xu @ theta[J:]
+                return np.average(np.exp(-np.exp(eta)[:, None] * Hb[None, :]), axis=0, weights=wu)
 
         else:  # spline
             lte = logt[d == 1]
@@ -479,10 +487,10 @@ def fit_parametric(
                 tt = np.asarray(tt, float)
                 pos = tt > 0
                 Bt, _ = _rp_basis(np.log(tt[pos]), knots)
-                eta = X @ theta[k_sp:] if n_par_x else np.zeros(len(t))
+                eta = Xu @ theta[k_sp:]
                 out = np.ones(len(tt))
                 out[pos] = np.average(
-                    np.exp(-np.exp(eta[:, None] + (Bt @ theta[:k_sp])[None, :])), axis=0, weights=w
+                    np.exp(-np.exp(eta[:, None] + (Bt @ theta[:k_sp])[None, :])), axis=0, weights=wu
                 )
                 return out
 
