@@ -4,8 +4,8 @@ A batch file (YAML)::
 
     name: segments                 # optional; default: the file's stem
     notebooks:                     # paths or globs, relative to the project root, or
-      - notebooks/02-tenure-survival.ipynb     # {path: ..., parameters: {...}} for parameters
-      - {path: notebooks/05-customer-value.ipynb, parameters: {horizon: 24}}   # of one notebook
+      - notebooks/02-tenure-survival.ipynb     # {path, parameters, timeout} for one notebook
+      - {path: notebooks/05-customer-value.ipynb, parameters: {horizon: 24}, timeout: 300}
     parameters: {n_customers: 5000}    # optional: given to every run
     grid:                          # optional: cartesian product of the lists
       seed: [0, 1]
@@ -84,6 +84,7 @@ class BatchSpec:
     kernel: str = DEFAULT_KERNEL
     compare: list[str] | None = None
     notebook_parameters: dict = field(default_factory=dict)
+    notebook_timeouts: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -123,8 +124,8 @@ def _error(source: str, lines: Mapping[str, int], key: str | None, problem: str)
 
 def _resolve_notebooks(
     entries: Any, source: str, lines: Mapping[str, int], root: Path
-) -> tuple[list[Path], dict[Path, dict]]:
-    """Paths of the notebooks an entry list names, and per-notebook parameters."""
+) -> tuple[list[Path], dict[Path, dict], dict[Path, float]]:
+    """Paths of the notebooks an entry list names, per-notebook parameters and timeouts."""
     if isinstance(entries, (str, dict)):
         entries = [entries]
     if not isinstance(entries, list) or not entries:
@@ -136,16 +137,20 @@ def _resolve_notebooks(
         )
     found: list[Path] = []
     extra: dict[Path, dict] = {}
+    timeouts: dict[Path, float] = {}
     for entry in entries:
         params: dict = {}
+        timeout = None
         if isinstance(entry, dict):
-            if set(entry) - {"path", "parameters"} or not isinstance(entry.get("path"), str):
+            if set(entry) - {"path", "parameters", "timeout"} or not isinstance(
+                entry.get("path"), str
+            ):
                 raise _error(
                     source,
                     lines,
                     "notebooks",
                     "a notebook entry is a path or "
-                    f"{{path: ..., parameters: {{...}}}}, got {entry!r}.",
+                    f"{{path: ..., parameters: {{...}}, timeout: S}}, got {entry!r}.",
                 )
             params = entry.get("parameters") or {}
             if not isinstance(params, dict):
@@ -154,6 +159,17 @@ def _resolve_notebooks(
                     lines,
                     "notebooks",
                     f"`parameters` of {entry['path']!r} must be a mapping.",
+                )
+            timeout = entry.get("timeout")
+            if timeout is not None and (
+                isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+            ):
+                raise _error(
+                    source,
+                    lines,
+                    "notebooks",
+                    f"`timeout` of {entry['path']!r} must be a positive number of seconds, "
+                    f"got {timeout!r}.",
                 )
             entry = entry["path"]
         if not isinstance(entry, str):
@@ -192,7 +208,9 @@ def _resolve_notebooks(
             if m.suffix == ".ipynb" and m not in found:
                 found.append(m)
                 extra[m] = dict(params)
-    return found, extra
+                if timeout is not None:
+                    timeouts[m] = float(timeout)
+    return found, extra, timeouts
 
 
 def parameter_sets(
@@ -257,7 +275,7 @@ def load_batch(path: str | Path) -> BatchSpec:
             f"batch file {source}: `notebooks:` is missing (a path, glob or list)."
         )
     root = project_root()
-    notebooks, nb_params = _resolve_notebooks(data["notebooks"], source, lines, root)
+    notebooks, nb_params, nb_timeouts = _resolve_notebooks(data["notebooks"], source, lines, root)
     for key in ("parameters", "grid"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise _error(
@@ -314,6 +332,7 @@ def load_batch(path: str | Path) -> BatchSpec:
         notebooks=notebooks,
         parameter_sets=sets,
         notebook_parameters=nb_params,
+        notebook_timeouts=nb_timeouts,
         timeout=float(timeout),
         workers=workers,
         show_code=bool(data.get("show_code", False)),
@@ -380,9 +399,39 @@ def _is_done(plan: RunPlan) -> dict | None:
     return None
 
 
-def _task(plan: RunPlan, timeout: float, show_code: bool, kernel: str, batch: str) -> RunOutcome:
+_RUNNING = False
+_INTERRUPTED = False
+
+
+def _on_sigint(signum, frame) -> None:  # pragma: no cover - runs in pool workers
+    """Ctrl-C reaches every worker: stop the run in progress and start no further run."""
+    global _INTERRUPTED
+    _INTERRUPTED = True
+    if _RUNNING:
+        raise KeyboardInterrupt
+
+
+def _worker_init() -> None:  # pragma: no cover - runs in pool workers
+    import signal
+
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _task(
+    plan: RunPlan, timeouts: Mapping[str, float], show_code: bool, kernel: str, batch: str
+) -> RunOutcome:
     """What a worker process (or Dask task) does: one run, start to finish."""
-    return execute_plan(plan, timeout=timeout, show_code=show_code, kernel_name=kernel, batch=batch)
+    global _RUNNING
+    if _INTERRUPTED:
+        raise KeyboardInterrupt("batch interrupted before this run started")
+    _RUNNING = True
+    try:
+        timeout = timeouts.get(str(plan.notebook), timeouts["*"])
+        return execute_plan(
+            plan, timeout=timeout, show_code=show_code, kernel_name=kernel, batch=batch
+        )
+    finally:
+        _RUNNING = False
 
 
 def _state(
@@ -484,7 +533,8 @@ def run_batch(
         unit="run",
         disable=not progress,
     )
-    args = (t_run, spec.show_code, spec.kernel, spec.name)
+    timeouts = {"*": t_run, **{str(k): float(v) for k, v in spec.notebook_timeouts.items()}}
+    args = (timeouts, spec.show_code, spec.kernel, spec.name)
 
     def done(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
@@ -515,15 +565,16 @@ def _run_local(todo, args, n_workers, done) -> None:
     import multiprocessing as mp
 
     with ProcessPoolExecutor(
-        max_workers=min(n_workers, len(todo)), mp_context=mp.get_context("spawn")
+        max_workers=min(n_workers, len(todo)),
+        mp_context=mp.get_context("spawn"),
+        initializer=_worker_init,
     ) as pool:
         futures = {pool.submit(_task, plan, *args): plan for plan in todo}
         try:
             for fut in as_completed(futures):
                 done(_outcome(fut, futures[fut]))
         except BaseException:
-            for f in futures:
-                f.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
 
 

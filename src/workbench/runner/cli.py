@@ -49,16 +49,24 @@ def _run(args) -> int:
 def _batch(args) -> int:
     from .batch import run_batch
 
-    result = run_batch(
-        args.batch_file,
-        workers=args.workers,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        force=args.force,
-        out=args.out,
-        timeout=args.timeout,
-        progress=not args.quiet,
-    )
+    try:
+        result = run_batch(
+            args.batch_file,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            force=args.force,
+            out=args.out,
+            timeout=args.timeout,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(
+            "batch interrupted: finished runs are kept; run the same command again to resume "
+            "(unchanged runs are skipped).",
+            file=sys.stderr,
+        )
+        return 130
     c = result.counts
     print(
         f"batch {result.name}: {len(result.outcomes)} runs in {result.duration_s:.1f} s - {c['ok']} ok "

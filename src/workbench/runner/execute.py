@@ -304,16 +304,15 @@ def execute_plan(
         }
     err_path.unlink(missing_ok=True)
     manifest["warnings"] = read_warnings(run_dir)
-    mf.write_manifest(run_dir, manifest)
     from .export import export_report
 
+    # the final manifest is written last: a manifest saying "ok" means the report exists too
     try:
         export_report(out_nb, run_dir / "report.html", manifest=manifest, show_code=show_code)
     except Exception as e:  # the run's status stands; say why there is no full report
         import html
 
         manifest["report_error"] = f"{type(e).__name__}: {e}"
-        mf.write_manifest(run_dir, manifest)
         (run_dir / "report.html").write_text(
             "<!DOCTYPE html><html><head><meta charset='utf-8'><title>report failed</title></head><body>"
             f"<h1>{html.escape(plan.notebook.stem)}</h1><section id='key-findings'><h2>Key findings</h2>"
@@ -321,6 +320,7 @@ def execute_plan(
             "</body></html>",
             encoding="utf-8",
         )
+    mf.write_manifest(run_dir, manifest)
     return RunOutcome(
         notebook=_display_path(plan.notebook),
         run_name=plan.run_name,
