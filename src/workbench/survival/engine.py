@@ -545,6 +545,59 @@ def cox_fit(
     Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
     see the module docstring.
     """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return _cox_fit(
+            X,
+            time,
+            event,
+            weights=weights,
+            strata=strata,
+            ties=ties,
+            penalizer=penalizer,
+            init=init,
+            tol=tol,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=cluster,
+            return_residuals=return_residuals,
+        )
+    # the products are narrow (n x p, small p): threaded BLAS only adds contention on a shared machine
+    with threadpool_limits(1, user_api="blas"):
+        return _cox_fit(
+            X,
+            time,
+            event,
+            weights=weights,
+            strata=strata,
+            ties=ties,
+            penalizer=penalizer,
+            init=init,
+            tol=tol,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=cluster,
+            return_residuals=return_residuals,
+        )
+
+
+def _cox_fit(
+    X,
+    time,
+    event,
+    *,
+    weights,
+    strata,
+    ties,
+    penalizer,
+    init,
+    tol,
+    max_iter,
+    robust,
+    cluster,
+    return_residuals,
+) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
@@ -571,7 +624,7 @@ def cox_fit(
             f"covariate(s) {dropped} are constant, so their effect cannot be estimated; "
             "their coefficients are reported as nan (as R's NA). Drop them from the model."
         )
-        warnings.warn(msg, CollinearityWarning, stacklevel=2)
+        warnings.warn(msg, CollinearityWarning, stacklevel=4)
         msgs.append(msg)
     wsum = w.sum() if w is not None else float(n)
     center = (w @ Xa / wsum) if w is not None else Xa.mean(axis=0)
@@ -630,7 +683,7 @@ def cox_fit(
             f"partial likelihood {cur_ll:.6g}); estimates are not to be trusted. Raise `max_iter`, "
             "check for covariates that separate churners from stayers, or use a `penalizer`."
         )
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        warnings.warn(msg, ConvergenceWarning, stacklevel=4)
         msgs.append(msg)
     ev = prob.evaluate(beta, keep=True)
     Imat = ev.info + np.diag(pen)
@@ -649,7 +702,7 @@ def cox_fit(
                 "may be infinite (a covariate separates churners from stayers, monotone "
                 "likelihood). Remove or merge that covariate, or use a `penalizer`."
             )
-            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            warnings.warn(msg, ConvergenceWarning, stacklevel=4)
             msgs.append(msg)
 
     is_robust = bool(robust or cl is not None)
