@@ -13,6 +13,7 @@
 * :func:`horizon_sensitivity`, :func:`minimum_detectable_effect`, :func:`key_findings`.
 """
 
+from ..plotting.drivers import plot_horizon_sensitivity
 from .design import DriverData, build_design, resolve_inputs, switching_cost_index
 from .findings import check_separation, key_findings
 from .firth import FirthResult, firth_cox, firth_logistic
@@ -28,7 +29,7 @@ from .hypotheses import (
 )
 from .mediation import MediationResult, mediation_analysis
 from .outcomes import censoring_survival, horizon_outcome, person_period
-from .power import PowerResult, minimum_detectable_effect
+from .power import PowerResult, interaction_power, minimum_detectable_effect
 from .separation import SeparationResult, detect_monotone_likelihood, detect_separation
 
 __all__ = [
@@ -52,10 +53,12 @@ __all__ = [
     "horizon_outcome",
     "horizon_sensitivity",
     "interaction_effects",
+    "interaction_power",
     "key_findings",
     "mediation_analysis",
     "minimum_detectable_effect",
     "person_period",
+    "plot_horizon_sensitivity",
     "resolve_inputs",
     "satisfaction_form",
     "switching_cost_index",

@@ -115,7 +115,7 @@ def resolve_inputs(
         )
 
     def pick(value, role):
-        if value is not None:
+        if value:  # None or "" (a notebook parameter left empty): the spec's role
             return value
         return getattr(spec, role) if spec is not None else None
 
@@ -123,18 +123,12 @@ def resolve_inputs(
     event_col = pick(event_col, "event")
     satisfaction_col = pick(satisfaction_col, "satisfaction")
     sc = (
-        switching_cost_cols
-        if switching_cost_cols is not None
-        else (list(spec.switching_costs) if spec else [])
+        switching_cost_cols if switching_cost_cols else (list(spec.switching_costs) if spec else [])
     )
     if isinstance(sc, str):
         sc = [sc]
     sc = [c for c in sc if c]
-    pv = (
-        perceived_value_col
-        if perceived_value_col is not None
-        else (spec.perceived_value if spec else None)
-    )
+    pv = perceived_value_col if perceived_value_col else (spec.perceived_value if spec else None)
     pv = pv or None
     scale = satisfaction_scale or (spec.satisfaction_scale if spec else None)
     if covariates is None:

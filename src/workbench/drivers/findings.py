@@ -55,6 +55,11 @@ def check_separation(
     return res
 
 
+def _p(p) -> str:
+    f = format_p(p)
+    return f"{f[0]} {f[1:]}" if f.startswith("<") else f"= {f}"
+
+
 def key_findings(
     hypotheses=None,
     nonlinearity=None,
@@ -77,7 +82,7 @@ def key_findings(
         )
         s = (
             f"Satisfaction's effect is {verdict} ({r['comparison']}: chi2 = {format_number(r['statistic'])}, "
-            f"df = {int(r['df'])}, p = {format_p(r['p_value'])})"
+            f"df = {int(r['df'])}, p {_p(r['p_value'])})"
         )
         if pred is not None and len(pred):
             lo, hi = pred.iloc[0], pred.iloc[-1]
@@ -98,8 +103,8 @@ def key_findings(
             for k, g in me.groupby("switching_cost")
         }
         out.append(
-            f"The retention gap between satisfaction {top} and {bot} is {gap.get('low', np.nan):.1%} points at low "
-            f"switching cost and {gap.get('high', np.nan):.1%} points at high switching cost."
+            f"The retention gap between satisfaction {top} and {bot} is {100 * gap.get('low', np.nan):.1f} percentage points at low "
+            f"switching cost and {100 * gap.get('high', np.nan):.1f} percentage points at high switching cost."
         )
     if mediation is not None:
         if len(mediation.summary):

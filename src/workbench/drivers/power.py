@@ -93,3 +93,22 @@ def minimum_detectable_effect(
         "power": power,
     }
     return PowerResult(pd.DataFrame(rows), meta)
+
+
+def interaction_power(hypotheses, *, power: float = 0.8, sizes=(0.5, 1, 2, 4)) -> PowerResult:
+    """Minimum detectable H3 interaction for a :class:`~workbench.drivers.HypothesesResult`.
+
+    Uses the interaction's standard error and estimate from the family's model B.
+    """
+    s = hypotheses.summary.set_index("hypothesis")
+    if "H3" not in s.index:
+        raise ParameterError("the hypotheses result has no H3 row; run evaluate_hypotheses first.")
+    return minimum_detectable_effect(
+        float(s.loc["H3", "se"]),
+        n=int(hypotheses.meta["n"]),
+        alpha=float(hypotheses.meta["alpha"]),
+        power=power,
+        estimate=float(s.loc["H3", "estimate"]),
+        sizes=sizes,
+        scale=str(s.loc["H3", "scale"]),
+    )
