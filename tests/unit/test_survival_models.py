@@ -229,3 +229,36 @@ def test_key_findings_are_built_from_results(synthetic_small):
     assert f"{med:.3g}" in out[0]
     assert any("Retention differs between contract groups" in s for s in out)
     assert any(s.startswith("Within the first 24 months, two_year customers stay") for s in out)
+
+
+def test_numeric_groups_keep_numeric_order_and_scores():
+    df = pd.DataFrame({"t": np.arange(1, 41), "e": [1, 1, 0, 1] * 10, "g": [1, 2, 10, 3] * 10})
+    km = kaplan_meier(df, duration_col="t", event_col="e", group_col="g")
+    assert km.summary["group"].tolist() == ["1", "2", "3", "10"]
+    tt = trend_test(df, duration_col="t", event_col="e", group_col="g")
+    assert list(tt.meta["scores"].values()) == [1.0, 2.0, 3.0, 10.0]
+
+
+def test_every_result_plot_returns_its_axes(synthetic_small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = [
+            smoothed_hazard(synthetic_small, group_col="contract"),
+            stage_hazard(synthetic_small, group_col="contract"),
+            nelson_aalen(synthetic_small, group_col="contract"),
+            rmst(synthetic_small, tau=24, group_col="contract"),
+            fit_parametric(synthetic_small, models=["weibull", "spline"]),
+            cohort_survival(synthetic_small, freq="year"),
+        ]
+    for res in results:
+        ax = res.plot()
+        assert ax.has_data() or ax.images, type(res).__name__
+        plt.close("all")
+    ax = results[4].plot(km=kaplan_meier(synthetic_small))
+    assert any("extrapolation" in t.get_text() for t in ax.texts)
+    plt.close("all")

@@ -236,7 +236,12 @@ def prepare_survival_frame(
         if isinstance(frame[group_col].dtype, pd.CategoricalDtype):
             levels = [str(x) for x in frame[group_col].cat.categories if (g == x).any()]
         else:
-            levels = sorted(map(str, pd.unique(g)))
+            try:
+                levels = list(
+                    dict.fromkeys(str(x) for x in sorted(pd.unique(g)))
+                )  # numeric order for numbers
+            except TypeError:
+                levels = sorted(set(map(str, pd.unique(g))))
         out["group"] = pd.Categorical(g.astype(str), categories=levels)
     else:
         out["group"] = pd.Categorical([ALL_GROUP] * len(out), categories=[ALL_GROUP])
