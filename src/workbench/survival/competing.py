@@ -37,6 +37,7 @@ from .cox import (
     _drop_missing,
     _duration_array,
     _event_array,
+    _group_sum,
     _resolve_frame,
     _single_thread,
     _warn,
@@ -525,15 +526,13 @@ def _fg_sums(D: _FGData, beta: np.ndarray):
     U = len(D.ut)
     # full-weight part: rows with T >= t_j  (reverse cumulative over unique times)
     r0 = np.bincount(D.inv, weights=r, minlength=U)
-    r1 = np.zeros((U, p))
-    np.add.at(r1, D.inv, r[:, None] * D.X)
+    r1 = _group_sum(r[:, None] * D.X, D.inv, U)
     R0 = np.cumsum(r0[::-1])[::-1]
     R1 = np.cumsum(r1[::-1], axis=0)[::-1]
     # IPCW part: other-cause failures with T_a < t_j, weight G(t_j-)/G(T_a-)
     c = np.where(D.comp, r / D.Gi, 0.0)
     c0 = np.bincount(D.inv, weights=c, minlength=U)
-    c1 = np.zeros((U, p))
-    np.add.at(c1, D.inv, c[:, None] * D.X)
+    c1 = _group_sum(c[:, None] * D.X, D.inv, U)
     P0 = np.r_[0.0, np.cumsum(c0)[:-1]]  # strictly before each unique time
     P1 = np.vstack([np.zeros((1, p)), np.cumsum(c1, axis=0)[:-1]])
     j = D.fail_u
