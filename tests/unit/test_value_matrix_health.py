@@ -202,3 +202,19 @@ def test_value_matrix_from_customer_values(synthetic_small):
     assert s.loc["IV", "mean_current_value"] > s.loc["I", "mean_current_value"]
     lor = lorenz_curve(cv)
     assert 0 < lor.meta["gini"] < 1
+
+
+def test_landmark_restricts_to_customers_active_then(synthetic_small):
+    from workbench.exceptions import RowsExcludedWarning
+
+    f = synthetic_small.frame
+    with pytest.warns(RowsExcludedWarning, match="before the landmark"):
+        r = validate_health_score(synthetic_small, landmark_months=6, horizon_months=6, n_boot=0)
+    assert r.meta["n"] == int((f["tenure"] > 6).sum())
+    assert r.meta["excluded_before_landmark"] == int((f["tenure"] <= 6).sum())
+    later = f[f["tenure"] > 6]
+    ctrl = later["tenure"] - 6 > 6
+    assert r.summary["specificity"].iloc[0] == pytest.approx(
+        (later.loc[ctrl, "health_score"] >= 70).mean()
+    )
+    assert (r.summary["lead_time_median_months"].dropna() <= 6).all()

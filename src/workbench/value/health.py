@@ -211,6 +211,7 @@ def validate_health_score(
     *,
     score_col: str | None = None,
     horizon_months: float = 6.0,
+    landmark_months: float = 0.0,
     thresholds=(70, 50),
     score_range=(0, 100),
     higher_is_healthier: bool = True,
@@ -239,6 +240,10 @@ def validate_health_score(
         Allowed range of the score; values outside raise an error.
     higher_is_healthier : bool
         False for a risk score (e.g. a churn score): it is reflected onto the same range first.
+    landmark_months : float
+        When the score was measured, in months of tenure: only customers still active at the landmark are
+        assessed (the others are counted, warned about and listed in ``meta``), and churn is counted
+        within ``horizon_months`` after it; lead times run from the landmark. Default 0 (at joining).
     n_bands : int
         Score bands (quantiles) of the calibration table.
     n_boot : int
@@ -261,6 +266,8 @@ def validate_health_score(
     with censored regression models. *JASA*, 102(478), 527-537.
     """
     _check_alpha(alpha)
+    if not isinstance(landmark_months, (int, float)) or landmark_months < 0:
+        raise ParameterError(f"`landmark_months` must be >= 0, got {landmark_months!r}.")
     if not horizon_months > 0:
         raise ParameterError(f"`horizon_months` must be positive, got {horizon_months!r}.")
     lo_r, hi_r = score_range
@@ -325,6 +332,18 @@ def validate_health_score(
         source = (source + "; " if source else "") + f"'{score_col}' reflected (higher = riskier)"
     t = f[cols["duration"]].to_numpy(float) * _to_months_factor(cols["unit"])
     e = f[cols["event"]].to_numpy().astype(bool)
+    n_before_landmark = 0
+    if landmark_months > 0:
+        alive = t > landmark_months
+        n_before_landmark = int((~alive).sum())
+        if n_before_landmark:
+            msg = (
+                f"{n_before_landmark:,} customers churned or were censored before the landmark "
+                f"({landmark_months:g} months) and are not assessed."
+            )
+            warnings.warn(msg, RowsExcludedWarning, stacklevel=2)
+            warns.append(msg)
+        t, e, score = t[alive] - landmark_months, e[alive], score[alive]
     case = e & (t <= horizon_months)
     ctrl = t > horizon_months
     if case.sum() < 10 or ctrl.sum() < 10:
@@ -443,6 +462,8 @@ def validate_health_score(
         "calibration_spearman": float(rho),
         "available": True,
         "censored_before_horizon": n_cens_before,
+        "landmark_months": float(landmark_months),
+        "excluded_before_landmark": n_before_landmark,
         "method": "IPCW cumulative/dynamic AUC, Uno's C, IPCW sensitivity; bootstrap CIs",
     }
     meta["note"] = "bootstrap percentile CI for the AUC; Uno's C is reported without a CI"
