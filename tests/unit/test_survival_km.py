@@ -119,6 +119,8 @@ def test_bad_arguments_raise_named_errors(synthetic_small):
         kaplan_meier(synthetic_small, alpha=1.5)
     with pytest.raises(ParameterError, match="`ci_scale` must be one of"):
         kaplan_meier(synthetic_small, ci_scale="logit")
+    with pytest.raises(ParameterError, match="`variance` must be 'greenwood', 'robust'"):
+        kaplan_meier(synthetic_small, variance="jackknife")
     with pytest.raises(
         DataValidationError, match="'contrct' is not a column.*Did you mean 'contract'"
     ):

@@ -252,3 +252,26 @@ def test_aft_models_match_survreg(dataset, rhs, weighted, small, telco_frame):
         np.testing.assert_allclose(co["se"], ref["se"], rtol=1e-5)
         ll = fit.summary.set_index("model").loc[dist, "loglik"]
         np.testing.assert_allclose(ll, ref["loglik"].iloc[0], rtol=RTOL)
+
+
+@pytest.mark.parametrize("ci_scale", ["log", "log-log"])
+@pytest.mark.parametrize("group_col", ["contract", ""])
+def test_robust_variance_for_non_integer_weights_matches_r(ci_scale, group_col, small):
+    """R: survfit(Surv(tenure, churned) ~ g, weights = w/3 + 0.1, conf.type=...): non-integer weights
+    make R use the robust (infinitesimal jackknife) variance; its std.err is then the SE of S."""
+    ref = _ref("km_robust.csv", group_col=group_col, ci_scale=ci_scale).reset_index(drop=True)
+    km = kaplan_meier(
+        small.assign(wr=small["w"] / 3 + 0.1),
+        duration_col="tenure",
+        event_col="churned",
+        group_col=group_col or None,
+        weights_col="wr",
+        ci_scale=ci_scale,
+    )
+    assert km.meta["variance"] == "robust"
+    got = km.curves
+    np.testing.assert_allclose(got["survival"], ref["surv"], rtol=RTOL)
+    np.testing.assert_allclose(got["se"], ref["std_err_surv"], rtol=RTOL, atol=1e-12)
+    for ours, theirs in (("ci_lower", "lower"), ("ci_upper", "upper")):
+        has = ref[theirs].notna()
+        np.testing.assert_allclose(got.loc[has, ours], ref.loc[has, theirs], rtol=RTOL, atol=1e-12)

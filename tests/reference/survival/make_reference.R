@@ -60,6 +60,19 @@ for (cs in cases) {
   }
 }
 write.csv(do.call(rbind, curves), file.path(here, "km_curves.csv"), row.names = FALSE)
+
+# ---- robust (infinitesimal jackknife) variance: R's default for non-integer weights ---------------
+small$wr <- small$w / 3 + 0.1
+rob <- list()
+for (ct in c("log", "log-log")) {
+  for (g in c("contract", "1")) {
+    fit <- survfit(as.formula(paste("Surv(tenure, churned) ~", g)), data = small, weights = wr, conf.type = ct)
+    rob[[length(rob) + 1]] <- data.frame(
+      group_col = ifelse(g == "1", "", g), ci_scale = ct, group = strata_name(fit, length(fit$time)),
+      time = fit$time, surv = fit$surv, std_err_surv = fit$std.err, lower = fit$lower, upper = fit$upper)
+  }
+}
+write.csv(do.call(rbind, rob), file.path(here, "km_robust.csv"), row.names = FALSE)
 write.csv(do.call(rbind, medians), file.path(here, "km_median.csv"), row.names = FALSE)
 write.csv(do.call(rbind, rmsts), file.path(here, "rmst.csv"), row.names = FALSE)
 
