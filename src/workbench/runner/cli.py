@@ -16,11 +16,10 @@ def _run(args) -> int:
 
     if args.list_parameters:
         declared = read_parameters(args.notebook)
-        print(
-            valid_list(declared)
-            .replace("; ", "\n  ")
-            .replace("valid parameters: ", "parameters:\n  ")
-        )
+        if not declared:
+            print(valid_list(declared))
+        for p in declared.values():
+            print(p.describe())
         return 0
     params: dict = {}
     if args.params_file:
