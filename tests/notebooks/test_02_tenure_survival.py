@@ -108,7 +108,7 @@ def _check_common(r: dict, horizons: list) -> None:
 
 @pytest.mark.slow
 def test_runs_on_synthetic(tmp_path):
-    r = _run(tmp_path, n_customers=3000, seed=3)
+    r = _run(tmp_path, n_customers=3000, seed=3, strata=["segment"], ci_scale="log-log")
     _check_common(r, [6, 12, 24])
     assert r["n_customers"] == 3000
     contracts = {row["term"]: row for row in r["cox"]}
@@ -117,6 +117,7 @@ def test_runs_on_synthetic(tmp_path):
     )  # switching costs lower churn (truth)
     assert any(row["time"] > 10 and row["time"] < 14 for row in r["hazard_peaks"])
     assert r["cohorts"] and "survival_6" in r["cohorts"][0]
+    assert r["logrank"][0]["test"].startswith("stratified log-rank (strata: segment)")
 
 
 @pytest.mark.slow
