@@ -236,6 +236,29 @@ class CohortResult(Result):
 
     title = "Retention by joining cohort"
 
+    def _repr_html_(self) -> str:
+        """The wide retention-% table (cohorts x months since joining; blank = not yet observable)."""
+        import html as _html
+
+        from .results import table_html
+
+        pct = self.tables.get("retention_pct")
+        if pct is None or not len(pct):
+            return super()._repr_html_()
+        wide = pct.round(1)
+        wide.columns = [f"m{c}" for c in wide.columns]
+        wide = wide.reset_index()
+        sizes = self.summary.drop_duplicates("cohort").set_index("cohort")["cohort_size"]
+        wide.insert(1, "customers", wide["cohort"].map(sizes).astype(int))
+        parts = [f"<div class='wb-result'><h4>{_html.escape(self.title)} (% still active)</h4>"]
+        line = self._meta_line()
+        if line:
+            parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
+        parts.append(table_html(wide, digits=3, max_rows=120))
+        parts += [f"<p class='wb-warning'>&#9888; {_html.escape(w)}</p>" for w in self.warnings]
+        parts.append("</div>")
+        return "".join(parts)
+
     def plot(self, ax=None, **kwargs):
         from .plotting.retention import plot_cohort_heatmap
 
