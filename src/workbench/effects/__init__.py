@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from .balance import BalanceResult
 from .bootstrap import bca_interval, bootstrap_replicates, percentile_interval
 from .curves import IPWCurveResult, ipw_survival_curve
 from .design import DesignCheckResult, EffectResult, InterventionStudy, WeightsResult
 from .heterogeneity import HeterogeneityResult, UpliftResult, heterogeneity, uplift
-from .power import PowerResult, power_logrank, sample_size
+from .power import PowerResult, power_logrank, sample_size, sample_size_from
 from .propensity import PropensityResult
 from .sensitivity import (
     EValueResult,
@@ -61,6 +63,8 @@ __all__ = [
     "percentile_interval",
     "power_logrank",
     "sample_size",
+    "sample_size_from",
+    "truth_comparison",
     "uplift",
     "winback",
 ]
@@ -165,7 +169,7 @@ def key_findings(
             )
         elif len(it):
             out.append("No clear difference of the effect between segments (interaction tests).")
-    if winback_result is not None:
+    if winback_result is not None and len(winback_result.summary):
         d = winback_result.summary.iloc[-1]
         out.append(
             f"Win-back contact changed reactivation within {d['horizon']:g} months by "
@@ -173,3 +177,46 @@ def key_findings(
             f"{100 * d['ci_upper']:+.1f})."
         )
     return [x for x in out if x and not (isinstance(x, float) and math.isnan(x))][:max_items]
+
+
+def truth_comparison(effects: EffectResult, truth: dict | None) -> pd.DataFrame:
+    """Estimates next to the simulator's true effects (synthetic data), with whether the CI covers.
+
+    Returns an empty table when ``truth`` (``Dataset.truth``) is None or does not know the treatment.
+    Columns: arm, estimand, horizon, method, estimate, ci_lower, ci_upper, truth, covered.
+    """
+
+    cols = [
+        "arm",
+        "estimand",
+        "horizon",
+        "method",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "truth",
+        "covered",
+    ]
+    treatment = effects.meta.get("treatment")
+    if not truth or treatment not in truth or "ate" not in truth[treatment]:
+        return pd.DataFrame(columns=cols)
+    ate = truth[treatment]["ate"]
+    rows = []
+    for _, r in effects.summary.iterrows():
+        key = None
+        if r["estimand"] == "survival_difference":
+            key = f"survival_difference_{r['horizon']:g}"
+        elif r["estimand"] == "rmst_difference":
+            key = f"rmst_difference_{r['horizon']:g}"
+        if key in ate:
+            t = ate[key]
+            rows.append(
+                {
+                    **{c: r[c] for c in cols[:7]},
+                    "truth": t,
+                    "covered": bool(r["ci_lower"] <= t <= r["ci_upper"])
+                    if r["ci_lower"] == r["ci_lower"]
+                    else None,
+                }
+            )
+    return pd.DataFrame(rows, columns=cols)

@@ -421,7 +421,7 @@ class InterventionStudy:
         """Check the design: arms, events per arm, follow-up; positivity and balance before weighting."""
         rows, caveats = [], list(self.warnings)
         ps = None
-        if self.confounders and self.design == "observational":
+        if self.confounders:  # randomised too: chance imbalance and the overlap plot
             ps = self.propensity()
             caveats += [w for w in ps.warnings if w not in caveats]
         for label in [self.control_label_] + self.arms_:

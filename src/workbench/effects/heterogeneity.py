@@ -68,7 +68,7 @@ def default_segments(study, spec=None) -> dict[str, pd.Series]:
         if spec.segment and spec.segment in f:
             out[spec.segment] = f[spec.segment].astype(str)
         for c in spec.switching_costs[:1]:
-            if c in f and c not in out:
+            if c in f and c != spec.segment:
                 out[f"switching cost: {c}"] = f[c].astype(str)
         if spec.satisfaction and spec.satisfaction in f:
             lo, hi = spec.satisfaction_scale or (

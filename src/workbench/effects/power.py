@@ -179,3 +179,44 @@ def power_logrank(
     d = n_total * pev
     za = stats.norm.ppf(1 - alpha / 2)
     return float(stats.norm.cdf(math.sqrt(d * p * (1 - p)) * abs(math.log(hazard_ratio)) - za))
+
+
+def sample_size_from(
+    effects,
+    *,
+    power: float = 0.8,
+    alpha: float | None = None,
+    accrual: float = 0.0,
+    horizon: float | None = None,
+) -> PowerResult:
+    """Sample size for a new experiment that should detect the effect estimated in ``effects``.
+
+    Takes the control arm's retention at ``horizon`` (default: the middle horizon) and the hazard ratio
+    of the first arm from an :class:`~workbench.effects.EffectResult` (the unadjusted or weighted
+    estimate, whichever ``effects`` holds) and calls :func:`sample_size`.
+    """
+    s = effects.summary
+    meth = effects.meta.get("method")
+    sub = s[s["method"] == meth] if (s["method"] == meth).any() else s
+    hs = sorted(sub.loc[sub["estimand"] == "survival_control", "horizon"].unique())
+    if not hs:
+        raise ParameterError(
+            "`effects` holds no control-arm survival: pass an EffectResult from study.estimate()."
+        )
+    h = float(horizon if horizon is not None else hs[len(hs) // 2])
+    s0 = float(
+        sub[(sub["estimand"] == "survival_control") & (sub["horizon"] == h)]["estimate"].iloc[0]
+    )
+    hr = sub.loc[sub["estimand"] == "hazard_ratio", "estimate"]
+    if not len(hr) or not np.isfinite(hr.iloc[0]) or hr.iloc[0] == 1:
+        raise ParameterError("`effects` holds no usable hazard ratio to plan for.")
+    res = sample_size(
+        baseline_retention=s0,
+        hazard_ratio=float(hr.iloc[0]),
+        horizon=h,
+        accrual=accrual,
+        alpha=effects.meta.get("alpha", 0.05) if alpha is None else alpha,
+        power=power,
+    )
+    res.meta["planned_from"] = f"{meth} estimate of arm {s['arm'].iloc[0]!r}"
+    return res

@@ -164,17 +164,37 @@ def negative_control(
     churn_type_col: str | None = None,
     weighting: str = "ipw",
     trim: float | None = None,
+    missing: str = "raise",
 ) -> NegativeControlResult:
     """Weighted hazard ratio of the treatment on a negative-control churn cause (others censored).
 
     The cause-specific hazard of ``outcome_value`` (e.g. 'natural' churn, which no retention
     intervention affects) is compared between arms with the study's balancing weights; the SE is the
     robust (sandwich) one of a weighted Cox model (``coxph(weights=, robust=TRUE)``), conditional on the
-    estimated weights. A CI excluding 1 raises :class:`NegativeControlWarning`.
+    estimated weights. A CI excluding 1 raises :class:`NegativeControlWarning`. With
+    ``missing='skip'`` a data set without that churn type gives an empty result with a caveat.
     """
     from . import estimators as est
 
+    if missing not in ("raise", "skip"):
+        raise ParameterError(f"`missing` must be 'raise' or 'skip', got {missing!r}.")
     col = churn_type_col
+    if missing == "skip":
+        f = study.frame_
+        why = None
+        if not outcome_value:
+            why = "no negative-control outcome given"
+        elif col is None or col not in f.columns:
+            why = f"the data have no churn-type column ({col!r})"
+        elif not (f[col].astype(str) == outcome_value).any():
+            why = f"churn type {outcome_value!r} never occurs in '{col}'"
+        if why:
+            cols = ["arm", "estimand", "estimate", "se", "ci_lower", "ci_upper", "p_value"]
+            return NegativeControlResult(
+                pd.DataFrame(columns=cols),
+                study._meta(method="skipped"),
+                warnings=[f"negative-control check not run: {why}."],
+            )
     if col is None:
         raise ParameterError("`churn_type_col` is required (the spec's churn_type role names it).")
     f = study.frame_

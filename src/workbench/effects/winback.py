@@ -53,6 +53,7 @@ def winback(
     event_col: str | None = None,
     window: float = 3.0,
     alpha: float = 0.05,
+    missing: str = "raise",
 ) -> WinbackResult:
     """Reactivation within ``window`` months of churn, contacted vs not contacted.
 
@@ -69,6 +70,9 @@ def winback(
     window : float
         The reactivation window (default 3 months, the "hesitation window").
     alpha : float
+    missing : {'raise', 'skip'}
+        When a column is not in the data: raise :class:`ParameterError`, or return an empty result
+        whose caveat names the missing columns (for notebooks that run on several data sets).
 
     Examples
     --------
@@ -79,17 +83,36 @@ def winback(
     """
     frame = data.frame if isinstance(data, Dataset) else data
     event_col = event_col or (data.spec.event if isinstance(data, Dataset) else None)
-    for name, col in (
-        ("contacted_col", contacted_col),
-        ("reactivated_col", reactivated_col),
-        ("time_col", time_col),
-        ("observed_col", observed_col),
-        ("event_col", event_col),
-    ):
-        if col is None or col not in frame.columns:
-            raise ParameterError(
-                f"`{name}`: column {col!r} is not in the data; pass the column that holds it."
-            )
+    if missing not in ("raise", "skip"):
+        raise ParameterError(f"`missing` must be 'raise' or 'skip', got {missing!r}.")
+    absent = [
+        (name, col)
+        for name, col in (
+            ("contacted_col", contacted_col),
+            ("reactivated_col", reactivated_col),
+            ("time_col", time_col),
+            ("observed_col", observed_col),
+            ("event_col", event_col),
+        )
+        if col is None or col not in frame.columns
+    ]
+    if absent and missing == "skip":
+        msg = (
+            "win-back not analysed: the data have no column(s) "
+            + ", ".join(repr(c) for _, c in absent)
+            + "."
+        )
+        cols = ["group", "estimand", "horizon", "n", "estimate", "ci_lower", "ci_upper", "p_value"]
+        return WinbackResult(
+            pd.DataFrame(columns=cols),
+            {"n": 0, "alpha": alpha, "window": window, "method": "skipped"},
+            tables={"curves": pd.DataFrame(columns=["group", "time", "reactivated", "n_at_risk"])},
+            warnings=[msg],
+        )
+    for name, col in absent:
+        raise ParameterError(
+            f"`{name}`: column {col!r} is not in the data; pass the column that holds it."
+        )
     if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
         raise ParameterError(f"`window` must be a positive number of months, got {window!r}.")
     f = frame.loc[frame[event_col] == 1]

@@ -157,6 +157,11 @@ def plot_winback(result, ax=None):
     """Cumulative reactivation after churn by contact group (1 - KM)."""
     cur = result.tables["curves"]
     ax = get_ax(ax)
+    if cur.empty:
+        msg = "; ".join(result.warnings) or "no win-back data"
+        ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     for i, (g, c) in enumerate(cur.groupby("group", sort=False)):
         ax.step(c["time"], c["reactivated"], where="post", color=f"C{i}", label=str(g))
     ax.axvline(result.meta.get("window", 3), color="grey", ls="--", lw=1)
