@@ -224,6 +224,14 @@ def cumulative_incidence(
     CumulativeIncidenceResult
         ``curves`` and ``summary`` with cause, group, time, estimate, se, ci_lower, ci_upper.
 
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> ds = load_dataset("synthetic", n_customers=2_000, seed=1)
+    >>> cif = cumulative_incidence(ds, times=[12])
+    >>> sorted(cif.summary["cause"])
+    ['competitive', 'involuntary', 'natural', 'price', 'service_fault']
+
     Notes
     -----
     Estimates and variances are those of R ``cmprsk::cuminc`` (Gray's variance estimator). The
@@ -420,6 +428,13 @@ def gray_test(
     -------
     GrayTestResult
         ``summary``: cause, statistic, df, p_value (R ``cuminc(...)$Tests``).
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> ds = load_dataset("synthetic", n_customers=2_000, seed=1)
+    >>> list(gray_test(ds, group_col="contract").summary.columns)
+    ['cause', 'statistic', 'df', 'p_value']
 
     References
     ----------
@@ -666,6 +681,14 @@ def fine_gray(
     Returns
     -------
     FineGrayResult
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> ds = load_dataset("synthetic", n_customers=2_000, seed=1)
+    >>> fg = fine_gray(ds, cause="competitive", covariates=["contract"])
+    >>> list(fg.summary["term"])
+    ['contract[one_year]', 'contract[two_year]']
 
     Notes
     -----
