@@ -233,19 +233,11 @@ def prepare_survival_frame(
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
         messages.append(msg)
     if group_col is not None:
-        g = out["group"]
-        if isinstance(frame[group_col].dtype, pd.CategoricalDtype):
-            levels = [str(x) for x in frame[group_col].cat.categories if (g == x).any()]
-        else:
-            try:
-                levels = list(
-                    dict.fromkeys(str(x) for x in sorted(pd.unique(g)))
-                )  # numeric order for numbers
-            except TypeError:
-                levels = sorted(set(map(str, pd.unique(g))))
-        out["group"] = pd.Categorical(g.astype(str), categories=levels)
+        out["group"] = _group_categorical(out["group"], frame[group_col].dtype)
     else:
-        out["group"] = pd.Categorical([ALL_GROUP] * len(out), categories=[ALL_GROUP])
+        out["group"] = pd.Categorical.from_codes(
+            np.zeros(len(out), dtype=np.int8), categories=[ALL_GROUP]
+        )
     info = {
         "duration_col": duration_col,
         "event_col": event_col,
@@ -256,6 +248,29 @@ def prepare_survival_frame(
         "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
     }
     return out, info, messages
+
+
+def _group_categorical(g: pd.Series, dtype) -> pd.Categorical:
+    """Group labels as strings, in the data's category order (else sorted values, numbers numerically).
+
+    Hash-based (``pd.factorize``): no per-row string conversion, so a million rows stay fast.
+    """
+    codes, uniques = pd.factorize(g, sort=False)
+    uniques = list(uniques)
+    if isinstance(dtype, pd.CategoricalDtype):
+        pos = {c: i for i, c in enumerate(dtype.categories)}
+        order = sorted(range(len(uniques)), key=lambda i: pos[uniques[i]])
+    else:
+        try:
+            order = sorted(range(len(uniques)), key=lambda i: uniques[i])
+        except TypeError:
+            order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    labels = [str(uniques[i]) for i in order]
+    if len(set(labels)) < len(labels):  # e.g. 1 and "1": merge by their text
+        return pd.Categorical(g.astype(str), categories=list(dict.fromkeys(labels)))
+    remap = np.empty(len(uniques), dtype=np.int64)
+    remap[order] = np.arange(len(uniques))
+    return pd.Categorical.from_codes(remap[codes], categories=labels)
 
 
 # ------------------------------------------------------------------------------ core arrays
