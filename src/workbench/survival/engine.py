@@ -646,7 +646,7 @@ def _cox_fit(
     def pll(ev: _Eval, b: np.ndarray) -> float:
         return ev.loglik - 0.5 * float(pen @ (b * b))
 
-    ev = prob.evaluate(beta)
+    ev = prob.evaluate(beta, keep=True)
     loglik_null = ev.loglik if not beta.any() else prob.evaluate(np.zeros(k), second=False).loglik
     U = ev.score - pen * beta
     Imat = ev.info + np.diag(pen)
@@ -660,7 +660,7 @@ def _cox_fit(
         step = _solve(Imat, U, terms, keep)
         for n_iter in range(1, max_iter + 1):  # noqa: B007
             cand = beta + step
-            ev_new = prob.evaluate(cand)
+            ev_new = prob.evaluate(cand, keep=True)
             new_ll = pll(ev_new, cand)
             rel = abs(1.0 - cur_ll / new_ll) if np.isfinite(new_ll) and new_ll != 0 else np.inf
             if rel <= tol:
@@ -685,8 +685,7 @@ def _cox_fit(
         )
         warnings.warn(msg, ConvergenceWarning, stacklevel=4)
         msgs.append(msg)
-    ev = prob.evaluate(beta, keep=True)
-    Imat = ev.info + np.diag(pen)
+    Imat = ev.info + np.diag(pen)  # ev: the last accepted evaluation, at beta
     Vk = _inverse(Imat, terms, keep) if k else np.zeros((0, 0))
     U = ev.score - pen * beta
     if converged and k:
