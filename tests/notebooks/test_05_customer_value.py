@@ -67,6 +67,7 @@ def test_runs_on_synthetic(tmp_path, monkeypatch):
     assert [r["threshold"] for r in hs[:2]] == [70, 50]
     assert all({"threshold", "sensitivity", "specificity"} <= set(r) for r in hs)
     assert "monthly_margin" in res["margin_source"]
+    assert res["cltv_agreement"] == []  # the synthetic data have no CLTV column
     assert res["strategy_effect"][0]["term"].startswith(
         "retention_offer"
     )  # estimated from the experiment

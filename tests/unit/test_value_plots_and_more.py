@@ -133,3 +133,26 @@ def test_cohort_survivors_match_cohort_table(synthetic_small):
         # the first month not observable for every member is blank in the table
         if 12 * len(s) <= 60:
             assert np.isnan(table.loc[cohort, 12 * len(s)])
+
+
+def test_compare_cltv_on_telco_and_unavailable_on_synthetic(telco, synthetic_small, results):
+    from scipy import stats
+
+    from workbench.value import compare_cltv
+
+    with pytest.warns(ExtrapolationWarning):
+        cv = predict_clv(telco, margin_rate=0.3, horizon_months=24)
+    r = compare_cltv(telco, cv)
+    c = cv.tables["customers"].set_index("customer_id")["value_new"]
+    ref = telco.frame.set_index("customer_id")["cltv"].reindex(c.index)
+    assert r.meta["spearman"] == pytest.approx(stats.spearmanr(c, ref).statistic, abs=1e-12)
+    assert r.summary["ci_lower"].iloc[0] < r.meta["spearman"] < r.summary["ci_upper"].iloc[0]
+    assert r.summary["n"].iloc[0] == 7043
+    fig, ax = plt.subplots()
+    assert r.plot(ax=ax) is ax
+    plt.close(fig)
+    with pytest.warns(R.UnavailableWarning, match="no lifetime-value column"):
+        u = compare_cltv(synthetic_small, results["customers"])
+    assert u.meta["available"] is False
+    with pytest.raises(Exception, match="`value_col` must be one of"):
+        compare_cltv(telco, cv, value_col="nope")

@@ -150,3 +150,16 @@ def plot_health_roc(result, ax=None):
     ax.set_ylabel("sensitivity")
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_cltv_comparison(result, ax=None):
+    """The workbench's customer value against the data's own CLTV (a sample of customers)."""
+    ax = get_ax(ax)
+    pts = result.tables.get("points")
+    if pts is None or not len(pts):
+        return _message(ax, "; ".join(result.warnings) or "no CLTV column to compare with")
+    ax.scatter(pts["cltv"], pts["value"], s=4, alpha=0.4)
+    ax.set_xlabel(f"data's CLTV ('{result.meta['cltv_col']}')")
+    ax.set_ylabel(f"workbench value ('{result.meta['value_col']}')")
+    ax.set_title(f"Spearman {result.meta['spearman']:.2f}")
+    return ax

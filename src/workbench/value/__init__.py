@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from ..results import Result
 from .clv import (
+    CLTVComparisonResult,
     CLVResult,
     CustomerValueResult,
     clv_by_segment,
+    compare_cltv,
     discounted_area,
     monthly_discount_rate,
     predict_clv,
@@ -49,6 +51,8 @@ from .sbg import (
 )
 
 __all__ = [
+    "CLTVComparisonResult",
+    "compare_cltv",
     "CLVResult",
     "CustomerValueResult",
     "HealthScoreResult",
@@ -87,6 +91,7 @@ def key_findings(
     matrix: Result | None = None,
     lorenz: Result | None = None,
     health: Result | None = None,
+    cltv: Result | None = None,
 ) -> list[str]:
     """Short plain-language sentences on customer value (for the report's key findings)."""
     out: list[str] = []
@@ -155,4 +160,9 @@ def key_findings(
                     f"The data favour a threshold of {y['threshold'].iloc[0]:g} (Youden's J "
                     f"{y['youden_j'].iloc[0]:.2f})."
                 )
+    if cltv is not None and cltv.meta.get("available") and len(cltv.summary):
+        out.append(
+            f"The workbench's customer values and the data's own CLTV column rank customers with Spearman "
+            f"correlation {cltv.meta['spearman']:.2f}."
+        )
     return out

@@ -669,3 +669,89 @@ def predict_clv(
     res = CustomerValueResult(pd.DataFrame(rows), meta, tables={"customers": cust}, warnings=warns)
     res.model_ = fitter
     return res
+
+
+class CLTVComparisonResult(Result):
+    """Agreement between the workbench's customer values and a lifetime-value column shipped with the data."""
+
+    title = "Customer value against the data's own lifetime-value column"
+
+    def plot(self, ax=None, **kwargs):
+        from ..plotting.value import plot_cltv_comparison
+
+        return plot_cltv_comparison(self, ax=ax, **kwargs)
+
+
+def compare_cltv(
+    data,
+    values: CustomerValueResult,
+    *,
+    cltv_col: str | None = None,
+    value_col: str = "value_new",
+    alpha: float = 0.05,
+) -> CLTVComparisonResult:
+    """Rank agreement (Spearman, Fisher-z CI) between ``values`` and the data's CLTV column (spec ``cltv``).
+
+    The data's CLTV is usually built by another method and on another scale (e.g. IBM Telco's CLTV), so
+    only the ordering of customers is compared. Without a CLTV column the result says it is unavailable.
+    """
+    from scipy import stats
+
+    from ..retention import UnavailableWarning
+
+    _check_alpha(alpha)
+    spec = getattr(data, "spec", None)
+    frame = data.frame if spec is not None else data
+    cltv_col = cltv_col or (spec.cltv if spec is not None else None)
+    cols = ["term", "estimate", "ci_lower", "ci_upper", "n"]
+    if cltv_col is None:
+        msg = "the data have no lifetime-value column (spec `cltv`): nothing to compare with."
+        warnings.warn(msg, UnavailableWarning, stacklevel=2)
+        return CLTVComparisonResult(
+            pd.DataFrame(columns=cols), {"available": False}, warnings=[msg]
+        )
+    if cltv_col not in frame.columns:
+        raise ParameterError(f"CLTV column '{cltv_col}' (`cltv_col`) is not in the data.")
+    cust = values.tables["customers"]
+    if value_col not in cust.columns:
+        raise ParameterError(f"`value_col` must be one of {list(cust.columns)}, got {value_col!r}.")
+    id_col = spec.id if spec is not None else None
+    ref = frame.set_index(id_col)[cltv_col] if id_col else frame[cltv_col]
+    mine = cust.set_index("customer_id")[value_col]
+    both = pd.concat([mine.rename("value"), ref.rename("cltv")], axis=1, join="inner").dropna()
+    n = len(both)
+    if n < 10:
+        raise DataValidationError(
+            f"only {n} customers have both values; need at least 10.",
+            column=cltv_col,
+            rule="enough customers",
+        )
+    rho = float(stats.spearmanr(both["value"], both["cltv"]).statistic)
+    z = stats.norm.ppf(1 - alpha / 2)
+    se = 1.0 / math.sqrt(n - 3)
+    lo, hi = math.tanh(math.atanh(rho) - z * se), math.tanh(math.atanh(rho) + z * se)
+    summary = pd.DataFrame(
+        [
+            {
+                "term": f"Spearman correlation of '{value_col}' with '{cltv_col}'",
+                "estimate": rho,
+                "ci_lower": lo,
+                "ci_upper": hi,
+                "n": n,
+            }
+        ]
+    )
+    sample = both.sample(min(n, 3000), random_state=0).reset_index(drop=True)
+    return CLTVComparisonResult(
+        summary,
+        {
+            "n": n,
+            "alpha": alpha,
+            "available": True,
+            "cltv_col": cltv_col,
+            "value_col": value_col,
+            "spearman": rho,
+            "method": "Spearman rank correlation, Fisher-z CI",
+        },
+        tables={"points": sample},
+    )
