@@ -17,6 +17,7 @@ from workbench.exceptions import (
     DataQualityWarning,
     ModelError,
     ParameterError,
+    SeparationWarning,
     SmallSampleWarning,
 )
 from workbench.survival.competing import cumulative_incidence, fine_gray, gray_test
@@ -221,3 +222,25 @@ def test_results_carry_the_shared_columns():
     } <= set(fg.summary.columns)
     assert list(g.summary.columns) == ["cause", "statistic", "df", "p_value"]
     assert fg.to_record()[0]["cause"] == "price"
+
+
+def test_tiny_group_and_zero_tenure_are_handled():
+    df = _toy()
+    df.loc[0, "g"] = "solo"
+    df.loc[1, "time"] = 0.0
+    with pytest.warns(SmallSampleWarning, match="Group 'solo' has only 1 customer"):
+        res = cumulative_incidence(df, **KW, group_col="g")
+    assert np.isfinite(res.curves["estimate"]).all()
+    with pytest.warns(SmallSampleWarning, match="Gray's test leans on large-sample"):
+        g = gray_test(df, **KW, group_col="g")
+    assert g.summary["df"].eq(2).all() and g.warnings
+
+
+def test_fine_gray_monotone_likelihood_is_named():
+    """A covariate equal to 1 exactly for the early churners of the cause: infinite MLE."""
+    df = _toy()
+    df["early"] = ((df["cause"] == "price") & (df["time"] <= 0.2)).astype(int)
+    with pytest.warns(SeparationWarning, match="Monotone likelihood for 'early'"):
+        res = fine_gray(df, **KW, cause="price", covariates=["x", "early"])
+    assert any("'early'" in w for w in res.warnings)
+    assert not any("'x'" in w for w in res.warnings)

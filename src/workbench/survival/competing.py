@@ -12,6 +12,7 @@ Cause-specific Cox models are in :func:`workbench.survival.cox.cause_specific_co
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..exceptions import (
     DataQualityWarning,
     ModelError,
     ParameterError,
+    SeparationWarning,
     SmallSampleWarning,
 )
 from ..results import Result
@@ -53,6 +55,7 @@ __all__ = [
 ]
 
 UNKNOWN_CAUSE = "unknown"
+MIN_GROUP_SIZE = 10  # groups smaller than this get a SmallSampleWarning
 
 
 # ================================================================================================
@@ -275,6 +278,13 @@ def cumulative_incidence(
                 f"Group {g!r} has no churn events; its cumulative incidence is 0 throughout.",
                 SmallSampleWarning,
             )
+        elif mask.sum() < MIN_GROUP_SIZE:
+            _warn(
+                messages,
+                f"Group {g!r} has only {int(mask.sum())} customer(s); its cumulative incidence is very "
+                "imprecise. Merge it with a similar group.",
+                SmallSampleWarning,
+            )
         for k, lab in labels.items():
             ut, est, var = _cinc(t, (cd > 0).astype(float), (cd == k).astype(float))
             ut, est, var = np.r_[0.0, ut], np.r_[0.0, est], np.r_[0.0, var]
@@ -466,8 +476,15 @@ def gray_test(
             f"`group_col` {group_col!r} has {len(groups)} group(s); Gray's test needs at least 2."
         )
     ig = np.zeros(len(frame), dtype=int)
-    for j, (_, mask) in enumerate(groups):
+    for j, (g, mask) in enumerate(groups):
         ig[mask] = j
+        if mask.sum() < MIN_GROUP_SIZE:
+            _warn(
+                messages,
+                f"Group {g!r} has only {int(mask.sum())} customer(s); Gray's test leans on large-sample "
+                "theory and is unreliable with such a group. Merge it with a similar group.",
+                SmallSampleWarning,
+            )
     ng = len(groups)
     st = np.zeros(len(frame), dtype=int) if strata is None else pd.factorize(frame[strata])[0]
     rows = []
@@ -741,7 +758,10 @@ def fine_gray(
     nll0 = nll
     converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 (reported below)
-        step = -linalg.solve(H, grad, assume_a="sym")
+        try:
+            step = -linalg.solve(H, grad, assume_a="sym")
+        except (linalg.LinAlgError, ValueError):
+            step = -linalg.lstsq(H, grad)[0]
         new = beta + step
         nll_new, g_new, H_new = _fg_objective(D, new)
         halvings = 0
@@ -763,8 +783,28 @@ def fine_gray(
             "(separation or a covariate with extreme values?).",
             ConvergenceWarning,
         )
-    var = _fg_variance(D, beta, H)
-    se = np.sqrt(np.diag(var))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            var = _fg_variance(D, beta, H)
+            newton = np.abs(linalg.solve(H, grad, assume_a="sym"))
+    except (linalg.LinAlgError, ValueError) as exc:
+        raise ModelError(
+            "the Fine-Gray information matrix is singular: a covariate is collinear or separates the "
+            f"churners of cause {cause!r}; remove it or merge its levels."
+        ) from exc
+    # monotone likelihood (as R coxph): one more Newton step would still move the coefficient
+    eps = 1e-9
+    for j in np.flatnonzero((newton > eps) & (newton > math.sqrt(eps) * np.abs(beta)) & converged):
+        _warn(
+            messages,
+            f"Monotone likelihood for {design.terms[j]!r} in the Fine-Gray model of {cause!r}: its coefficient "
+            f"({beta[j]:.3g}) is heading to +/- infinity (this cause occurs only, or never, in one group). "
+            "Its ratio, SE and interval are not usable; merge levels or drop the covariate.",
+            SeparationWarning,
+        )
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(var))
     z = stats.norm.ppf(1 - alpha / 2)
     lab = labels[k]
     summary = pd.DataFrame(
