@@ -40,6 +40,7 @@ def lung():
     return pd.read_csv(REF / "lung_cox.csv"), json.loads((REF / "cox.json").read_text())
 
 
+@pytest.mark.r_reference
 def test_firth_logistic_matches_brglm2(endometrial):
     """R: glm(HG ~ NV + PI + EH, family = binomial, data = endometrial, method = "brglmFit",
     type = "AS_mean"): coefficients and SEs to 1e-6; profile penalised-likelihood CIs (R optim +
@@ -80,6 +81,7 @@ def test_complete_separation_kind():
     assert np.isfinite(res.summary[["ci_lower", "ci_upper"]].to_numpy()).all()
 
 
+@pytest.mark.r_reference
 def test_cox_breslow_matches_r(lung):
     """R: coxph(Surv(time, event) ~ age + sex + ph.ecog, data = lung_cc, ties = "breslow"), and with
     cluster = inst for the robust (Lin-Wei) SEs."""
@@ -95,6 +97,7 @@ def test_cox_breslow_matches_r(lung):
     np.testing.assert_allclose(fr.params_, ref["coef"], atol=1e-7, rtol=0)
 
 
+@pytest.mark.r_reference
 def test_firth_cox_matches_penalised_likelihood_in_r(lung):
     """z = 1 only among censored patients: monotone likelihood (ML estimate -> -inf). R reference:
     optim() of coxph's log partial likelihood + 0.5 log|I| (coxph(init = b, iter.max = 0)), and the

@@ -8,6 +8,9 @@ Coverage of the interaction: ``simulate(n=1500, seed=s, competing_risks=False)``
 proportional-hazards model) and a Cox model with exactly the columns of
 ``workbench.data.true_design`` (the data-generating design, so the truth
 ``truth['log_hr']['voluntary']['dissat_x_sc'] = -0.15`` is the model's parameter); 95% Wald CI.
+n = 1,500 (about 470 events) rather than 1,000: at n = 1,000 (about 310 events) the model-based SE of
+the interaction is about 8% smaller than the spread of its estimates, and coverage was 92.3% over 300
+replications (90.0% over these 200), a small-sample effect of the Wald interval, not a bias.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ N = 1_500
 def _one(seed: int):
     import warnings
 
-    from workbench.data import load_synthetic, simulate, true_design
+    from workbench.data import simulate, synthetic_spec, true_design
+    from workbench.drivers import resolve_inputs
     from workbench.drivers.design import build_design
     from workbench.drivers.fitting import Prepared, fit_view
     from workbench.drivers.hypotheses import term_test
@@ -32,11 +36,18 @@ def _one(seed: int):
 
     with warnings.catch_warnings(), single_thread():
         warnings.simplefilter("ignore")
-        # size: null variant, package code path of H1
-        ds = load_synthetic(N, 10_000 + seed, satisfaction_effect=0.0, competing_risks=False)
-        from workbench.drivers import resolve_inputs
-
-        dd = resolve_inputs(ds)
+        # size: null variant, package code path of H1 (the spec's roles and covariates)
+        frame0, _ = simulate(N, 10_000 + seed, satisfaction_effect=0.0, competing_risks=False)
+        spec = synthetic_spec()
+        dd = resolve_inputs(
+            frame0,
+            duration_col="tenure",
+            event_col="churned",
+            satisfaction_col="satisfaction",
+            switching_cost_cols=spec.switching_costs,
+            covariates=spec.covariates,
+            satisfaction_scale=(1, 5),
+        )
         prep = Prepared(dd, "cox")
         X, _, info = build_design(dd, satisfaction_form="linear")
         full = fit_view(prep, X, info, firth=False)
@@ -63,6 +74,9 @@ def test_h1_size_and_interaction_coverage():
     bias = np.array([o[2] for o in out])
     fpr = float(np.mean(p < 0.05))
     coverage = float(np.mean(covered))
+    print(
+        f"H1 false-positive rate {fpr:.3f}; interaction CI coverage {coverage:.3f}; mean bias {bias.mean():+.4f}"
+    )
     assert 0.02 <= fpr <= 0.08, fpr
     assert 0.91 <= coverage <= 0.99, coverage
     assert abs(bias.mean()) < 3 * bias.std() / np.sqrt(N_REPS), (bias.mean(), bias.std())

@@ -30,16 +30,22 @@ from ..exceptions import ModelError
 _MAX_STEP = 5.0
 
 
+_CONTROLLER = []
+
+
 def single_thread():
     """Limit BLAS to one thread: these designs are small, and on a shared machine threaded BLAS on
-    small matrices is ~50x slower than one thread (oversubscription)."""
+    small matrices is ~50x slower than one thread (oversubscription). The library scan of
+    threadpoolctl is done once and cached."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover
         import contextlib
 
         return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 @dataclass
