@@ -921,10 +921,16 @@ def key_findings(
         s = s[s["customers_at_risk"] >= 30] if (s["customers_at_risk"] >= 30).any() else s
         if len(s):
             last = s.iloc[-1]
-            out.append(
-                f"In {last['period']}, {last['churn_rate']:.1%} of the {int(last['customers_at_risk']):,} "
-                f"customers active at its start churned (retention {last['retention_rate']:.1%})."
-            )
+            if last["period"] == "observation window":
+                out.append(
+                    f"Over the observation window, {last['churn_rate']:.1%} of the "
+                    f"{int(last['customers_at_risk']):,} customers churned (retention {last['retention_rate']:.1%})."
+                )
+            else:
+                out.append(
+                    f"In {last['period']}, {last['churn_rate']:.1%} of the {int(last['customers_at_risk']):,} "
+                    f"customers active at its start churned (retention {last['retention_rate']:.1%})."
+                )
             if len(s) >= 4:
                 mean4 = s["churn_rate"].iloc[-4:].mean()
                 out.append(f"Average churn over the last 4 periods: {mean4:.1%} per period.")

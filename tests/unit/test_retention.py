@@ -235,6 +235,10 @@ def test_telco_has_no_start_dates(telco):
     assert p.summary["churned"].iloc[0] == 1869
     findings = R.key_findings(rates=p, cohorts=r)
     assert any("unavailable" in s for s in findings)
+    assert (
+        findings[0]
+        == "Over the observation window, 26.5% of the 7,043 customers churned (retention 73.5%)."
+    )
 
 
 def test_key_findings_synthetic(synthetic_small):
