@@ -27,6 +27,12 @@ def _num(x: Any) -> str:
         return str(x)
 
 
+def _hr(x: Any) -> str:
+    """A ratio near 1 needs decimals (1.006 per unit of charge), others 3 significant figures."""
+    x = float(x)
+    return f"{x:.3f}" if np.isfinite(x) and abs(x - 1) < 0.1 else _num(x)
+
+
 def _km_sentences(km, unit: str, horizons) -> list[str]:
     out = []
     s = km.summary
@@ -179,9 +185,18 @@ def key_findings(
         cs = cox.summary
         sig = cs[cs["p_value"] < alpha]
         if len(sig):
-            top = sig.reindex(sig["estimate"].abs().sort_values(ascending=False).index).head(3)
-            bits = [f"{r.term} (hazard ratio {_num(r.hazard_ratio)})" for r in top.itertuples()]
-            out.append("Strongest churn drivers in the Cox model: " + "; ".join(bits) + ".")
+            # rank by the Wald statistic: comparable across covariates measured on different scales
+            key = (
+                sig["statistic"].abs()
+                if "statistic" in sig
+                else (sig["estimate"] / sig["se"]).abs()
+            )
+            top = sig.loc[key.sort_values(ascending=False).index].head(3)
+            bits = [
+                f"{r.term} (hazard ratio {_hr(r.hazard_ratio)}, 95% CI {_hr(r.ci_lower)}-{_hr(r.ci_upper)})"
+                for r in top.itertuples()
+            ]
+            out.append("Clearest churn drivers in the Cox model: " + "; ".join(bits) + ".")
         else:
             out.append("No covariate of the Cox model is clearly associated with churn.")
     if ph_test is not None:
