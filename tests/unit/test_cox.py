@@ -54,7 +54,6 @@ KW = {"duration_col": "time", "event_col": "event"}
 
 
 # ------------------------------------------------------------------------------ truth recovery
-@pytest.mark.slow
 def test_cause_specific_cox_recovers_competitive_truth(synthetic):
     """Competitive churn, true design of the simulation (17 terms), 20,000 customers, seed 0.
 
