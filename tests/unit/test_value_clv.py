@@ -220,3 +220,36 @@ def test_customer_level_value_tracks_truth(synthetic_small):
 def test_customer_value_bad_effect(synthetic_small):
     with pytest.raises(ParameterError, match="`effect_hr` must be a positive hazard ratio"):
         predict_clv(synthetic_small, effect_hr=-1.0)
+
+
+def test_customer_values_equal_closed_form_weibull(synthetic_small):
+    """Recompute a few customers' values from the fitted Weibull AFT parameters:
+    S(t) = exp(-(t / lambda_i)^rho), lambda_i = exp(x_i b), residual value = m_i * int_0^H S(a+u)/S(a) v^u du."""
+    with pytest.warns(ExtrapolationWarning):
+        r = predict_clv(
+            synthetic_small, horizon_months=24, effect_hr=0.7, discount_rate_yearly=0.12
+        )
+    model = r.model_
+    params = model.params_
+    lam_b = params.loc["lambda_"]
+    rho = float(np.exp(params.loc["rho_"].iloc[0]))
+    c = r.tables["customers"]
+    from workbench.value.clv import _design
+
+    X = _design(synthetic_small.frame, r.meta["covariates"])
+    d = monthly_discount_rate(0.12)
+    u = np.linspace(0, 24, 24_001)
+    for i in np.flatnonzero((c["churned"] == 0).to_numpy())[:5]:
+        x = X.iloc[i]
+        lam = float(
+            np.exp(
+                lam_b["Intercept"] + sum(lam_b[k] * x[k] for k in lam_b.index if k != "Intercept")
+            )
+        )
+        a = c["tenure_months"].iloc[i]
+        cond = np.exp(-(((a + u) / lam) ** rho) + (a / lam) ** rho)
+        m = c["margin_per_month"].iloc[i]
+        expected = m * np.trapezoid(cond * (1 + d) ** -u, u)
+        assert c["current_value"].iloc[i] == pytest.approx(expected, rel=2e-3)
+        strat = m * np.trapezoid(cond**0.7 * (1 + d) ** -u, u)
+        assert c["value_with_strategy"].iloc[i] == pytest.approx(strat, rel=2e-3)
