@@ -129,8 +129,11 @@ def test_separation_warns_and_switches_to_firth():
         switching_cost_cols=["contract", "n_products"],
         covariates=[],
     )
-    with pytest.warns(SeparationWarning, match=r"satisfaction \(levels 5\): monotone likelihood"):
+    with pytest.warns(SeparationWarning, match=r"satisfaction \(levels 5\)") as rec:
         res = drv.satisfaction_form(df, **kw)
+    msgs = [str(w.message) for w in rec]
+    assert any("satisfaction (levels 5): monotone likelihood" in m for m in msgs)
+    assert any("satisfaction (levels 5): quasi-complete" in m for m in msgs)
     lv = res.tables["levels"].set_index("level")
     assert np.isfinite(lv.loc[5, ["estimate", "ci_lower", "ci_upper"]].astype(float)).all()
     assert lv.loc[5, "ci_method"] == "profile"

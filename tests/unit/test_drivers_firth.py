@@ -176,3 +176,22 @@ def test_discrete_time_collapsed_equals_person_period(synthetic_small):
     np.testing.assert_allclose(vf.fit.params_, full.params_, atol=1e-8)
     np.testing.assert_allclose(vf.fit.se_, full.se_, atol=1e-8)
     assert vf.fit.loglik_ == pytest.approx(full.loglik_, abs=1e-6)
+
+
+def test_logistic_ml_and_cluster_robust_match_statsmodels():
+    """Unpenalised logistic fit and its cluster-robust covariance equal statsmodels'
+    Logit(...).fit(cov_type="cluster", cov_kwds={"groups": g, "use_correction": False})."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(7)
+    n = 600
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 2, n)])
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ [-0.5, 0.8, -0.6])))).astype(float)
+    g = rng.integers(0, 30, n)
+    ours = fit_logistic(X, y, clusters=g)
+    ref = sm.Logit(y, X).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": g, "use_correction": False}
+    )
+    np.testing.assert_allclose(ours.params_, ref.params, atol=1e-9)
+    np.testing.assert_allclose(ours.se_, ref.bse, rtol=1e-8)
+    assert ours.loglik_ == pytest.approx(ref.llf, abs=1e-8)
