@@ -109,6 +109,7 @@ def test_report_sections_and_escaping(executed, tmp_path):
         or "&lt;script&gt;alert('x')&lt;/script&gt;" in text
     )
     assert "<title>Churn &lt;overview&gt;</title>" in text
+    assert text.count("<h1") == 1  # the notebook's own title line is not repeated
     # key findings come first, then contents from the ## headings, caveats and provenance last
     kf, toc, body, cav, prov = (
         text.index(s)

@@ -250,6 +250,18 @@ def notebook_title(nb, fallback: str) -> str:
     return fallback
 
 
+def _drop_title_heading(nb, title: str) -> None:
+    """Remove the notebook's own ``# Title`` line: the report's header shows the title."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("# ") and line[2:].strip() == title:
+                cell.source = "\n".join(lines[:i] + lines[i + 1 :])
+                return
+
+
 # ---------------------------------------------------------------------------------- sections
 def key_findings(results: Mapping[str, Any], *, limit: int = 8) -> list[str]:
     """The recorded ``key_findings`` list, or sentences built from recorded scalar results."""
@@ -443,6 +455,7 @@ def export_report(
     stem = Path(str(manifest.get("notebook", notebook_path.stem))).stem
     title = title or notebook_title(nb, stem)
     prepared, _ = prepare_notebook(nb, show_code=show_code)
+    _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title
     exporter = HTMLExporter(
         template_name="workbench",
