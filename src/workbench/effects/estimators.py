@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..exceptions import ModelError
 from ._km import (
     KMIndex,
     greenwood_var,
@@ -86,15 +85,21 @@ def cox_hr(duration, event, treated, weights=None) -> tuple[float, float]:
 
 
 def robust_cox_hr(duration, event, treated, weights) -> tuple[float, float]:
-    """Weighted Cox log HR with the robust (sandwich) SE, as ``coxph(weights=, robust=TRUE)``."""
-    import pandas as pd
-    from lifelines import CoxPHFitter
+    """Weighted Cox log HR (Efron ties) with the robust (sandwich) SE, as ``coxph(weights=, robust=TRUE)``.
 
-    df = pd.DataFrame(
-        {"T": duration, "E": event, "A": np.asarray(treated, dtype=float), "W": weights}
+    Runs on the package's fast Cox engine (:func:`workbench.survival.engine.cox_fit`).
+    """
+    from ..survival.engine import cox_fit
+
+    X = np.asarray(treated, dtype=float)[:, None]
+    fit = cox_fit(
+        X,
+        np.asarray(duration, dtype=float),
+        np.asarray(event, dtype=float),
+        weights=weights,
+        robust=True,
     )
-    cph = CoxPHFitter().fit(df, "T", "E", weights_col="W", robust=True)
-    return float(cph.params_["A"]), float(cph.standard_errors_["A"])
+    return float(fit.params[0]), float(fit.se[0])
 
 
 class IPWStatistic:
@@ -133,6 +138,15 @@ class IPWStatistic:
         self.m1 = self.treated == 1
         self.idx1 = KMIndex.build(self.duration[self.m1], self.event[self.m1])
         self.idx0 = KMIndex.build(self.duration[~self.m1], self.event[~self.m1])
+        if with_hr:  # sort once for the Breslow Cox fit of the arm indicator in every replicate
+            order = np.argsort(-self.duration, kind="stable")
+            uniq, first = np.unique(-self.duration[order], return_index=True)
+            self._cox = (
+                order,
+                np.append(first[1:], len(order)) - 1,
+                np.searchsorted(uniq, -self.duration[order]),
+            )
+            self._b0 = 0.0
 
     def weights(self, freq):
         if self.weighting == "none":
@@ -148,6 +162,11 @@ class IPWStatistic:
         e = 1.0 / (1.0 + np.exp(-np.clip(self.X @ beta, -30, 30)))
         return balancing_weights(e, self.treated, self.weighting, trim=self.trim, freq=freq)
 
+    def log_hr(self, w) -> float:
+        """Weighted Breslow log hazard ratio of the arm (warm start at the full-sample value)."""
+        order, last, grp = self._cox
+        return _log_hr_sorted(order, last, grp, self.treated, self.event, w, self._b0)
+
     def __call__(self, freq=None):
         f = np.ones(len(self.treated)) if freq is None else np.asarray(freq, dtype=float)
         w = self.weights(f) * f
@@ -159,14 +178,31 @@ class IPWStatistic:
             out.append(step_at(index.times, s, self.horizons))
             rm.append(rmst_from_steps(index.times, s, self.tau))
             curves.append(step_at(index.times, s, self.grid))
-        hr = np.nan
-        if self.with_hr:
-            keep = f > 0
-            try:
-                hr = cox_hr(self.duration[keep], self.event[keep], self.treated[keep], w[keep])[0]
-            except ModelError:
-                hr = np.nan
+        hr = self.log_hr(w) if self.with_hr else np.nan
         return np.concatenate([out[0], out[1], rm, [hr], curves[0], curves[1]])
+
+
+def _log_hr_sorted(order, last, grp, x, ev, w, b0: float = 0.0, steps: int = 25) -> float:
+    """Breslow Cox log HR of a 0/1 indicator by Newton-Raphson on presorted (descending) times."""
+    xs, es, ws = x[order], ev[order], w[order]
+    we = ws * es
+    b = b0
+    for _ in range(steps):
+        r = ws * np.exp(b * xs)
+        s0 = np.cumsum(r)[last][grp]
+        with np.errstate(
+            divide="ignore", invalid="ignore"
+        ):  # empty risk sets carry no weighted events
+            p = np.where(s0 > 0, np.cumsum(r * xs)[last][grp] / s0, 0.0)
+        grad = np.sum(we * (xs - p))
+        info = np.sum(we * p * (1 - p))
+        if not info > 0:
+            return float("nan")
+        step = grad / info
+        b += step
+        if abs(step) < 1e-10:
+            break
+    return float(b)
 
 
 def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=None):
