@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WORKERS ?= 2
+# One BLAS thread per process: runs and tests already use one process per core, and threaded BLAS
+# on small matrices is slower than single-threaded when processes compete for the cores.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: reports test lab lint format bench clean-reports help
 
