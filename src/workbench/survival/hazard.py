@@ -154,7 +154,8 @@ class HazardResult(Result):
     """Kernel-smoothed hazard rate over tenure (see :func:`smoothed_hazard`).
 
     ``smoothed``: ``group, time, hazard, se, ci_lower, ci_upper``; ``summary``: ``group, n, events,
-    peak_time, peak_hazard, bandwidth`` (the highest point); ``tables["peaks"]``: every interior
+    peak_time, peak_hazard, bandwidth`` (the highest point, not within a bandwidth of the end of
+    follow-up); ``tables["peaks"]``: every interior
     local maximum that rises above its surroundings by more than ``z`` pointwise standard errors
     (and 5% of the highest hazard), away from the boundaries, e.g. renewal peaks; with the share
     of customers still at risk there (peaks in the thin tail are fragile).
@@ -277,7 +278,11 @@ def smoothed_hazard(
             {"group": str(g), "time": tg, "hazard": h, "se": se, "ci_lower": lo, "ci_upper": hi}
         )
         tabs.append(tab)
-        i = int(np.argmax(h)) if len(h) else 0
+        interior = tg <= t_end - b
+        if interior.any():  # boundary kernels are noisy at the very end of follow-up
+            i = int(np.flatnonzero(interior)[np.argmax(h[interior])])
+        else:
+            i = int(np.argmax(h)) if len(h) else 0
         if len(h) > 2:
             from scipy.signal import find_peaks
 
@@ -299,7 +304,7 @@ def smoothed_hazard(
                 "group": str(g),
                 "n": len(sub),
                 "events": int(sub["event"].sum()),
-                "peak_time": float(tg[i]) if len(tg) else np.nan,
+                "peak_time": float(tg[i]) if len(tg) and h[i] > 0 else np.nan,
                 "peak_hazard": float(h[i]) if len(h) else np.nan,
                 "bandwidth": b,
             }

@@ -389,6 +389,14 @@ def fit_parametric(
             "can be fitted. Check `event_col`."
         )
     X, xnames = _design(prep, covariates)
+    for j, name in enumerate(xnames):
+        col = X[:, j]
+        if "[" in name and np.all(np.isin(col, (0.0, 1.0))) and d[col == 1].sum() == 0:
+            raise ModelError(
+                f"fit_parametric: covariate level {name} has no churn events ({int(col.sum()):,} customers), so "
+                "its effect is infinitely protective (monotone likelihood) and no model can estimate it. Merge "
+                "that level with a neighbouring one or leave the covariate out."
+            )
     logt = np.log(t)
     n_par_x = X.shape[1]
     follow = float(t.max())
@@ -494,6 +502,11 @@ def fit_parametric(
                 )
                 return out
 
+        if not np.isfinite(ll) or ll < -1e299:
+            msg = f"fit_parametric: the {m} model could not be fitted to these data (no finite likelihood); left out."
+            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            messages.append(msg)
+            continue
         if not ok:
             msg = f"fit_parametric: the {m} model did not converge cleanly; treat its estimates with caution."
             warnings.warn(msg, ConvergenceWarning, stacklevel=2)
