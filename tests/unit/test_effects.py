@@ -418,3 +418,64 @@ def test_bad_parameters(small_frame):
         _study(small_frame, design="quasi")
     with pytest.raises(ParameterError, match="`treatment_col`: column 'promo' is not in the data"):
         _study(small_frame, treatment_col="promo")
+
+
+def test_ipw_survival_curve_matches_study_estimate(loyalty_small):
+    ds, study = loyalty_small
+    curve = fx.ipw_survival_curve(
+        ds,
+        treatment_col="loyalty_programme",
+        confounders=TRUE_CONF,
+        n_bootstrap=10,
+        n_jobs=1,
+        times=[0, 6, 12, 24],
+    )
+    res = study.estimate("ipw", augment=False, n_bootstrap=10, n_jobs=1)
+    s = curve.summary.set_index(["group", "time"])["survival"]
+    for h in (6.0, 12.0, 24.0):
+        assert s[("member", h)] == pytest.approx(
+            _row(res, "ipw", "survival_arm", h)["estimate"], rel=1e-12
+        )
+        assert s[("none", h)] == pytest.approx(
+            _row(res, "ipw", "survival_control", h)["estimate"], rel=1e-12
+        )
+    f = ds.frame
+    n12 = curve.summary.set_index(["group", "time"]).loc[("none", 12.0), "n_at_risk"]
+    assert n12 == int(((f["loyalty_programme"] == "none") & (f["tenure"] >= 12)).sum())
+    assert curve.meta["seconds_bootstrap"] > 0
+
+
+def test_trim_truncates_propensities(loyalty_small):
+    _, study = loyalty_small
+    full = study.weights("ipw").summary.set_index("group")
+    trimmed = study.weights("ipw", trim=0.2).summary.set_index("group")
+    e = study._ps("member")
+    t = (study._pair("member")["_arm"] == "member").to_numpy()
+    p1 = t.mean()
+    assert trimmed.loc["member", "max"] == pytest.approx(p1 / np.clip(e[t], 0.2, 0.8).min())
+    assert trimmed.loc["member", "max"] <= full.loc["member", "max"]
+
+
+def test_skips_truth_and_planning_helpers(telco, offer_effects, synthetic):
+    study, res = offer_effects
+    empty = fx.winback(telco, missing="skip")
+    assert empty.summary.empty and "no column(s) 'winback_contacted'" in empty.warnings[0]
+    with pytest.raises(
+        ParameterError, match="`contacted_col`: column 'winback_contacted' is not in the data"
+    ):
+        fx.winback(telco)
+    nc = fx.negative_control(
+        study, churn_type_col="churn_type", outcome_value="moved_abroad", missing="skip"
+    )
+    assert nc.summary.empty and "never occurs" in nc.warnings[0]
+    with pytest.raises(ParameterError, match="`outcome_value` 'moved_abroad' never occurs"):
+        fx.negative_control(study, churn_type_col="churn_type", outcome_value="moved_abroad")
+    tc = fx.truth_comparison(res, synthetic.truth)
+    assert set(tc["estimand"]) == {"survival_difference", "rmst_difference"}
+    assert tc.loc[tc["method"] == "km", "covered"].all()
+    assert fx.truth_comparison(res, None).empty
+    plan = fx.sample_size_from(res).summary
+    s0 = _row(res, "km", "survival_control", 12.0)["estimate"]
+    assert plan.loc[0, "retention_control"] == pytest.approx(s0)
+    hr = res.summary.query("estimand == 'hazard_ratio'").iloc[0]["estimate"]
+    assert plan.loc[0, "hazard_ratio"] == pytest.approx(hr)
