@@ -179,7 +179,7 @@ def test_parametric_bad_input():
     with pytest.raises(ModelError, match="no churn events"):
         fit_parametric(df.assign(e=0), duration_col="t", event_col="e")
     with pytest.raises(
-        ModelError, match=r"level g\[b\] has no churn events .* monotone likelihood"
+        ModelError, match=r"level g\[b\] has no churn events .*monotone likelihood"
     ):
         fit_parametric(
             df.assign(e=np.where(df["g"] == "b", 0, df["e"])),
