@@ -105,5 +105,6 @@ def test_notebook_telco(tmp_path, telco_dir):
     assert res["mediation"] == []
     assert any("Separation detected" in s for s in res["key_findings"])
     assert any("not tested" in s for s in res["key_findings"])
+    assert any("Every customer with satisfaction 1, 2 churned" in s for s in res["key_findings"])
     levels = {r["satisfaction"]: r for r in res["retention_by_satisfaction"]}
     assert all(levels[k]["ci_upper"] is not None and levels[k]["ci_upper"] <= 1 for k in levels)

@@ -276,6 +276,11 @@ def test_telco_separation_detected_named_and_handled(telco):
     assert set(sep["levels"]) == {"4, 5"}
     assert set(sep["kind"]) == {"monotone likelihood", "quasi-complete"}
     assert sep["action"].str.contains("Firth").all()
+    levels = drv.check_separation(telco).tables["levels"].set_index("satisfaction")["pattern"]
+    assert (
+        levels[[1, 2]].eq("every customer churned").all()
+        and levels[[4, 5]].eq("no customer churned").all()
+    )
     with pytest.warns(SeparationWarning, match="satisfaction_score"):
         res = drv.satisfaction_form(telco, covariates=[])
     lv = res.tables["levels"].set_index("level")

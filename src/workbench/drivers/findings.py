@@ -44,6 +44,23 @@ def check_separation(
         X.loc[hp.keep], hp.y, term_info=info, model=hp.label.split(",")[0], action=ACTION
     )
     res = combine([cox, lg])
+    f = dd.frame
+    lv = (
+        f.groupby(dd.satisfaction_col)[dd.event_col]
+        .agg(customers="size", churned="sum")
+        .reset_index()
+        .rename(columns={dd.satisfaction_col: "satisfaction"})
+    )
+    lv["share_churned"] = lv["churned"] / lv["customers"]
+    lv["pattern"] = np.where(
+        lv["churned"] == 0,
+        "no customer churned",
+        np.where(lv["churned"] == lv["customers"], "every customer churned", "mixed"),
+    )
+    res.tables["levels"] = lv
+    all_churned = [str(v) for v in lv.loc[lv["churned"] == lv["customers"], "satisfaction"]]
+    if all_churned:
+        res.meta["all_churned_levels"] = ", ".join(all_churned)
     res.meta.update(
         {
             "n": dd.n,
@@ -128,6 +145,14 @@ def key_findings(
         out.append(
             f"Separation detected ({vs}): maximum-likelihood estimates would be infinite, so Firth-penalised "
             "estimates with profile-likelihood CIs are reported."
+        )
+    if separation is not None and separation.meta.get("all_churned_levels"):
+        lv = separation.meta["all_churned_levels"]
+        out.append(
+            f"Every customer with satisfaction {lv} churned during follow-up; in the censoring-aware models "
+            "this does not make the estimates infinite (they churned at different tenures, with other "
+            "customers at risk): it is not a separation of these models, and their estimates are finite "
+            "with or without the penalty."
         )
     if power is not None and len(power.summary):
         cur = power.summary.iloc[(power.summary["n"] - power.meta["n"]).abs().argsort().iloc[0]]
