@@ -261,7 +261,9 @@ def test_cluster_robust_ses(synthetic_small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         naive = drv.evaluate_hypotheses(synthetic_small)
+    with pytest.warns(SmallSampleWarning, match="only 4 clusters"):
         rob = drv.evaluate_hypotheses(synthetic_small, cluster_col="region")
+    assert any("only 4 clusters" in w for w in rob.warnings)
     assert "cluster-robust SE (4 clusters)" in rob.summary["method"].iloc[0]
     assert "robust Wald" in rob.summary["method"].iloc[0]
     np.testing.assert_allclose(rob.summary["estimate"], naive.summary["estimate"], rtol=1e-8)

@@ -32,6 +32,7 @@ from .separation import SeparationResult, detect_monotone_likelihood, detect_sep
 
 OUTCOMES = ("cox", "discrete", "horizon")
 MIN_EPP = 10.0
+MIN_CLUSTERS = 20
 _DIVERGED = 15.0
 
 OUTCOME_LABELS = {
@@ -166,6 +167,16 @@ def fit_view(
             f"too few events for the model: {prep.events:,.0f} churn events for {n_par} parameters "
             f"({prep.label}). Use fewer covariates (`covariates=[]`), satisfaction as linear, or more data."
         )
+    if check_epp and prep.clusters is not None:
+        n_cl = len(pd.unique(prep.clusters))
+        if n_cl < MIN_CLUSTERS:
+            _warn(
+                f"only {n_cl} clusters in `cluster_col`={prep.dd.cluster_col!r}: cluster-robust standard errors "
+                f"are unreliable (too small, tests too liberal) with fewer than about {MIN_CLUSTERS} clusters. "
+                "Treat the p-values as approximate or use a column with more clusters.",
+                SmallSampleWarning,
+                sink,
+            )
     epp = prep.events / n_par
     if check_epp and epp < MIN_EPP:
         _warn(
