@@ -98,7 +98,7 @@ def _check(r: dict) -> None:
 
 @pytest.mark.slow
 def test_runs_on_synthetic_observational(tmp_path):
-    r = _run(tmp_path, n_customers=3000, n_bootstrap=30, seed=3)
+    r = _run(tmp_path, n_customers=2000, n_bootstrap=20, seed=3)
     _check(r)
     assert r["study"]["design"] == "observational" and r["study"]["arms"] == ["member"]
     methods = {row["method"] for row in r["effects"]}
@@ -111,7 +111,7 @@ def test_runs_on_synthetic_observational(tmp_path):
 def test_runs_on_synthetic_randomised_offer(tmp_path):
     r = _run(
         tmp_path,
-        n_customers=3000,
+        n_customers=2000,
         n_bootstrap=20,
         treatment_col="retention_offer",
         weighting="none",
