@@ -25,6 +25,7 @@ from scipy import stats
 from ..data import Dataset
 from ..exceptions import (
     DataValidationError,
+    ExtrapolationWarning,
     ExtremeWeightsWarning,
     ModelError,
     ParameterError,
@@ -445,9 +446,12 @@ class InterventionStudy:
                     caveats,
                 )
             if row["max_followup"] < max(self.horizons + [self.tau]):
-                caveats.append(
+                self._warn(
                     f"arm '{label}': follow-up ends at {row['max_followup']:.3g} months, before the "
-                    f"largest horizon / tau ({max(self.horizons + [self.tau]):g})."
+                    f"largest horizon / tau ({max(self.horizons + [self.tau]):g}); the curve is flat "
+                    "beyond it (extrapolation).",
+                    ExtrapolationWarning,
+                    caveats,
                 )
         tables = {}
         if ps is not None:
@@ -593,6 +597,9 @@ class InterventionStudy:
         rows, curves, caveats = [], [], list(self.warnings)
         hmax = max(self.horizons + [self.tau])
         grid = np.linspace(0, hmax, grid_points)
+        if weighting != "none":
+            wr = self.weights(weighting, trim=trim)
+            caveats += [w for w in wr.warnings if w not in caveats]
         for arm in self.arms_:
             sub = self._pair(arm)
             d, e, t = self._arrays(sub, arm)
@@ -600,8 +607,6 @@ class InterventionStudy:
             if weighting == "none":
                 rows += self._km_rows(arm, d, e, t, z, margin, curves)
             else:
-                wr = self.weights(weighting, trim=trim)
-                caveats += [w for w in wr.warnings if w not in caveats]
                 rows += self._ipw_rows(
                     arm,
                     d,
