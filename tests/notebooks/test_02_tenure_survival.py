@@ -81,6 +81,9 @@ def _check_common(r: dict, horizons: list) -> None:
     assert {row["time"] for row in r["km"]} == set(map(float, horizons))
     assert set(r["km"][0]) >= {"group", "time", "survival", "ci_lower", "ci_upper", "at_risk"}
     assert set(r["median_tenure"][0]) >= {"group", "estimate", "ci_lower", "ci_upper"}
+    assert {"group", "reference", "statistic", "p_value", "p_adjusted"} <= set(
+        r["logrank_pairwise"][0]
+    )
     lr = r["logrank"][0]
     assert lr["df"] == 2 and lr["p_value"] < 0.001
     assert set(r["cox"][0]) >= {

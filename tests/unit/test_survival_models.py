@@ -20,7 +20,7 @@ from workbench.survival.findings import key_findings
 from workbench.survival.hazard import nelson_aalen, smoothed_hazard, stage_hazard
 from workbench.survival.nonparametric import kaplan_meier, rmst
 from workbench.survival.parametric import fit_parametric
-from workbench.survival.tests import logrank_test, trend_test
+from workbench.survival.tests import logrank_test, pairwise_logrank, trend_test
 
 
 def _frame(n=400, seed=1):
@@ -73,6 +73,8 @@ def test_tests_bad_input():
         trend_test(df, duration_col="t", event_col="e", group_col="g", scores=[1, 2, 3])
     with pytest.raises(ParameterError, match="`group_col` is required"):
         logrank_test(df, duration_col="t", event_col="e")
+    with pytest.raises(ParameterError, match="`p_adjust` must be"):
+        pairwise_logrank(df, duration_col="t", event_col="e", group_col="g", p_adjust="fdr")
 
 
 # ------------------------------------------------------------------------------------ hazards
@@ -178,9 +180,7 @@ def test_parametric_bad_input():
         )
     with pytest.raises(ModelError, match="no churn events"):
         fit_parametric(df.assign(e=0), duration_col="t", event_col="e")
-    with pytest.raises(
-        ModelError, match=r"level g\[b\] has no churn events .*monotone likelihood"
-    ):
+    with pytest.raises(ModelError, match=r"level g\[b\] has no churn events .*monotone likelihood"):
         fit_parametric(
             df.assign(e=np.where(df["g"] == "b", 0, df["e"])),
             duration_col="t",

@@ -275,3 +275,27 @@ def test_robust_variance_for_non_integer_weights_matches_r(ci_scale, group_col, 
     for ours, theirs in (("ci_lower", "lower"), ("ci_upper", "upper")):
         has = ref[theirs].notna()
         np.testing.assert_allclose(got.loc[has, ours], ref.loc[has, theirs], rtol=RTOL, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "strata"),
+    [("telco", ""), ("telco", "internet"), ("small", ""), ("small", "region")],
+)
+def test_pairwise_logrank_matches_survdiff_on_pairs(dataset, strata, small, telco_frame):
+    """R: survdiff(Surv(tenure, churned) ~ contract [+ strata(s)], subset = pair); p.adjust(p, 'holm')."""
+    from workbench.survival.tests import pairwise_logrank
+
+    ref = _ref("pairwise_logrank.csv", dataset=dataset, strata=strata).reset_index(drop=True)
+    pw = pairwise_logrank(
+        _data(dataset, small, telco_frame),
+        duration_col="tenure",
+        event_col="churned",
+        group_col="contract",
+        strata=strata or None,
+    ).summary
+    assert list(zip(pw["group"], pw["reference"], strict=True)) == list(
+        zip(ref["group"], ref["reference"], strict=True)
+    )
+    np.testing.assert_allclose(pw["statistic"], ref["chisq"], rtol=RTOL)
+    np.testing.assert_allclose(pw["p_value"], ref["p"], rtol=1e-5, atol=1e-300)
+    np.testing.assert_allclose(pw["p_adjusted"], ref["p_holm"], rtol=1e-5, atol=1e-300)
