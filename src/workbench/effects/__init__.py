@@ -82,11 +82,14 @@ def key_findings(
     heterogeneity_result=None,
     negative_control_result=None,
     winback_result=None,
-    max_items: int = 8,
+    unadjusted: EffectResult | None = None,
+    uplift_result=None,
+    max_items: int = 10,
 ) -> list[str]:
     """Short plain-language sentences summarising a study's results, for the report.
 
-    Uses the augmented estimate where present, else the estimate of ``effects.meta['method']``.
+    Uses the augmented estimate where present, else the estimate of ``effects.meta['method']``;
+    ``unadjusted`` (``study.estimate('none', augment=False)``) adds how far adjustment moved it.
     """
     s = effects.summary
     m = effects.meta
@@ -124,12 +127,17 @@ def key_findings(
                 f"{arm}: incremental margin of {rv['estimate']:.1f} per customer over {m['tau']:g} months "
                 f"({pct:.0f}% CI {_fmt_ci(rv['ci_lower'], rv['ci_upper'], 1)})."
             )
-    naive = s[(s["method"] == "km") & (s["estimand"] == "rmst_difference")]
-    if m.get("design") == "observational" and pref == "aipw" and len(naive):
-        out.append(
-            "Treated and untreated customers differ before treatment, so the unadjusted comparison is "
-            "confounded; the estimates above are weighted / doubly robust."
-        )
+    if unadjusted is not None and m.get("design") == "observational":
+        u = unadjusted.summary
+        for arm in dict.fromkeys(s["arm"]):
+            ur = u[(u["arm"] == arm) & (u["estimand"] == "rmst_difference")]
+            ar = s[(s["arm"] == arm) & (s["estimand"] == "rmst_difference")]
+            if len(ur) and len(ar):
+                shift = ar["estimate"].iloc[-1] - ur["estimate"].iloc[0]
+                out.append(
+                    f"{arm}: the unadjusted comparison gives {ur['estimate'].iloc[0]:+.2f} months; adjusting for "
+                    f"the confounders moves it by {shift:+.2f} months (customers were not assigned at random)."
+                )
     if balance is not None and len(balance.summary):
         worst = balance.summary["smd_after"].abs().max()
         before = balance.summary["smd_before"].abs().max()
@@ -169,6 +177,13 @@ def key_findings(
             )
         elif len(it):
             out.append("No clear difference of the effect between segments (interaction tests).")
+    if uplift_result is not None and len(uplift_result.summary):
+        q = uplift_result.summary.iloc[0]
+        out.append(
+            f"{q['arm']}: targeting the 20% of customers with the highest predicted uplift gives "
+            f"{100 * q['uplift_top20']:+.1f} points of retention at {q['horizon']:g} months among them, against "
+            f"{100 * q['uplift_all']:+.1f} on average (Qini coefficient {q['qini_coefficient']:.4f})."
+        )
     if winback_result is not None and len(winback_result.summary):
         d = winback_result.summary.iloc[-1]
         out.append(

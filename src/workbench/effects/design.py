@@ -570,6 +570,9 @@ class InterventionStudy:
             Add the augmented (doubly robust) estimates of survival at the horizons and RMST
             (default: whenever confounders are declared). In a randomised design the propensity is
             the arm share, so this is the covariate-adjusted (standardised, augmented) estimate.
+            They target the average effect in the arm + control population (ATE) whatever the
+            ``weighting``; their outcomes are KM pseudo-values, which assume censoring independent
+            of arm and covariates (administrative censoring at the analysis date).
         n_bootstrap : int
             Bootstrap replicates for the weighted estimates (refitting the propensity model in each).
         ci_method : {'percentile', 'bca'}
@@ -651,6 +654,15 @@ class InterventionStudy:
                 ci_method=ci_method if weighting != "none" else "analytic",
                 seed=seed,
                 margin_col=self.margin_col,
+                methods={
+                    "km": "Kaplan-Meier per arm; Greenwood / RMST variances; log-rank p for the hazard ratio",
+                    "ipw": "stabilised inverse-probability-weighted KM; bootstrap CIs refitting the propensity",
+                    "overlap": "overlap-weighted KM (overlap population); bootstrap CIs refitting the propensity",
+                    "aipw": "augmented IPW on KM pseudo-values, per-arm Cox outcome model; influence-function "
+                    "CIs; assumes censoring independent of arm and covariates",
+                    "adjusted": "randomised: augmented standardisation (per-arm Cox) with the arm share as "
+                    "propensity; influence-function CIs",
+                },
             ),
             tables={"curves": pd.DataFrame(curves)},
             warnings=caveats,
