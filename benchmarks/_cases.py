@@ -300,6 +300,21 @@ def run_worker(case: str, tool: str, n: int, datadir: Path, seed: int, repeats: 
         if i == 0 and times[0] > SLOW_SECONDS:
             break
     out = {"times": times, "cpu": cpus, "peak_mb": peak_mb()}
+    if case == "predict_survival":  # memory of the prediction alone, after the timed runs
+        import tracemalloc
+
+        tracemalloc.start()
+        res = run()
+        traced = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        shape = getattr(res, "shape", None)
+        out["note"] = (
+            f"the prediction itself allocates at most {traced:,.0f} MB (tracemalloc); "
+            f"output {shape[0]:,} x {shape[1]} "
+            if shape
+            else ""
+        )
+        out["predict_traced_mb"] = traced
     if check is not None:
         out["check"] = [float(v) for v in np.asarray(check())]
     return out

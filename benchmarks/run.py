@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -89,14 +90,18 @@ def _spawn(
     """Run ``cmd``; return (returncode, stdout, stderr, wall seconds, peak RSS MB of the child)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        # own session: on timeout the whole group (pool workers, kernels) is stopped
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd, start_new_session=True)
         deadline = t0 + timeout
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
-                p.kill()
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    p.kill()
                 pid, status, ru = os.wait4(p.pid, 0)
                 status = -999
                 break
@@ -166,7 +171,7 @@ def run_case(
             check=res.get("check") or None,
             note=res.get("note", ""),
         )
-        for k in ("distinct_days", "events"):
+        for k in ("distinct_days", "events", "predict_traced_mb"):
             if k in res:
                 row[k] = res[k]
     row["process_wall_s"] = round(wall, 2)
@@ -209,59 +214,28 @@ def run_batch(tmp: Path, timeout: float = 900.0) -> dict:
     }
 
 
-def runner_overhead() -> list[dict]:
-    """Rows from ``benchmarks/bench_runner.py``'s ``run()`` (the runner helper's benchmark)."""
-    path = HERE / "bench_runner.py"
-    if not path.is_file():
-        return [
-            {
-                "case": "runner_overhead",
-                "n": None,
-                "tool": WB,
-                "status": "skipped",
-                "note": "benchmarks/bench_runner.py not present",
-            }
-        ]
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_runner", path)
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)
-        res = mod.run()
-    except Exception as err:  # noqa: BLE001 - report, never hide
-        return [
-            {
-                "case": "runner_overhead",
-                "n": None,
-                "tool": WB,
-                "status": "error",
-                "note": f"{type(err).__name__}: {err}"[:200],
-            }
-        ]
-    rows = res if isinstance(res, list) else [res]
+def runner_overhead(timeout: float) -> list[dict]:
+    """Rows from ``benchmarks/bench_runner.py``'s ``run()`` (the runner helper's benchmark), run in
+    a child process with a time limit."""
+    row = {"case": "runner_overhead", "n": None, "tool": WB}
+    if not (HERE / "bench_runner.py").is_file():
+        return [{**row, "status": "skipped", "note": "benchmarks/bench_runner.py not present"}]
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_runner; "
+        "print('@@RESULT@@' + json.dumps({'rows': bench_runner.run()}, default=str))"
+    )
+    rc, so, se, wall, peak = _spawn([PY, "-c", code, str(HERE)], timeout, cwd=str(ROOT))
+    res = _parse(so)
+    if rc != 0 or res is None:
+        tail = ((se or so).strip().splitlines() or ["no output"])[-1][:200]
+        status = "timeout" if rc == -999 else "error"
+        return [{**row, "status": status, "note": f"exit {rc} after {wall:.0f} s: {tail}"}]
     out = []
-    for r in rows:
+    for r in res["rows"]:
         if isinstance(r, dict) and "median_s" in r:
-            out.append(
-                {
-                    "case": r.get("case", "runner_overhead"),
-                    "n": r.get("n"),
-                    "tool": r.get("tool", WB),
-                    "status": r.get("status", "ok"),
-                    **r,
-                }
-            )
+            out.append({**row, "status": "ok", **r})
         else:
-            out.append(
-                {
-                    "case": "runner_overhead",
-                    "n": None,
-                    "tool": WB,
-                    "status": "ok",
-                    "note": json.dumps(r, default=str)[:300],
-                }
-            )
+            out.append({**row, "status": "ok", "note": json.dumps(r, default=str)[:300]})
     return out
 
 
@@ -426,11 +400,13 @@ TOOL_ORDER = [
 ]
 
 
-def plan(sizes: list[int], want) -> list[tuple]:
+def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     """Tasks (priority, case, n, tool, repeats), most important first.
 
-    0: the data; 1: every workbench case and R on the Cox cases (the engine's claim); 2: the
-    peers at 100,000 and lifelines at 1,000,000; 3: the other peers at 1,000,000.
+    0: the data; 1: every workbench case, the default batch and R on the Cox cases (the engine's
+    claim); 2: lifelines (as it comes and on the engine), R's Kaplan-Meier, the runner's overhead; 3: statsmodels and scikit-survival at
+    100,000 on tied data and Kaplan-Meier; 4: the same on continuous tenure (slow); 5: those two
+    at 1,000,000.
     """
     tasks = [(0, "simulate", n, WB, 1) for n in sizes]
     for n in sizes:
@@ -456,9 +432,18 @@ def plan(sizes: list[int], want) -> list[tuple]:
             for tool in peers:
                 if tool == "R survival" and case != "km_logrank":
                     continue  # already in priority 1
-                prio = 2 if (not big or tool in ("lifelines", "R survival")) else 3
+                if tool in ("lifelines", "workbench (lifelines API)", "R survival"):
+                    prio = 2
+                elif big:
+                    prio = 5
+                else:
+                    prio = 4 if case == "cox_continuous" else 3
                 tasks.append((prio, case, n, tool, 1 if big else 3))
-    return sorted(tasks, key=lambda t: t[0])
+    if want("batch") and not quick:
+        tasks.append((1, "batch", None, WB, 1))
+    if want("runner_overhead") and not quick:
+        tasks.append((2, "runner_overhead", None, WB, 1))
+    return sorted(tasks, key=lambda t: t[0])  # stable: by size within a priority
 
 
 def main() -> int:
@@ -501,7 +486,22 @@ def main() -> int:
         datadir = tmp / "data"
         first = {}  # (case, tool) -> median at 100k, to decide the 1M runs
         failed_sizes = set()
-        for prio, case, n, tool, repeats in plan(sizes, want):
+        for prio, case, n, tool, repeats in plan(sizes, want, quick):
+            if case == "batch":
+                add(run_batch(tmp, timeout=600.0))
+                continue
+            if case == "runner_overhead":
+                if left() < 60:
+                    skip(
+                        case,
+                        None,
+                        WB,
+                        f"not run: the {budget:.0f} s budget of make bench was used up",
+                    )
+                else:
+                    for r in runner_overhead(timeout=max(60.0, min(400.0, left()))):
+                        add(r)
+                continue
             big = n >= 1_000_000
             if n in failed_sizes:
                 skip(case, n, tool, "no data: the simulation failed")
@@ -558,11 +558,6 @@ def main() -> int:
                     tool,
                     "no IPW-adjusted survival curve with bootstrap in the package as it comes",
                 )
-        if want("batch") and not quick:
-            add(run_batch(tmp, timeout=max(120.0, left() + 60)))
-        if want("runner_overhead") and not quick:
-            for r in runner_overhead():
-                add(r)
     rows.sort(
         key=lambda r: (
             CASE_ORDER.index(r["case"]) if r["case"] in CASE_ORDER else 99,
