@@ -479,3 +479,17 @@ def test_skips_truth_and_planning_helpers(telco, offer_effects, synthetic):
     assert plan.loc[0, "retention_control"] == pytest.approx(s0)
     hr = res.summary.query("estimand == 'hazard_ratio'").iloc[0]["estimate"]
     assert plan.loc[0, "hazard_ratio"] == pytest.approx(hr)
+
+
+def test_bca_intervals_in_estimate(loyalty_small):
+    _, study = loyalty_small
+    p = study.estimate("ipw", augment=False, n_bootstrap=60, seed=2, n_jobs=1)
+    b = study.estimate("ipw", augment=False, n_bootstrap=60, seed=2, n_jobs=1, ci_method="bca")
+    assert b.meta["ci_method"] == "bca"
+    pr, br = _row(p, "ipw", "rmst_difference", 24.0), _row(b, "ipw", "rmst_difference", 24.0)
+    assert pr["estimate"] == br["estimate"] and pr["se"] == br["se"]  # same replicates
+    assert br["ci_lower"] < br["estimate"] < br["ci_upper"]
+    assert (br["ci_lower"], br["ci_upper"]) != (pr["ci_lower"], pr["ci_upper"])
+    assert abs(br["ci_upper"] - pr["ci_upper"]) < 0.5 * (pr["ci_upper"] - pr["ci_lower"])
+    with pytest.raises(ParameterError, match="`ci_method` must be 'percentile' or 'bca'"):
+        study.estimate("ipw", ci_method="basic")
