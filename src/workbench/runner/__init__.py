@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ._child import fast_imports
+
+fast_imports()  # nbformat loads in seconds, not ~5 s (see _child.fast_imports)
+
 _EXPORTS = {
     "run_notebook": ".execute",
     "plan_run": ".execute",

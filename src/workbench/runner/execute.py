@@ -7,7 +7,7 @@
 2. compute the dataset fingerprint the notebook will see (:func:`manifest.dataset_info`);
 3. create ``<reports>/<notebook-stem>/<run-name>/`` and write a ``running`` manifest;
 4. execute the notebook with papermill in a **child process** of its own session
-   (``python -m workbench.runner.execute``; papermill changes the working directory, so two runs
+   (``python runner/_child.py``; papermill changes the working directory, so two runs
    never share a process) with ``WORKBENCH_RUN_DIR`` set, so ``workbench.record`` writes
    ``results.json`` and caveats go to ``warnings.jsonl``; the kernel runs in the run folder;
 5. on the wall-clock timeout, stop the child's process group (SIGTERM, then SIGKILL; the kernel
@@ -47,6 +47,7 @@ from .parameters import (
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_KERNEL = "python3"
 ERROR_FILE = ".error.json"
+CHILD = Path(__file__).resolve().with_name("_child.py")
 LOG_FILE = "run.log"
 KILL_GRACE_S = 8.0
 STATUSES = ("ok", "failed", "timed_out")
@@ -259,7 +260,7 @@ def execute_plan(
     env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the report's figures
     with open(run_dir / LOG_FILE, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.runner.execute", json.dumps(spec, default=str)],
+            [sys.executable, str(CHILD), json.dumps(spec, default=str)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -388,51 +389,3 @@ def run_notebook(
         i += 1
         plan.run_name = f"{base}-{i}"
     return execute_plan(plan, timeout=timeout, show_code=show_code, kernel_name=kernel_name)
-
-
-# ---------------------------------------------------------------------------------- child process
-def _child_main(spec_json: str) -> int:
-    """Entry point of the papermill child process (``python -m workbench.runner.execute SPEC``)."""
-
-    def _term(signum, frame):  # let papermill / nbclient shut the kernel down on the way out
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, _term)
-    spec = json.loads(spec_json)
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    err_path = Path(spec["output"]).parent / ERROR_FILE
-    try:
-        pm.execute_notebook(
-            spec["input"],
-            spec["output"],
-            parameters=spec["parameters"],
-            kernel_name=spec["kernel_name"],
-            cwd=spec["cwd"],
-            progress_bar=False,
-            log_output=False,
-            start_timeout=120,
-        )
-    except PapermillExecutionError as e:
-        err_path.write_text(
-            json.dumps(
-                {
-                    "cell_index": e.cell_index,
-                    "execution_count": e.exec_count,
-                    "source": e.source,
-                    "ename": e.ename,
-                    "evalue": e.evalue,
-                },
-                default=str,
-            )
-        )
-        return 1
-    except Exception as e:  # kernel died, bad notebook ...
-        err_path.write_text(json.dumps({"ename": type(e).__name__, "evalue": str(e)}, default=str))
-        return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised through run_notebook
-    sys.exit(_child_main(sys.argv[1]))

@@ -1,0 +1,72 @@
+"""The papermill child process of one run: ``python _child.py '<json spec>'``.
+
+Run as a plain script (not ``-m workbench...``) so that it imports papermill only, not the
+workbench package and its scientific stack: every run pays this start-up. The spec holds input,
+output, parameters, kernel name and working directory. Exit 0: executed; 1: a cell raised or the
+kernel failed (details in ``<run dir>/.error.json``). SIGTERM (the runner's timeout) raises
+SystemExit so nbclient shuts the kernel down on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+ERROR_FILE = ".error.json"
+
+
+def fast_imports() -> None:
+    """Keep ``rfc3987_syntax`` out: jsonschema (imported by nbformat) loads it when installed and it
+    compiles a grammar for seconds at import; nbformat never checks the formats it serves."""
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def main(spec_json: str) -> int:
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(here)]  # no shadowing
+
+    def _term(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _term)
+    spec = json.loads(spec_json)
+    fast_imports()
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    err_path = Path(spec["output"]).parent / ERROR_FILE
+    try:
+        pm.execute_notebook(
+            spec["input"],
+            spec["output"],
+            parameters=spec["parameters"],
+            kernel_name=spec["kernel_name"],
+            cwd=spec["cwd"],
+            progress_bar=False,
+            log_output=False,
+            start_timeout=120,
+        )
+    except PapermillExecutionError as e:
+        err_path.write_text(
+            json.dumps(
+                {
+                    "cell_index": e.cell_index,
+                    "execution_count": e.exec_count,
+                    "source": e.source,
+                    "ename": e.ename,
+                    "evalue": e.evalue,
+                },
+                default=str,
+            )
+        )
+        return 1
+    except Exception as e:  # kernel died, unreadable notebook, ...
+        err_path.write_text(json.dumps({"ename": type(e).__name__, "evalue": str(e)}, default=str))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
