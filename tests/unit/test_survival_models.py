@@ -271,3 +271,21 @@ def test_every_result_plot_returns_its_axes(synthetic_small):
     ax = results[4].plot(km=kaplan_meier(synthetic_small))
     assert any("extrapolation" in t.get_text() for t in ax.texts)
     plt.close("all")
+
+
+def test_most_common_cause_and_cohort_input_errors(synthetic_small):
+    from workbench.exceptions import DataValidationError
+    from workbench.survival.findings import most_common_cause
+
+    counts = synthetic_small.frame["churn_type"].value_counts()
+    assert most_common_cause(synthetic_small) == counts.index[0]
+    assert most_common_cause(synthetic_small, "price") == "price"
+    with pytest.raises(ParameterError, match="no churn-cause column"):
+        most_common_cause(_frame())
+    with pytest.raises(DataValidationError, match="`start_col`='joined' is not a column"):
+        cohort_survival(synthetic_small, start_col="joined")
+    bad = synthetic_small.frame.assign(start_date="not a date")
+    with pytest.raises(DataValidationError, match="are not dates"):
+        cohort_survival(bad, duration_col="tenure", event_col="churned", start_col="start_date")
+    month = cohort_survival(synthetic_small, freq="month", horizons=[3])
+    assert month.tables["matrix"]["cohort"].str.match(r"^\d{4}-\d{2}$").all()
