@@ -20,6 +20,8 @@ _EXPORTS = {
     "logrank_test": "tests",
     "LogRankResult": "tests",
     "trend_test": "tests",
+    "pairwise_logrank": "tests",
+    "PairwiseLogRankResult": "tests",
     "TrendTestResult": "tests",
     # hazard.py
     "nelson_aalen": "hazard",
@@ -56,6 +58,7 @@ _EXPORTS = {
     "EngineCoxPHFitter": "_engine_lifelines",
     # findings.py
     "key_findings": "findings",
+    "most_common_cause": "findings",
 }
 
 
