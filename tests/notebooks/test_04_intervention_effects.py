@@ -49,6 +49,9 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
         "n_bootstrap",
     ):
         assert p in names
+    import papermill as pm
+
+    assert set(pm.inspect_notebook(str(NB))) == set(names)  # papermill parses every parameter line
     for line in code[0].source.splitlines():
         assert ": " in line and " = " in line and "  # " in line, line
     for c in code:

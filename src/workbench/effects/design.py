@@ -598,6 +598,7 @@ class InterventionStudy:
             raise ParameterError("augment=True needs `confounders` for the outcome model.")
         z = stats.norm.ppf(1 - self.alpha / 2)
         rows, curves, caveats = [], [], list(self.warnings)
+        self._pending: list[str] = []
         hmax = max(self.horizons + [self.tau])
         grid = np.linspace(0, hmax, grid_points)
         if weighting != "none":
@@ -630,6 +631,7 @@ class InterventionStudy:
                 rows += self._aipw_rows(arm, sub, d, e, t, trim, z, margin)
         if self.confounders and self.design == "observational":
             caveats += [w for w in self.propensity().warnings if w not in caveats]
+        caveats += [w for w in self._pending if w not in caveats]
         summary = pd.DataFrame(rows)[
             [
                 "arm",
@@ -915,9 +917,17 @@ class InterventionStudy:
             score = np.full(len(t), t.mean())
             method = "adjusted"
         H = len(self.horizons)
-        psi1, psi0, phi1, phi0 = est.aipw_contrast(
-            d, e, t, score, Xc, self.horizons, self.tau, trim=trim
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            psi1, psi0, phi1, phi0 = est.aipw_contrast(
+                d, e, t, score, Xc, self.horizons, self.tau, trim=trim
+            )
+        for w in caught:
+            msg = (
+                f"{method} ({arm} vs {self.control_label_}), per-arm Cox outcome model: {w.message}"
+            )
+            self._pending.append(msg)
+            warnings.warn(msg, w.category, stacklevel=3)
         n = len(t)
         v1 = phi1.var(axis=0, ddof=1) / n
         v0 = phi0.var(axis=0, ddof=1) / n

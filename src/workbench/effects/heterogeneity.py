@@ -22,6 +22,8 @@ Cochran, W. G. (1954). The combination of estimates from different experiments. 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -177,8 +179,6 @@ def heterogeneity(
                         }
                     )
     for c in caveats:
-        import warnings
-
         warnings.warn(c, SmallSampleWarning, stacklevel=2)
     return HeterogeneityResult(
         pd.DataFrame(rows),
@@ -225,7 +225,7 @@ def uplift(
     if weighting != "none":
         study.weights(weighting)
     rng = np.random.default_rng(seed)
-    rows, curve = [], []
+    rows, curve, caveats = [], [], []
     for arm in study.arms_:
         sub = study._pair(arm)
         d, e, t = study._arrays(sub, arm)
@@ -240,7 +240,14 @@ def uplift(
             for a in (1, 0):
                 m = tr & (t == a)
                 keep = Xc[m].std(axis=0) > 1e-12
-                fit = fit_cox(d[m], e[m], Xc[m][:, keep])
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    fit = fit_cox(d[m], e[m], Xc[m][:, keep])
+                for w in caught:
+                    msg = f"uplift T-learner ({arm}, fold {k}, arm {a}): {w.message}"
+                    if msg not in caveats:
+                        caveats.append(msg)
+                        warnings.warn(msg, w.category, stacklevel=2)
                 pred.append(fit.survival(Xc[te][:, keep], [horizon])[:, 0])
             score[te] = pred[0] - pred[1]
         P, _ = pseudo_values(d, e, [horizon], None)
@@ -286,4 +293,5 @@ def uplift(
         pd.DataFrame(rows),
         study._meta(method="Qini curve", horizon=horizon, seed=seed),
         tables={"curve": pd.concat(curve, ignore_index=True)},
+        warnings=caveats,
     )

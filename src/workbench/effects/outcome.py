@@ -147,7 +147,8 @@ def fit_cox(duration, event, X, *, weights=None, max_iter: int = 30, tol: float 
             break
     if not converged:
         warnings.warn(
-            f"the Cox outcome model did not converge in {max_iter} iterations.",
+            f"the Cox outcome model did not converge in {max_iter} iterations (a confounder level may "
+            "have no churn events in this arm: monotone likelihood); its predictions there are unreliable.",
             ConvergenceWarning,
             stacklevel=2,
         )
