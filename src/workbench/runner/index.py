@@ -26,6 +26,7 @@ th { background: #f3f5f7; }
 .params, .err { font-family: ui-monospace, monospace; font-size: 0.9em; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; }
+.scroll { overflow-x: auto; max-width: 100%; }
 """
 
 
@@ -205,9 +206,9 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
                 + "</tr>"
             )
         parts.append(
-            f"<h2>{html.escape(stem)}</h2><table class='wb-compare'><thead><tr><th>run</th><th>status</th>"
+            f"<h2>{html.escape(stem)}</h2><div class='scroll'><table class='wb-compare'><thead><tr><th>run</th><th>status</th>"
             f"<th>duration</th><th>parameters</th><th>error</th>{head}</tr></thead><tbody>{''.join(body)}"
-            "</tbody></table>"
+            "</tbody></table></div>"
         )
     if not entries:
         parts.append("<p>No runs yet.</p>")
