@@ -69,6 +69,12 @@ def test_refused_before_execution(nbdir, reports, capsys):
     assert "unknown parameter 'y'; valid parameters: x: int = 1  # a number" in err
     assert main(["run", str(nbdir / "trivial.ipynb"), "-p", "x", "one"]) == 2
     assert "parameter `x` must be int, got 'one' (str)" in capsys.readouterr().err
+    params = reports.parent / "params.yml"
+    params.write_text("x: 2\nlabel: b\nfactr: 2.0\n")
+    assert main(["run", str(nbdir / "trivial.ipynb"), "-f", str(params)]) == 2
+    assert "unknown parameter 'factr'; valid parameters:" in capsys.readouterr().err
+    assert main(["run", str(nbdir / "nope.ipynb")]) == 2
+    assert "nope.ipynb' does not exist. Notebooks in" in capsys.readouterr().err
     assert not any(reports.iterdir())  # nothing ran, nothing written
 
 
