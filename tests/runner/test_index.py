@@ -118,3 +118,13 @@ def test_batch_summary_compares_runs_and_links_them(tmp_path):
     assert "<th>cox[x]</th>" in text and ">0.512<" in text
     assert "ModelError: no events in &lt;b&gt;" in text
     assert "2 runs: 1 ok (0 unchanged, skipped), 1 failed, 0 timed out" in text
+
+
+def test_workbench_reports_command(tmp_path, capsys):
+    from workbench.cli import main
+
+    _run(tmp_path, "01-a", "r", "2026-01-01T00:00:00+00:00")
+    assert main(["reports", "--out", str(tmp_path)]) == 0
+    assert "01-a/r/report.html" in (tmp_path / "index.html").read_text()
+    assert main(["reports", "--out", str(tmp_path / "none")]) == 2
+    assert "reports folder" in capsys.readouterr().err
