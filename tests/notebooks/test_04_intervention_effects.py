@@ -23,6 +23,7 @@ REQUIRED = [
     "qini",
     "winback",
     "sample_size",
+    "placebo",
 ]
 
 

@@ -493,3 +493,18 @@ def test_bca_intervals_in_estimate(loyalty_small):
     assert abs(br["ci_upper"] - pr["ci_upper"]) < 0.5 * (pr["ci_upper"] - pr["ci_lower"])
     with pytest.raises(ParameterError, match="`ci_method` must be 'percentile' or 'bca'"):
         study.estimate("ipw", ci_method="basic")
+
+
+def test_placebo_treatment_removes_the_effect(offer_effects, loyalty_small):
+    study, res = offer_effects
+    p = fx.placebo_treatment(study, n_permutations=40, seed=1).summary.set_index("estimand")
+    obs = _row(res, "km", "rmst_difference", 24.0)["estimate"]
+    r = p.loc["rmst_difference"]
+    assert r["observed"] == pytest.approx(obs, rel=1e-10)
+    assert abs(r["placebo_mean"]) < 3 * r["placebo_sd"] / np.sqrt(40)  # placebo effects centre on 0
+    assert r["p_value"] == pytest.approx(1 / 41)  # no permutation reaches the real offer's effect
+    _, obs_study = loyalty_small
+    q = fx.placebo_treatment(obs_study, n_permutations=20).summary
+    assert (q["method"] == "ipw").all() and (q["placebo_sd"] > 0).all()
+    with pytest.raises(ParameterError, match="`n_permutations` must be a whole number >= 2"):
+        fx.placebo_treatment(study, n_permutations=1)

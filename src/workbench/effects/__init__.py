@@ -31,9 +31,11 @@ from .sensitivity import (
     EValueResult,
     NegativeControlResult,
     NegativeControlWarning,
+    PlaceboResult,
     e_value,
     e_values,
     negative_control,
+    placebo_treatment,
 )
 from .winback import WinbackResult, winback
 
@@ -61,6 +63,8 @@ __all__ = [
     "key_findings",
     "negative_control",
     "percentile_interval",
+    "placebo_treatment",
+    "PlaceboResult",
     "power_logrank",
     "sample_size",
     "sample_size_from",
