@@ -198,3 +198,25 @@ def test_sanitize_html():
         == "<p>&lt;kept&gt; 1.5</p>"
     )
     assert sanitize_html("<td>12</td><td>a 0.1234567</td>") == "<td>12</td><td>a 0.1234567</td>"
+
+
+def test_customer_ids_in_tables_are_pseudonymised(tmp_path, monkeypatch):
+    from workbench.privacy import pseudonym
+
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key")
+    rows = pd.DataFrame({"customerID": ["7590-VHVEG", "5575-GNVDE"], "tenure": [1, 34]})
+    assert sanitize_html(rows.to_html(), ("customerid",)).count("C-") == 2
+    nb = new_notebook()
+    cell = new_code_cell("rows")
+    cell.outputs = [
+        new_output("execute_result", data={"text/html": rows.to_html()}, execution_count=1),
+        new_output("display_data", data={"text/html": rows.set_index("customerID").to_html()}),
+    ]
+    nb.cells = [cell]
+    path = tmp_path / "notebook.ipynb"
+    nbformat.write(nb, str(path))
+    manifest = {"status": "ok", "dataset": {"name": "telco", "id_col": "customerID"}}
+    text = export_report(path, tmp_path / "r.html", manifest=manifest, results={}).read_text()
+    assert "7590-VHVEG" not in text and "5575-GNVDE" not in text
+    assert text.count(pseudonym("7590-VHVEG")) == 2 and ">34<" in text
+    assert "4 customer ids shown in tables were replaced by pseudonyms" in text

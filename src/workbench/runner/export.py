@@ -63,12 +63,46 @@ _LONG_FLOAT_TEXT = re.compile(r"(?<![\w.])-?\d+\.\d{8,}(?:e[-+]?\d+)?(?![\w.])",
 
 
 # ---------------------------------------------------------------------------------- sanitising
+ID_COLUMN_NAMES = ("customer_id", "customerid", "customer id", "customer_key")
+_PSEUDONYM = re.compile(r"^C-[0-9a-f]{10}$")
+
+
 class _Sanitizer(HTMLParser):
-    def __init__(self):
+    def __init__(self, id_names=ID_COLUMN_NAMES):
         super().__init__(convert_charrefs=False)
         self.out: list[str] = []
         self.skip = 0
         self.stack: list[str] = []
+        self.id_names = {str(n).strip().lower() for n in id_names}
+        self.tables: list[set[int]] = []  # per open table: columns holding customer ids
+        self.col = -1
+        self.in_thead = 0
+        self.masked = 0
+
+    def _track(self, tag: str, start: bool) -> None:
+        if tag == "table":
+            if start:
+                self.tables.append(set())
+            elif self.tables:
+                self.tables.pop()
+        elif tag == "thead":
+            self.in_thead += 1 if start else -1
+        elif tag == "tr" and start:
+            self.col = -1
+        elif tag in ("td", "th") and start:
+            self.col += 1
+
+    def _mask_id(self, data: str) -> str:
+        """Pseudonymise a customer id in a column whose header names the id (privacy)."""
+        text = data.strip()
+        if not self.tables or self.col not in self.tables[-1] or not text:
+            return data
+        if self.in_thead or text.lower() in self.id_names or _PSEUDONYM.match(text):
+            return data
+        from ..privacy import pseudonym
+
+        self.masked += 1
+        return pseudonym(html.unescape(text))
 
     def _attrs(self, attrs) -> str:
         bits = []
@@ -93,6 +127,7 @@ class _Sanitizer(HTMLParser):
             return
         if self.skip:
             return
+        self._track(tag, True)
         self.stack.append(tag)
         self.out.append(f"<{tag}{self._attrs(attrs)}>")
 
@@ -108,6 +143,7 @@ class _Sanitizer(HTMLParser):
             return
         if self.skip:
             return
+        self._track(tag, False)
         if tag in self.stack:
             while self.stack and self.stack.pop() != tag:
                 pass
@@ -125,6 +161,9 @@ class _Sanitizer(HTMLParser):
             m = _LONG_FLOAT.match(data)
             if m:
                 data = format_number(float(data), 4)
+            if self.stack[-1] == "th" and self.tables and data.strip().lower() in self.id_names:
+                self.tables[-1].add(self.col)
+            data = self._mask_id(data)
         # data arrive unescaped only for '<' '>' that the parser did not take as markup
         self.out.append(data.replace("<", "&lt;").replace(">", "&gt;"))
 
@@ -146,19 +185,25 @@ class _Sanitizer(HTMLParser):
         return
 
 
-def sanitize_html(markup: str) -> str:
-    """Drop active content (script, iframe, event handlers, ``javascript:`` links) from ``markup``
-    and shorten long float literals in table cells; everything else passes unchanged.
+def sanitize_html(markup: str, id_names=ID_COLUMN_NAMES) -> str:
+    """Drop active content (script, iframe, event handlers, ``javascript:`` links) from ``markup``,
+    shorten long float literals in table cells, and replace customer ids in a table column whose
+    header is one of ``id_names`` by keyed pseudonyms (:mod:`workbench.privacy`); everything else
+    passes unchanged.
 
     Examples
     --------
     >>> sanitize_html('<td>0.123456789</td><script>alert(1)</script><b onclick="x()">b</b>')
     '<td>0.1235</td><b>b</b>'
     """
-    p = _Sanitizer()
+    return _sanitize(markup, id_names)[0]
+
+
+def _sanitize(markup: str, id_names=ID_COLUMN_NAMES) -> tuple[str, int]:
+    p = _Sanitizer(id_names)
     p.feed(markup)
     p.close()
-    return "".join(p.out)
+    return "".join(p.out), p.masked
 
 
 def _shorten_floats(text: str) -> str:
@@ -190,11 +235,13 @@ def _image_html(mime: str, data: Any, caption: str, number: int) -> str:
     )
 
 
-def prepare_notebook(nb, *, show_code: bool = False):
-    """A copy of ``nb`` ready for export (see module docstring); also returns the figure count."""
+def prepare_notebook(nb, *, show_code: bool = False, id_names=ID_COLUMN_NAMES):
+    """A copy of ``nb`` ready for export (see module docstring); also returns the figure count
+    and the number of customer ids replaced by pseudonyms."""
     nb = copy.deepcopy(nb)
     cells = []
     n_fig = 0
+    n_masked = 0
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if (
@@ -227,7 +274,9 @@ def prepare_notebook(nb, *, show_code: bool = False):
                 data = {"text/html": _image_html(image, data[image], caption, n_fig)}
             elif "text/html" in data:
                 raw = data["text/html"]
-                data = {"text/html": sanitize_html(raw if isinstance(raw, str) else "".join(raw))}
+                clean, masked = _sanitize(raw if isinstance(raw, str) else "".join(raw), id_names)
+                n_masked += masked
+                data = {"text/html": clean}
             elif "text/plain" in data and image is None:
                 raw = data["text/plain"]
                 data = {
@@ -238,7 +287,7 @@ def prepare_notebook(nb, *, show_code: bool = False):
         cell.outputs = outputs
         cells.append(cell)
     nb.cells = cells
-    return nb, n_fig
+    return nb, n_fig, n_masked
 
 
 def notebook_title(nb, fallback: str) -> str:
@@ -341,9 +390,14 @@ def _header_html(title: str, manifest: Mapping[str, Any], results: Mapping[str, 
     return "".join(parts)
 
 
-def _caveats_html(manifest: Mapping[str, Any]) -> str:
+def _caveats_html(manifest: Mapping[str, Any], n_masked: int = 0) -> str:
     warns = manifest.get("warnings") or []
     parts = ["<section id='caveats' class='wb-box wb-caveats'><h2>Caveats</h2>"]
+    if n_masked:
+        parts.append(
+            f"<p class='wb-privacy'>{n_masked:,} customer ids shown in tables were replaced by "
+            "pseudonyms (workbench.privacy).</p>"
+        )
     if warns:
         items = []
         for w in warns:
@@ -454,7 +508,9 @@ def export_report(
     nb = nbformat.read(str(notebook_path), as_version=4)
     stem = Path(str(manifest.get("notebook", notebook_path.stem))).stem
     title = title or notebook_title(nb, stem)
-    prepared, _ = prepare_notebook(nb, show_code=show_code)
+    ds = manifest.get("dataset") or {}
+    id_names = (*ID_COLUMN_NAMES, *([ds["id_col"]] if ds.get("id_col") else []))
+    prepared, _, n_masked = prepare_notebook(nb, show_code=show_code, id_names=id_names)
     _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title
     exporter = HTMLExporter(
@@ -468,7 +524,7 @@ def export_report(
     resources = {
         "wb_css": (TEMPLATES / "workbench" / "report.css").read_text(),
         "wb_header": _header_html(title, manifest, results),
-        "wb_footer": _caveats_html(manifest) + _provenance_html(manifest),
+        "wb_footer": _caveats_html(manifest, n_masked) + _provenance_html(manifest),
         "metadata": {"name": stem},
     }
     body, _ = exporter.from_notebook_node(prepared, resources=resources)

@@ -132,6 +132,7 @@ def dataset_info(params: Mapping[str, Any]) -> dict[str, Any] | None:
         "n": int(ds.n),
         "events": int(ds.events),
         "fingerprint": ds.fingerprint,
+        "id_col": getattr(ds.spec, "id", None),
     }
 
 
