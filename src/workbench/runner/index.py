@@ -114,7 +114,7 @@ def write_index(out_root: str | Path) -> Path:
 
 # ---------------------------------------------------------------------------------- batch summary
 LABEL_COLUMNS = ("term", "group", "segment", "covariate", "stratum", "level", "name", "arm")
-MAX_COLUMNS = 16
+MAX_COLUMNS = 40
 
 
 def comparable_values(results: Mapping[str, Any], keys: list[str] | None = None) -> dict[str, Any]:
