@@ -88,7 +88,8 @@ def key_findings(
     winback_result=None,
     unadjusted: EffectResult | None = None,
     uplift_result=None,
-    max_items: int = 10,
+    placebo_result=None,
+    max_items: int = 12,
 ) -> list[str]:
     """Short plain-language sentences summarising a study's results, for the report.
 
@@ -169,6 +170,15 @@ def key_findings(
                 else "- not null: residual confounding is likely."
             )
         )
+    if placebo_result is not None and len(placebo_result.summary):
+        pr = placebo_result.summary
+        pr = pr[pr["estimand"] == "rmst_difference"]
+        if len(pr):
+            r = pr.iloc[0]
+            out.append(
+                f"Placebo check: with the arms shuffled the RMST difference averages {r['placebo_mean']:+.2f} months "
+                f"(SD {r['placebo_sd']:.2f}) against the observed {r['observed']:+.2f} (permutation p = {r['p_value']:.3f})."
+            )
     if heterogeneity_result is not None and len(heterogeneity_result.tables.get("interaction", [])):
         it = heterogeneity_result.tables["interaction"]
         it = it[it["estimand"] == "survival_difference"]
