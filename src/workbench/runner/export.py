@@ -28,6 +28,7 @@ from typing import Any
 
 from ..results import format_number
 
+# nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 FIGURE_PREFIX = "# Figure:"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -514,15 +515,15 @@ def export_report(
     _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title
     exporter = HTMLExporter(
-        template_name="workbench",
-        extra_template_basedirs=[str(TEMPLATES)],
+        template_name=TEMPLATES.name,
+        extra_template_basedirs=[str(TEMPLATES.parent)],
         exclude_input=not show_code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
     )
     resources = {
-        "wb_css": (TEMPLATES / "workbench" / "report.css").read_text(),
+        "wb_css": (TEMPLATES / "report.css").read_text(),
         "wb_header": _header_html(title, manifest, results),
         "wb_footer": _caveats_html(manifest, n_masked) + _provenance_html(manifest),
         "metadata": {"name": stem},
