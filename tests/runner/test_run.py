@@ -198,6 +198,9 @@ def test_interrupted_batch_resumes(nbdir, reports, tmp_path):
     assert _json(first)["status"] == "ok"
     third = reports / "trivial" / "resume-x=3" / "manifest.json"
     assert not third.is_file() or _json(third)["status"] != "ok"
+    for x in (2, 3):  # a run stopped half-way says so; none is left "running"
+        m = reports / "trivial" / f"resume-x={x}" / "manifest.json"
+        assert not m.is_file() or _json(m)["status"] in ("interrupted", "ok")
     assert json.loads((reports / "resume" / "batch.json").read_text())["pending"] >= 1
     resumed = run_batch(batch, progress=False)
     assert resumed.ok and resumed.counts["skipped"] >= 1

@@ -274,6 +274,12 @@ def execute_plan(
             status = "timed_out"
         except BaseException:  # interrupted (Ctrl-C, batch stopped): leave no orphan behind
             _kill_group(proc)
+            manifest.update(
+                status="interrupted",
+                ended=mf.iso(mf.now()),
+                duration_s=round(time.perf_counter() - t0, 3),
+            )
+            mf.write_manifest(run_dir, manifest)
             raise
     ended = mf.now()
     manifest.update(

@@ -22,7 +22,7 @@ table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0 1.5em 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f3f5f7; }
 .ok { color: #0a6b2d; font-weight: bold; }
-.failed, .timed_out, .running { color: #a40000; font-weight: bold; }
+.failed, .timed_out, .running, .interrupted { color: #a40000; font-weight: bold; }
 .params, .err { font-family: ui-monospace, monospace; font-size: 0.9em; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; }
