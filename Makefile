@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
