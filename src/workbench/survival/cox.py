@@ -524,56 +524,52 @@ def _fit_coefficients(
     max_iter: int = 50,
     tol: float = 1e-10,
 ) -> _CoxFit:
-    """Maximise the (penalised) Cox partial likelihood by Newton-Raphson with step halving.
+    """Maximise the (penalised) Cox partial likelihood: the one place where the Cox numerics happen.
 
-    The one place where the Cox numerics happen: a faster engine can replace this function as long
-    as it returns the same :class:`_CoxFit`. ``X`` should be centred (it does not change the
-    estimates, only the floating-point range). The penalty is
+    The fit is done by the fast engine (:func:`workbench.survival.engine.cox_fit`, Newton-Raphson on
+    sorted cumulative sums, checked against R and lifelines); the per-stratum sums kept here serve
+    the residuals, ``cox.zph`` and the robust variance. ``X`` should be centred (it does not change
+    the estimates, only the floating-point range). The penalty is
     ``0.5 * n * penalizer * sum((beta * sd)^2)`` with ``sd`` the covariates' standard deviations
     (a ridge on the standardised scale, lifelines' ``CoxPHFitter(penalizer=...)`` convention).
+    Rows of weight 0 add nothing to the partial likelihood and are not passed to the engine.
     """
+    from .engine import cox_fit
+
     n, p = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     sts = _prepare_strata(time, event, X, w, strata, ties)
-    sd2 = X.var(axis=0, ddof=1) if p and n > 1 else np.zeros(p)
-    pen = penalizer * n * sd2  # lifelines' convention: n * penalizer * 0.5 * sum((beta * sd)^2)
-
-    def objective(b):
-        ll, U, info = _loglik_score_info(sts, b)
-        return ll - 0.5 * float(pen @ (b * b)), U - pen * b, info + np.diag(pen), ll
-
-    beta = np.zeros(p)
-    obj, U, H, ll = objective(beta)
-    ll_null = ll
-    converged, n_iter = p == 0, 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 (n_iter is reported after the loop)
-        if p == 0:
-            break
-        try:
-            step = linalg.solve(H, U, assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            step = linalg.lstsq(H, U)[0]
-        new = beta + step
-        obj_new, U_new, H_new, ll_new = objective(new)
-        halvings = 0
-        while (not np.isfinite(obj_new) or obj_new < obj - 1e-12 * abs(obj)) and halvings < 30:
-            step /= 2
-            new = beta + step
-            obj_new, U_new, H_new, ll_new = objective(new)
-            halvings += 1
-        done = abs(obj_new - obj) <= tol * max(abs(obj_new), 1.0) and np.max(np.abs(step)) < 1e-6
-        beta, obj, U, H, ll = new, obj_new, U_new, H_new, ll_new
-        if done:
-            converged = True
-            break
+    if p == 0:
+        ll, U, info = _loglik_score_info(sts, np.zeros(0))
+        return _CoxFit(
+            beta=np.zeros(0),
+            information=info,
+            loglik=ll,
+            loglik_null=ll,
+            score=U,
+            converged=True,
+            n_iter=0,
+            strata=sts,
+        )
+    keep = w > 0
+    f = cox_fit(
+        X[keep],
+        time[keep],
+        event[keep],
+        weights=w[keep],
+        strata=None if strata is None else np.asarray(strata)[keep],
+        ties=ties,
+        penalizer=penalizer,
+        max_iter=max_iter,
+    )
     return _CoxFit(
-        beta=beta,
-        information=H,
-        loglik=ll,
-        loglik_null=ll_null,
-        score=U,
-        converged=converged,
-        n_iter=n_iter,
+        beta=f.params,
+        information=f.information,
+        loglik=f.loglik,
+        loglik_null=f.loglik_null,
+        score=f.score,
+        converged=f.converged,
+        n_iter=f.n_iter,
         strata=sts,
     )
 
