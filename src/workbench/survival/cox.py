@@ -552,16 +552,19 @@ def _fit_coefficients(
             strata=sts,
         )
     keep = w > 0
-    f = cox_fit(
-        X[keep],
-        time[keep],
-        event[keep],
-        weights=w[keep],
-        strata=None if strata is None else np.asarray(strata)[keep],
-        ties=ties,
-        penalizer=penalizer,
-        max_iter=max_iter,
-    )
+    with warnings.catch_warnings():  # _fit_cox states its own caveats (convergence, collinearity)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", CollinearityWarning)
+        f = cox_fit(
+            X[keep],
+            time[keep],
+            event[keep],
+            weights=w[keep],
+            strata=None if strata is None else np.asarray(strata)[keep],
+            ties=ties,
+            penalizer=penalizer,
+            max_iter=max_iter,
+        )
     return _CoxFit(
         beta=f.params,
         information=f.information,
