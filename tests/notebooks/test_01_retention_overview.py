@@ -3,27 +3,16 @@ data and on Telco, asserting on what the notebook recorded in results.json."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
+from _nbrun import execute
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-retention-overview.ipynb"
 
 
 def _run(tmp_path, monkeypatch, **parameters) -> dict:
-    papermill = pytest.importorskip("papermill")
-    monkeypatch.setenv("WORKBENCH_RUN_DIR", str(tmp_path))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / "out.ipynb"),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(tmp_path),
-        progress_bar=False,
-    )
-    return json.loads((tmp_path / "results.json").read_text())
+    return execute(NOTEBOOK.name, tmp_path, parameters)
 
 
 def test_parameters_cell_and_no_outputs():

@@ -3,11 +3,10 @@ built-in synthetic data and on Telco, asserting on what the notebook recorded in
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
+from _nbrun import execute
 
 NB = Path(__file__).resolve().parents[2] / "notebooks" / "03-satisfaction-switching-costs.ipynb"
 RECORDED = (
@@ -24,25 +23,7 @@ RECORDED = (
 
 
 def _run(tmp_path: Path, parameters: dict) -> dict:
-    import papermill as pm
-
-    old = os.environ.get("WORKBENCH_RUN_DIR")
-    os.environ["WORKBENCH_RUN_DIR"] = str(tmp_path)
-    try:
-        pm.execute_notebook(
-            str(NB),
-            str(tmp_path / "out.ipynb"),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(tmp_path),
-            progress_bar=False,
-        )
-    finally:
-        if old is None:
-            os.environ.pop("WORKBENCH_RUN_DIR", None)
-        else:
-            os.environ["WORKBENCH_RUN_DIR"] = old
-    return json.loads((tmp_path / "results.json").read_text())
+    return execute(NB.name, tmp_path, parameters)
 
 
 def test_notebook_stored_without_outputs_and_parameters_first():

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import nbformat
 import pytest
+from _nbrun import execute
 
 NB = Path(__file__).resolve().parents[2] / "notebooks" / "04-intervention-effects.ipynb"
 REQUIRED = [
@@ -66,25 +66,7 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
 
 
 def _run(tmp_path: Path, **parameters) -> dict:
-    import papermill as pm
-
-    old = os.environ.get("WORKBENCH_RUN_DIR")
-    os.environ["WORKBENCH_RUN_DIR"] = str(tmp_path)
-    try:
-        pm.execute_notebook(
-            str(NB),
-            str(tmp_path / "out.ipynb"),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(tmp_path),
-            progress_bar=False,
-        )
-    finally:
-        if old is None:
-            os.environ.pop("WORKBENCH_RUN_DIR", None)
-        else:
-            os.environ["WORKBENCH_RUN_DIR"] = old
-    return json.loads((tmp_path / "results.json").read_text())
+    return execute(NB.name, tmp_path, parameters)
 
 
 def _check(r: dict) -> None:
