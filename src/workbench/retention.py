@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .checks import check_alpha as _check_alpha
 from .config import DAYS_PER_MONTH, DAYS_PER_WEEK
 from .exceptions import DataValidationError, ParameterError, WorkbenchWarning
 from .results import Result
@@ -163,11 +164,6 @@ def _poisson_ci(k, exposure, alpha):
     lo = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
     hi = stats.chi2.ppf(1 - alpha / 2, 2 * (k + 1)) / 2
     return lo / exposure, hi / exposure
-
-
-def _check_alpha(alpha) -> None:
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise ParameterError(f"`alpha` must be in (0, 1), e.g. 0.05, got {alpha!r}.")
 
 
 def _dates(frame, cols, analysis_date):

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_alpha as _check_alpha
 from ..exceptions import ParameterError
 from ..results import Result
 from .design import DriverData, build_design, resolve_inputs
@@ -73,11 +74,6 @@ def _prepare(
         cluster_col=cluster_col,
         satisfaction_scale=satisfaction_scale,
     )
-
-
-def _check_alpha(alpha):
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
-        raise ParameterError(f"`alpha` must be a number in (0, 1), e.g. 0.05; got {alpha!r}.")
 
 
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:

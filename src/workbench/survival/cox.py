@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
     CollinearityWarning,
     ConvergenceWarning,
@@ -119,18 +120,6 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[str], *, argument: str
             + (" ..." if len(frame.columns) > 30 else "")
             + "."
         )
-
-
-def _check_alpha(alpha: float) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        a = float("nan")
-    if not 0 < a < 1:
-        raise ParameterError(
-            f"`alpha` must be a number in (0, 1), got {alpha!r}; e.g. alpha=0.05 for 95% intervals."
-        )
-    return a
 
 
 def _event_array(frame: pd.DataFrame, event_col: str) -> np.ndarray:

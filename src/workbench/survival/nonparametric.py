@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_alpha
 from ..exceptions import (
     DataQualityWarning,
     DataValidationError,
@@ -49,17 +50,6 @@ _TOL = np.sqrt(np.finfo(float).eps)
 
 
 # ------------------------------------------------------------------------------------ inputs
-def check_alpha(alpha: Any) -> float:
-    """Return ``alpha`` as a float in (0, 1) or raise :class:`ParameterError`."""
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        a = float("nan")
-    if isinstance(alpha, bool) or not 0 < a < 1:
-        raise ParameterError(
-            f"`alpha` must be a number between 0 and 1 (e.g. 0.05 for 95% intervals), got {alpha!r}."
-        )
-    return a
 
 
 def _column_arg(data: Any, value: str | None, arg: str, role: str | None) -> str | None:

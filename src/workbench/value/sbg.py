@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -665,11 +666,6 @@ def _rewarn(caught, warns: list) -> None:
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         warns.append(str(w.message))
-
-
-def _check_alpha(alpha) -> None:
-    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ParameterError(f"`alpha` must be in (0, 1), e.g. 0.05, got {alpha!r}.")
 
 
 def simulate_sbg_survivors(
