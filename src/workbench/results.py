@@ -42,6 +42,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert ``value`` to plain JSON types (NaN/inf -> None, numpy -> Python, frames -> records)."""
     if isinstance(value, Result):
         return value.to_record()
+    if type(value).__name__ == "Finding" and hasattr(value, "to_record"):
+        return value.to_record()
     if isinstance(value, pd.DataFrame):
         return [to_jsonable(r) for r in value.to_dict(orient="records")]
     if isinstance(value, pd.Series):
