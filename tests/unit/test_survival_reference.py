@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.survival import kaplan_meier, rmst
 from workbench.survival.hazard import nelson_aalen
-from workbench.survival.nonparametric import kaplan_meier, rmst
-from workbench.survival.parametric import fit_parametric
 from workbench.survival.logrank import logrank_test, trend_test
+from workbench.survival.parametric import fit_parametric
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "survival"
 RTOL = 1e-6
