@@ -327,8 +327,8 @@ def strategy_effect(
                     "term": f"{col}: {', '.join(str(a) for a in (tr.arms or []) if str(a) != str(tr.control))} "
                     f"vs {tr.control}",
                     "estimate": float(row["hazard_ratio"]),
-                    "ci_lower": float(row["ci_lower"]),
-                    "ci_upper": float(row["ci_upper"]),
+                    "ci_lower": float(row["hr_ci_lower"]),
+                    "ci_upper": float(row["hr_ci_upper"]),
                     "p_value": float(row["p_value"]),
                 }
             ]
