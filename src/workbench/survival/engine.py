@@ -186,9 +186,21 @@ class _Stratum:
         "e_wt",
         "row_block",
         "row_dead",
+        "start_order",
+        "start_cnt",
+        "start_idx",
     )
 
-    def __init__(self, lo: int, hi: int, t: np.ndarray, d: np.ndarray, w: np.ndarray, ties: str):
+    def __init__(
+        self,
+        lo: int,
+        hi: int,
+        t: np.ndarray,
+        d: np.ndarray,
+        w: np.ndarray,
+        ties: str,
+        entry: np.ndarray | None = None,
+    ):
         self.lo, self.hi = lo, hi
         # blocks of tied times: ends (exclusive) in the descending order
         change = np.flatnonzero(t[1:] != t[:-1]) + 1
@@ -221,6 +233,14 @@ class _Stratum:
             self.e_frac = np.zeros(len(ev_blocks))
             self.e_wt = self.wt_dead
         self.row_block = None
+        # (entry, t] rows (delayed entry / counting process): a row leaves the risk sets of the
+        # event times at or before its entry, i.e. the sums over ``time >= t_e`` lose the rows
+        # with ``entry >= t_e`` (rows ordered by entry, descending, counted per event time)
+        self.start_order = self.start_cnt = self.start_idx = None
+        if entry is not None:
+            self.start_order = np.argsort(-entry, kind="stable").astype(np.intp)
+            self.start_cnt = np.searchsorted(-entry[self.start_order], -self.ev_times, side="right")
+            self.start_idx = np.searchsorted(-self.ev_times, -entry, side="left")
 
 
 @dataclass
@@ -235,7 +255,7 @@ class _Eval:
 class _Problem:
     """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
 
-    def __init__(self, X, time, event, weights, strata_codes, ties):
+    def __init__(self, X, time, event, weights, strata_codes, ties, entry=None):
         n = len(time)
         self.ties = ties
         order = (
@@ -247,6 +267,7 @@ class _Problem:
         self.X = np.ascontiguousarray(X[order])
         self.t = time[order]
         self.d = event[order]
+        self.entry = entry[order] if entry is not None else None
         self.w = weights[order] if weights is not None else np.ones(n)
         self.unit_weights = weights is None
         if strata_codes is not None:
@@ -256,7 +277,15 @@ class _Problem:
         else:
             bounds = np.array([0, n])
         self.strata = [
-            _Stratum(lo, hi, self.t[lo:hi], self.d[lo:hi], self.w[lo:hi], ties)
+            _Stratum(
+                lo,
+                hi,
+                self.t[lo:hi],
+                self.d[lo:hi],
+                self.w[lo:hi],
+                ties,
+                None if self.entry is None else self.entry[lo:hi],
+            )
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
         self.wd = self.w * self.d
@@ -288,6 +317,10 @@ class _Problem:
             tail = lo + s.ev_end[-1] + 1
             S0 = np.cumsum(np.add.reduceat(r[lo:tail], s.seg_starts))
             S1 = np.cumsum(np.add.reduceat(rX[lo:tail], s.seg_starts, axis=0), axis=0)
+            if s.start_order is not None:
+                ro = s.start_order + lo
+                S0 = S0 - np.concatenate([[0.0], np.cumsum(r[ro])])[s.start_cnt]
+                S1 = S1 - np.vstack([np.zeros((1, p)), np.cumsum(rX[ro], axis=0)])[s.start_cnt]
             dr = s.death_rows + lo
             D0 = np.add.reduceat(r[dr], s.death_starts)
             D1 = np.add.reduceat(rX[dr], s.death_starts, axis=0)
@@ -307,6 +340,8 @@ class _Problem:
                 A = np.bincount(b, g, minlength=nb)
                 RA = np.concatenate([np.cumsum(A[::-1])[::-1], [0.0]])
                 a = RA[s.row_idx]
+                if s.start_idx is not None:
+                    a = a - RA[s.start_idx]
                 if self.ties == "efron":
                     F = np.bincount(b, f * g, minlength=nb)
                     a[s.death_rows] -= F[s.death_block]
@@ -344,6 +379,8 @@ class _Problem:
             np.add.at(Bm, b, xbar * g[:, None])
             RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
             bx = RB[s.row_idx]
+            if s.start_idx is not None:
+                bx = bx - RB[s.start_idx]
             if F is not None:
                 Gm = np.zeros((nb, X.shape[1]))
                 np.add.at(Gm, b, xbar * (f * g)[:, None])
@@ -451,6 +488,20 @@ def _check_inputs(X, time, event, weights, strata, cluster):
     return Xa, terms, t, e, w, codes, levels, cl
 
 
+def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
+    if entry is None:
+        return None
+    ent = _as_1d("entry", entry, len(t)).astype(float)
+    bad = ~np.isfinite(ent) | ~(ent < t)
+    if bad.any():
+        raise ParameterError(
+            f"`entry` must be finite and before `time` (rows at risk on (entry, time]); "
+            f"{int(bad.sum()):,} row(s) are not (first row positions: {np.flatnonzero(bad)[:5].tolist()}). "
+            "Drop zero-length intervals and check that entry and exit are not swapped."
+        )
+    return ent
+
+
 def _test(stat: float, df: int) -> dict:
     return {
         "statistic": float(stat),
@@ -475,6 +526,7 @@ def cox_fit(
     robust: bool = False,
     cluster=None,
     return_residuals: bool = False,
+    entry=None,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
 
@@ -511,6 +563,10 @@ def cox_fit(
         Cluster ids; implies ``robust`` and sums score residuals within cluster (R's ``cluster()``).
     return_residuals : bool
         Keep the ``n x p`` score residuals in the result.
+    entry : array-like (n,), optional
+        Start of each row's interval: the row is at risk on ``(entry, time]`` (delayed entry, or
+        the ``(start, stop]`` rows of time-varying covariates: R's ``Surv(start, stop, event)``).
+        Pass ``cluster=`` the customer id for robust SEs when a customer has several rows.
 
     Returns
     -------
@@ -562,6 +618,7 @@ def cox_fit(
             robust=robust,
             cluster=cluster,
             return_residuals=return_residuals,
+            entry=entry,
         )
     # the products are narrow (n x p, small p): threaded BLAS only adds contention on a shared machine
     with threadpool_limits(1, user_api="blas"):
@@ -579,6 +636,7 @@ def cox_fit(
             robust=robust,
             cluster=cluster,
             return_residuals=return_residuals,
+            entry=entry,
         )
 
 
@@ -597,6 +655,7 @@ def _cox_fit(
     robust,
     cluster,
     return_residuals,
+    entry=None,
 ) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
@@ -632,7 +691,8 @@ def _cox_fit(
     k = len(keep)
     pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
 
-    prob = _Problem(Xk, t, e, w, codes, ties)
+    ent = _check_entry(entry, t)
+    prob = _Problem(Xk, t, e, w, codes, ties, ent)
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):
