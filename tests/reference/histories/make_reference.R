@@ -64,3 +64,39 @@ f <- coxph(Surv(tstart, tstop, death) ~ age + log(bili) + log(protime) + log(alb
 w(data.frame(term = c("age", "log_bili", "log_protime", "log_albumin"), coef = unname(coef(f)),
              se = sqrt(diag(f$naive.var)), robust_se = sqrt(diag(vcov(f))), loglik = f$loglik[2]),
   "pbc_cox_tv.csv")
+
+# ---------------------------------------------------------------- multi-state: win-back histories
+# 300 simulated customers (workbench.data.histories.simulate_histories(300, seed=3), state_table;
+# window_entry = floor(max(0, tenure at the analysis date - 24))):
+# active -> churned -> reactivated -> churned_again, tenure in months since joining.
+ms <- read.csv(file.path(here, "winback_states.csv"))
+lev <- c("active", "churned", "reactivated", "churned_again")
+ms$istate <- factor(ms$from_state, levels = lev)
+ms$to <- factor(ms$to_state, levels = c("censored", lev))
+msout <- function(fit, tag) {
+  st <- fit$states
+  out <- do.call(rbind, lapply(seq_along(st), function(j)
+    data.frame(state = st[j], time = fit$time, estimate = fit$pstate[, j],
+               se = fit$std.err[, j], lower = fit$lower[, j], upper = fit$upper[, j],
+               n_risk = fit$n.risk[, j])))
+  w(out, sprintf("ms_%s_pstate.csv", tag))
+  tr <- fit$transitions
+  ch <- do.call(rbind, lapply(seq_len(ncol(fit$cumhaz)), function(k)
+    data.frame(transition = colnames(fit$cumhaz)[k], time = fit$time, cumhaz = fit$cumhaz[, k])))
+  w(ch, sprintf("ms_%s_cumhaz.csv", tag))
+  rm <- summary(fit, rmean = 60)$table
+  w(data.frame(state = rownames(rm), rmean = rm[, "rmean"]),
+    sprintf("ms_%s_rmean60.csv", tag))
+}
+f1 <- survfit(Surv(start, stop, to) ~ 1, data = ms, id = customer_id, istate = istate)
+msout(f1, "full")
+# left-truncated: each customer seen only in his last 24 months of tenure (delayed entry)
+lt <- subset(ms, stop > window_entry)
+lt$start <- pmax(lt$start, lt$window_entry)
+f2 <- survfit(Surv(start, stop, to) ~ 1, data = lt, id = customer_id, istate = istate)
+msout(f2, "window")
+cx <- coxph(list(Surv(start, stop, to) ~ long_contract, 2:3 ~ contacted), data = ms,
+            id = customer_id, istate = istate)
+w(data.frame(term = names(coef(cx)), coef = unname(coef(cx)), robust_se = sqrt(diag(vcov(cx)))),
+  "ms_cox.csv")
+print(cx$cmap)
