@@ -24,15 +24,48 @@ sk <- summary(kmc, censored = TRUE)
 w(data.frame(group = sub("contract=", "", as.character(sk$strata)), time = sk$time,
              n_risk = sk$n.risk, n_event = sk$n.event, surv = sk$surv, se_surv = sk$std.err,
              lower = sk$lower, upper = sk$upper), "telco_km_entry_contract.csv")
-# log-rank with delayed entry = the score test of a Breslow Cox model on the group
-lr <- coxph(Surv(entry, tenure, churn) ~ contract, data = tel, ties = "breslow")
+# log-rank with delayed entry: survdiff refuses entry times ("Right censored data only").
+# (1) without tied event times it is the score test of a Cox model on the group dummies
+set.seed(14)
+lt <- data.frame(entry = round(runif(400, 0, 10), 6), group = sample(c("a", "b", "c"), 400, TRUE))
+lt$time <- lt$entry + round(rexp(400, ifelse(lt$group == "a", 0.10, ifelse(lt$group == "b", 0.14, 0.12))), 6)
+lt$churn <- as.integer(runif(400) < 0.8)
+w(lt, "logrank_entry_data.csv")
+lr <- coxph(Surv(entry, time, churn) ~ group, data = lt, ties = "breslow")
 w(data.frame(statistic = lr$score, df = 2, p_value = pchisq(lr$score, 2, lower.tail = FALSE)),
-  "telco_logrank_entry.csv")
+  "logrank_entry_untied.csv")
+# (2) with ties (Telco months) the log-rank statistic with hypergeometric variance, written out:
+# at each event time, at risk n_g = #(entry < t <= tenure) per group, as survdiff's algorithm
+lrank <- function(entry, time, event, group) {
+  g <- factor(group); k <- nlevels(g); ts <- sort(unique(time[event == 1]))
+  O <- E <- numeric(k); V <- matrix(0, k, k)
+  for (t in ts) {
+    r <- entry < t & time >= t
+    n <- tabulate(as.integer(g)[r], k); d <- tabulate(as.integer(g)[r & time == t & event == 1], k)
+    N <- sum(n); D <- sum(d); p <- n / N
+    O <- O + d; E <- E + D * p
+    if (N > 1) V <- V + D * (N - D) / (N - 1) * (diag(p) - outer(p, p))
+  }
+  u <- (O - E)[-1]; chi <- drop(u %*% solve(V[-1, -1], u))
+  data.frame(statistic = chi, df = k - 1, p_value = pchisq(chi, k - 1, lower.tail = FALSE))
+}
+w(lrank(tel$entry, tel$tenure, tel$churn, tel$contract), "telco_logrank_entry.csv")
+chk <- lrank(rep(0, nrow(tel)), tel$tenure, tel$churn, tel$contract)
+stopifnot(abs(chk$statistic - survdiff(Surv(tenure, churn) ~ contract, data = tel)$chisq) < 1e-8)
 # Cox with entry, robust SE by customer
 cx <- coxph(Surv(entry, tenure, churn) ~ sat + charge, data = tel, ties = "efron", robust = TRUE,
             id = id)
 w(data.frame(term = names(coef(cx)), coef = unname(coef(cx)), se = sqrt(diag(cx$naive.var)),
              robust_se = sqrt(diag(vcov(cx)))), "telco_cox_entry.csv")
+# cumulative incidence by churn category with delayed entry (Aalen-Johansen, IJ standard errors)
+tel$cause <- ifelse(tel$churn == 1, st[match(tel$id, st[["Customer ID"]]), "Churn Category"], "censor")
+causes <- sort(unique(tel$cause[tel$churn == 1]))
+tel$cause_f <- factor(tel$cause, levels = c("censor", causes))
+cf <- survfit(Surv(entry, tenure, cause_f) ~ 1, data = tel, id = id)
+w(do.call(rbind, lapply(causes, function(k) {
+  j <- match(k, cf$states)
+  data.frame(cause = k, time = cf$time, estimate = cf$pstate[, j], se = cf$std.err[, j])
+})), "telco_cif_entry.csv")
 # RMST with entry: survfit's rmean at 36 months
 rm <- summary(km, rmean = 36)$table
 w(data.frame(tau = 36, rmst = rm[["rmean"]], se = rm[["se(rmean)"]]), "telco_rmst_entry.csv")
