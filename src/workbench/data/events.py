@@ -50,12 +50,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import DAYS_PER_MONTH
 from ..exceptions import DataValidationError, ParameterError
 
-__all__ = ["RULES", "build_intervals"]
+__all__ = ["CENSORED", "RULES", "STATES", "build_intervals", "state_table"]
+
+#: the win-back states of :func:`state_table` (also ``workbench.survival.multistate.STATES``)
+STATES = ("active", "churned", "reactivated", "churned_again")
+CENSORED = "censored"
 
 RULES = ("last", "count", "sum")
 UNITS = {"days": 1.0, "months": DAYS_PER_MONTH}
@@ -239,8 +244,15 @@ def build_intervals(
         )
         dated = _is_temporal(scols[start_col])
         per = UNITS[unit]
-        I, S, T, E = (_ident(c, a) for c, a in [(id_col, "id_col"), (start_col, "start_col"),
-                                                (stop_col, "stop_col"), (event_col, "event_col")])
+        q_id, q_start, q_stop, q_event = (
+            _ident(c, a)
+            for c, a in [
+                (id_col, "id_col"),
+                (start_col, "start_col"),
+                (stop_col, "stop_col"),
+                (event_col, "event_col"),
+            ]
+        )
         if dated:
             at = "NULL" if analysis_time is None else f"TIMESTAMP '{pd.Timestamp(analysis_time)}'"
 
@@ -252,12 +264,16 @@ def build_intervals(
             def tenure(col: str, origin: str = "o") -> str:
                 return f"CAST({col} AS DOUBLE) - CAST({origin} AS DOUBLE)"
 
-        origin = _ident(join_col, "join_col") if join_col else f"min({S}) OVER (PARTITION BY {I})"
+        origin = (
+            _ident(join_col, "join_col")
+            if join_col
+            else f"min({q_start}) OVER (PARTITION BY {q_id})"
+        )
         if not dated and not join_col:
             origin = "0.0"
         con.execute(
-            f"""CREATE TEMP TABLE sp0 AS SELECT {I} AS id, {S} AS s_raw, {T} AS t_raw,
-                CAST({E} AS DOUBLE) AS ev, {origin} AS o FROM _wb_spells"""
+            f"""CREATE TEMP TABLE sp0 AS SELECT {q_id} AS id, {q_start} AS s_raw, {q_stop} AS t_raw,
+                CAST({q_event} AS DOUBLE) AS ev, {origin} AS o FROM _wb_spells"""
         )
         # ------------------------------------------------------------ validation of the spells
         _fail_if(
@@ -316,11 +332,12 @@ def build_intervals(
         if at != "NULL":
             _fail_if(
                 con,
-                f"SELECT id FROM sp0 WHERE s_raw > {at} OR t_raw > {at} GROUP BY id",
+                f"""SELECT id FROM sp0 WHERE s_raw > {at} OR t_raw > {at}
+                    OR (t_raw IS NULL AND s_raw >= {at}) GROUP BY id""",
                 rule="spells before the analysis time",
                 column=stop_col,
                 problem="customer(s) have a spell starting or ending after the analysis time "
-                f"{analysis_time}",
+                f"{analysis_time} (or an open spell starting at it)",
                 fix="Observation ends at the analysis time: set a later `analysis_time`, or treat "
                 "those spells as open (missing stop) at the analysis time.",
             )
@@ -336,7 +353,7 @@ def build_intervals(
         con.execute(
             f"""CREATE TEMP TABLE sp AS SELECT id,
                 CAST(row_number() OVER (PARTITION BY id ORDER BY s_raw) AS INTEGER) AS spell,
-                {tenure('s_raw')} AS start, {tenure(f'coalesce(t_raw, {at})')} AS stop,
+                {tenure("s_raw")} AS start, {tenure(f"coalesce(t_raw, {at})")} AS stop,
                 CASE WHEN t_raw IS NULL THEN 0.0 ELSE ev END AS ev, o FROM sp0"""
         )
         if not join_col and not dated:
@@ -371,7 +388,7 @@ def build_intervals(
                 )
             klist = ", ".join("'" + k.replace("'", "''") + "'" for k in kinds)
             con.execute(
-                f"""CREATE TEMP TABLE ev0 AS SELECT {I} AS id, {ET} AS t_raw,
+                f"""CREATE TEMP TABLE ev0 AS SELECT {q_id} AS id, {ET} AS t_raw,
                     CAST({EK} AS VARCHAR) AS kind, CAST({EV} AS DOUBLE) AS value,
                     row_number() OVER () AS pos FROM _wb_events
                     WHERE CAST({EK} AS VARCHAR) IN ({klist})"""
@@ -430,7 +447,7 @@ def build_intervals(
                 )
             con.execute(
                 f"""CREATE TEMP TABLE ev AS SELECT e.id, e.kind, e.value,
-                    {tenure('e.t_raw', 'c.o')} AS t FROM ev0 e
+                    {tenure("e.t_raw", "c.o")} AS t FROM ev0 e
                     JOIN (SELECT id, any_value(o) AS o FROM sp GROUP BY id) c USING (id)"""
             )
             cut_sql = """UNION SELECT sp.id, sp.spell, ev.t FROM ev JOIN sp
@@ -448,12 +465,14 @@ def build_intervals(
                    SELECT id, spell, t, lead(t) OVER (PARTITION BY id, spell ORDER BY t) AS stop
                    FROM cuts) c JOIN sp USING (id, spell) WHERE c.stop IS NOT NULL"""
         )
-        select = ["iv.id", "iv.spell", "iv.start", "iv.stop", "iv.event"]
+        select = [f"iv.id AS {q_id}", "iv.spell", "iv.start", "iv.stop", f"iv.event AS {q_event}"]
         joins = []
         for j, (kind, rule) in enumerate(rules.items()):
             kl = "'" + kind.replace("'", "''") + "'"
             if rule == "last":
-                body = f"SELECT id, t, any_value(value) AS v FROM ev WHERE kind = {kl} GROUP BY id, t"
+                body = (
+                    f"SELECT id, t, any_value(value) AS v FROM ev WHERE kind = {kl} GROUP BY id, t"
+                )
             else:
                 agg = "count(*)" if rule == "count" else "sum(value)"
                 body = (
@@ -464,9 +483,7 @@ def build_intervals(
             joins.append(f"ASOF LEFT JOIN k{j} ON iv.id = k{j}.id AND iv.start >= k{j}.t")
             default = "NULL" if rule == "last" else "0"
             select.append(f"coalesce(CAST(k{j}.v AS DOUBLE), {default}) AS {_ident(kind, 'rules')}")
-        query = (
-            f"SELECT {', '.join(select)} FROM iv {' '.join(joins)} ORDER BY iv.id, iv.spell, iv.start"
-        )
+        query = f"SELECT {', '.join(select)} FROM iv {' '.join(joins)} ORDER BY iv.id, iv.spell, iv.start"
         if out is not None:
             outp = Path(out)
             outp.parent.mkdir(parents=True, exist_ok=True)
@@ -476,5 +493,105 @@ def build_intervals(
         frame = con.execute(query).df()
     finally:
         con.close()
-    frame = frame.rename(columns={"id": id_col, "event": event_col})
     return frame.reset_index(drop=True)
+
+
+def state_table(
+    spells: pd.DataFrame,
+    *,
+    id_col: str,
+    start_col: str,
+    stop_col: str,
+    event_col: str,
+    analysis_time: Any,
+    join_col: str | None = None,
+    unit: str = "months",
+) -> pd.DataFrame:
+    """Spells -> multi-state ``(start, stop]`` rows on tenure since joining.
+
+    Each customer has one or two spells (the second after a win-back). The rows are: the first spell
+    in ``active`` (to ``churned`` or censored), the time after a churn in ``churned`` (to
+    ``reactivated`` at the start of the second spell, or censored at ``analysis_time``), the second
+    spell in ``reactivated`` (to ``churned_again`` or censored). Dates become tenure in ``unit``
+    since ``join_col`` (default the first spell's start), with the rules of
+    :func:`workbench.data.events.build_intervals`, which also validates the spells first.
+
+    Returns
+    -------
+    DataFrame
+        ``id_col``, ``start``, ``stop``, ``from_state``, ``to_state``, ``spell``.
+
+    Raises
+    ------
+    DataValidationError
+        The spell checks of ``build_intervals``; a customer with a third spell (the four-state
+        model ends at the second churn).
+    """
+    rows = build_intervals(
+        spells,
+        id_col=id_col,
+        start_col=start_col,
+        stop_col=stop_col,
+        event_col=event_col,
+        join_col=join_col,
+        analysis_time=analysis_time,
+        unit=unit,
+    )
+    third = rows["spell"] > 2
+    if third.any():
+        ex = rows.loc[third, id_col].unique()[:5].tolist()
+        raise DataValidationError(
+            f"{rows.loc[third, id_col].nunique():,} customer(s) have a third spell (first customer "
+            f"ids: {ex}); the states {STATES} end at the second churn. Keep the first two spells "
+            "or analyse later spells separately.",
+            column=start_col,
+            rule="at most two spells",
+        )
+    ev = rows[event_col].to_numpy() > 0
+    sp = rows["spell"].to_numpy()
+    frm = np.where(sp == 1, "active", "reactivated")
+    to = np.where(ev, np.where(sp == 1, "churned", "churned_again"), CENSORED)
+    out = pd.DataFrame(
+        {
+            id_col: rows[id_col].to_numpy(),
+            "start": rows["start"].to_numpy(),
+            "stop": rows["stop"].to_numpy(),
+            "from_state": frm,
+            "to_state": to,
+            "spell": sp,
+        }
+    )
+    # the churned stay: from the first churn to the second spell's start or the analysis time
+    first = out[(out["spell"] == 1) & (out["to_state"] == "churned")]
+    second = out[out["spell"] == 2].set_index(id_col)["start"]
+    horizon = _horizon(
+        spells,
+        id_col=id_col,
+        start_col=start_col,
+        join_col=join_col,
+        analysis_time=analysis_time,
+        unit=unit,
+    )
+    back = first[id_col].map(second)
+    gap = pd.DataFrame(
+        {
+            id_col: first[id_col].to_numpy(),
+            "start": first["stop"].to_numpy(),
+            "stop": back.fillna(first[id_col].map(horizon)).to_numpy(float),
+            "from_state": "churned",
+            "to_state": np.where(back.notna(), "reactivated", CENSORED),
+            "spell": 1,
+        }
+    )
+    gap = gap[gap["stop"] > gap["start"]]
+    out = pd.concat([out, gap], ignore_index=True)
+    return out.sort_values([id_col, "start"], kind="stable").reset_index(drop=True)
+
+
+def _horizon(spells, *, id_col, start_col, join_col, analysis_time, unit) -> pd.Series:
+    """Tenure at ``analysis_time`` of each customer (same rule as ``build_intervals``)."""
+    origin = spells.groupby(id_col)[join_col or start_col].min()
+    if pd.api.types.is_datetime64_any_dtype(origin):
+        days = (pd.Timestamp(analysis_time) - origin).dt.total_seconds() / 86400.0
+        return days / UNITS[unit]
+    return float(analysis_time) - origin.astype(float)

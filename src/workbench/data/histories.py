@@ -171,7 +171,9 @@ def _after_churn(churn: np.ndarray, contract: np.ndarray, rng, p: dict) -> dict:
     back = rng.exponential(1.0, n) / rate
     back[back > p["winback_window"]] = np.inf
     lp2 = p["b_second"] + p["b_contract"] * contract
-    second = _weibull_Hinv(rng.exponential(1.0, n) / np.exp(lp2), p["weibull_shape"], p["weibull_scale"])
+    second = _weibull_Hinv(
+        rng.exponential(1.0, n) / np.exp(lp2), p["weibull_shape"], p["weibull_scale"]
+    )
     return {"contacted": contacted, "back": back, "second": second}
 
 
@@ -255,7 +257,8 @@ def simulate_histories(
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     H = p["history_months"]
-    join = rng.random(n) * H  # calendar months from the start of the history
+    # calendar months from the start of the history (joining at least a day before the analysis)
+    join = rng.random(n) * (H - 1.5 / DAYS_PER_MONTH)
     horizon = H - join  # tenure at the analysis date
     fs = _first_spells(n, horizon, rng, p)
     churn = fs["churn"]
@@ -274,12 +277,17 @@ def simulate_histories(
 
     def plus(dates, months):
         # whole days, at least one: a spell never has zero length and a return follows the churn
-        days = np.maximum(1.0, np.round(np.nan_to_num(np.minimum(months, 1e3), nan=1.0) * DAYS_PER_MONTH))
+        days = np.maximum(
+            1.0, np.round(np.nan_to_num(np.minimum(months, 1e3), nan=1.0) * DAYS_PER_MONTH)
+        )
         return pd.DatetimeIndex(dates) + pd.to_timedelta(days, unit="D")
 
     cid = np.arange(1, n + 1)
     join_date = to_date(join)
     stop1 = plus(join_date, churn)
+    churned1 = churned1 & (stop1 <= adate)  # a churn rounded past the analysis date is not seen
+    returned = returned & churned1
+    churned2 = churned2 & churned1
     customers = pd.DataFrame(
         {
             "customer_id": cid,
@@ -337,6 +345,7 @@ def simulate_histories(
             "value": np.concatenate([s_v, np.ones(len(c_id)), np.ones(len(k))]),
         }
     )
+    events = events[events["date"] <= adate]  # a date rounded past the export is not known
     events = events.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
     # same-day surveys: keep the later one (one value per customer, kind and day)
     dup = events.duplicated(["customer_id", "date", "kind"], keep="last")
@@ -357,7 +366,10 @@ def simulate_histories(
             f"churn, up to {p['winback_window']} months",
             "reactivated->churned_again": "h0(u) exp(b_second + b_contract x), u = months since return",
         },
-        "winback_rate": {"not_contacted": p["winback_rate"], "contacted": p["winback_rate"] * np.exp(p["b_contact"])},
+        "winback_rate": {
+            "not_contacted": p["winback_rate"],
+            "contacted": p["winback_rate"] * np.exp(p["b_contact"]),
+        },
         "unit": "months",
     }
     if truth_customers:

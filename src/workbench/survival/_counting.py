@@ -79,7 +79,9 @@ def fit_cox_counting(
                 "'stop' columns of workbench.data.events.build_intervals)."
             )
         if duration_col is not None and duration_col != stop_col:
-            raise ParameterError("with `stop_col`, leave `duration_col` unset (stop is the exit time).")
+            raise ParameterError(
+                "with `stop_col`, leave `duration_col` unset (stop is the exit time)."
+            )
         duration_col, entry_col = stop_col, start_col
     if isinstance(covariates, str):
         covariates = [covariates]

@@ -16,11 +16,10 @@ customer first seen in a window enters the risk set of his state at ``start``).
   event = the transition), fitted by the workbench's one Cox engine with robust SEs by customer,
   as R's multi-state ``coxph``; ``clock='reset'`` measures time since entering the state
   (semi-Markov, e.g. the win-back hazard by months since churn).
-* :func:`winback_curve`: the probability of having returned by ``u`` months after churn
-  (one minus the Kaplan-Meier of the churned -> reactivated transition on time since churn);
-  :func:`spell_comparison`: first- vs second-spell survival on time since the spell began, and
-  the hazard ratio of a second spell (Cox, robust SE by customer).
-* :func:`state_table`: spells (one row per customer spell, dated or in tenure) -> the rows above.
+* :func:`~workbench.survival.spells.winback_curve` (probability of return by time since churn)
+  and :func:`~workbench.survival.spells.spell_comparison` (first vs second spell) are re-exported
+  here from :mod:`workbench.survival.spells`.
+* :func:`workbench.data.events.state_table` builds the rows from spells (dated or in tenure).
 
 References
 ----------
@@ -45,6 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_alpha
+from ..data.events import CENSORED, STATES, state_table  # noqa: F401 (re-exported)
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 
@@ -55,13 +55,11 @@ __all__ = [
     "TransitionCoxResult",
     "aalen_johansen",
     "spell_comparison",
-    "state_table",
+    "SpellComparisonResult",
+    "WinbackResult",
     "transition_cox",
     "winback_curve",
 ]
-
-STATES = ("active", "churned", "reactivated", "churned_again")
-CENSORED = "censored"
 
 
 # --------------------------------------------------------------------------------- input
@@ -78,8 +76,13 @@ def _frame(data: Any) -> pd.DataFrame:
 
 def _rows(data, id_col, start_col, stop_col, from_col, to_col, states, censored):
     df = _frame(data)
-    cols = {"id_col": id_col, "start_col": start_col, "stop_col": stop_col,
-            "from_col": from_col, "to_col": to_col}
+    cols = {
+        "id_col": id_col,
+        "start_col": start_col,
+        "stop_col": stop_col,
+        "from_col": from_col,
+        "to_col": to_col,
+    }
     for arg, c in cols.items():
         if c not in df.columns:
             raise DataValidationError(
@@ -181,7 +184,7 @@ class _AJ:
         ``M[m]`` maps the increment of the state vector at event time ``t_m`` to the target (e.g.
         ``P(t_m+, t)`` for ``p(t)``); rows not contributing have ``M[m] = 0``.
         """
-        S, T = self.S, len(self.times)
+        S = self.S
         K = M.shape[2]
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(self.n > 0, self.p[:-1] / self.n, 0.0)  # T x S
@@ -305,8 +308,9 @@ def aalen_johansen(
     Aalen and Johansen (1978); Datta and Satten (2001); Therneau, Crowson and Atkinson (2024).
     """
     alpha = check_alpha(alpha)
-    start, stop, frm, to, ids, states = _rows(data, id_col, start_col, stop_col, from_col, to_col,
-                                              states, censored)
+    start, stop, frm, to, ids, states = _rows(
+        data, id_col, start_col, stop_col, from_col, to_col, states, censored
+    )
     S = len(states)
     aj = _AJ(start, stop, frm, to, ids, S)
     T = len(aj.times)
@@ -329,8 +333,19 @@ def aalen_johansen(
         se = np.full(T, np.nan)
         se[tgt] = se_t[:, j]
         lo, hi = _log_ci(est, se, z)
-        curves.append(pd.DataFrame({"state": s, "time": aj.times, "estimate": est, "se": se,
-                                    "ci_lower": lo, "ci_upper": hi, "n_risk": n_risk[:, j]}))
+        curves.append(
+            pd.DataFrame(
+                {
+                    "state": s,
+                    "time": aj.times,
+                    "estimate": est,
+                    "se": se,
+                    "ci_lower": lo,
+                    "ci_upper": hi,
+                    "n_risk": n_risk[:, j],
+                }
+            )
+        )
     curves = pd.concat(curves, ignore_index=True)
     rows = []
     for t, m in zip(times, sidx):
@@ -341,8 +356,17 @@ def aalen_johansen(
                 est, se = aj.p[m + 1, j], se_t[pos[int(m)], j]
             lo, hi = _log_ci(np.array([est]), np.array([se]), z)
             nr = aj.n[min(max(m + 1, 0), T - 1), j] if t < aj.times[-1] else 0.0
-            rows.append({"state": s, "time": float(t), "estimate": est, "se": se,
-                         "ci_lower": lo[0], "ci_upper": hi[0], "n_risk": nr})
+            rows.append(
+                {
+                    "state": s,
+                    "time": float(t),
+                    "estimate": est,
+                    "se": se,
+                    "ci_lower": lo[0],
+                    "ci_upper": hi[0],
+                    "n_risk": nr,
+                }
+            )
     summary = pd.DataFrame(rows)
     # Nelson-Aalen cumulative hazard of each observed transition
     haz = []
@@ -351,9 +375,17 @@ def aalen_johansen(
             if a != b and aj.d[:, a, b].sum() > 0:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     inc = np.where(aj.n[:, a] > 0, aj.d[:, a, b] / aj.n[:, a], 0.0)
-                haz.append(pd.DataFrame({"transition": f"{states[a]}->{states[b]}",
-                                         "time": aj.times, "cumulative_hazard": np.cumsum(inc),
-                                         "n_risk": aj.n[:, a], "events": aj.d[:, a, b]}))
+                haz.append(
+                    pd.DataFrame(
+                        {
+                            "transition": f"{states[a]}->{states[b]}",
+                            "time": aj.times,
+                            "cumulative_hazard": np.cumsum(inc),
+                            "n_risk": aj.n[:, a],
+                            "events": aj.d[:, a, b],
+                        }
+                    )
+                )
     cumhaz = pd.concat(haz, ignore_index=True)
     expected = _expected_time(aj, states, tau, z)
     meta = {
@@ -365,8 +397,9 @@ def aalen_johansen(
         "tau": float(expected["tau"].iloc[0]),
         "method": "Aalen-Johansen, infinitesimal-jackknife SE by customer (R survfit, id=)",
     }
-    return StateOccupationResult(summary, meta, tables={"curves": curves, "cumhaz": cumhaz,
-                                                        "expected_time": expected})
+    return StateOccupationResult(
+        summary, meta, tables={"curves": curves, "cumhaz": cumhaz, "expected_time": expected}
+    )
 
 
 def _expected_time(aj: _AJ, states, tau, z) -> pd.DataFrame:
@@ -394,89 +427,16 @@ def _expected_time(aj: _AJ, states, tau, z) -> pd.DataFrame:
     U0 = np.zeros_like(U)
     np.add.at(U0, aj.ids[at0], e * width[0] / aj.n0)
     se = np.sqrt(((U + U0) ** 2).sum(axis=0))
-    return pd.DataFrame({"state": states, "tau": tau, "estimate": est, "se": se,
-                         "ci_lower": est - z * se, "ci_upper": est + z * se})
-
-
-# ------------------------------------------------------------------------------ spells -> rows
-def state_table(
-    spells: pd.DataFrame,
-    *,
-    id_col: str,
-    start_col: str,
-    stop_col: str,
-    event_col: str,
-    analysis_time: Any,
-    join_col: str | None = None,
-    unit: str = "months",
-) -> pd.DataFrame:
-    """Spells -> multi-state ``(start, stop]`` rows on tenure since joining.
-
-    Each customer has one or two spells (the second after a win-back). The rows are: the first spell
-    in ``active`` (to ``churned`` or censored), the time after a churn in ``churned`` (to
-    ``reactivated`` at the start of the second spell, or censored at ``analysis_time``), the second
-    spell in ``reactivated`` (to ``churned_again`` or censored). Dates become tenure in ``unit``
-    since ``join_col`` (default the first spell's start), with the rules of
-    :func:`workbench.data.events.build_intervals`, which also validates the spells first.
-
-    Returns
-    -------
-    DataFrame
-        ``id_col``, ``start``, ``stop``, ``from_state``, ``to_state``, ``spell``.
-
-    Raises
-    ------
-    DataValidationError
-        The spell checks of ``build_intervals``; a customer with a third spell (the four-state
-        model ends at the second churn).
-    """
-    from ..data.events import build_intervals
-
-    rows = build_intervals(spells, id_col=id_col, start_col=start_col, stop_col=stop_col,
-                           event_col=event_col, join_col=join_col, analysis_time=analysis_time,
-                           unit=unit)
-    third = rows["spell"] > 2
-    if third.any():
-        ex = rows.loc[third, id_col].unique()[:5].tolist()
-        raise DataValidationError(
-            f"{rows.loc[third, id_col].nunique():,} customer(s) have a third spell (first customer "
-            f"ids: {ex}); the states {STATES} end at the second churn. Keep the first two spells "
-            "or analyse later spells separately.",
-            column=start_col,
-            rule="at most two spells",
-        )
-    ev = rows[event_col].to_numpy() > 0
-    sp = rows["spell"].to_numpy()
-    frm = np.where(sp == 1, "active", "reactivated")
-    to = np.where(ev, np.where(sp == 1, "churned", "churned_again"), CENSORED)
-    out = pd.DataFrame({id_col: rows[id_col].to_numpy(), "start": rows["start"].to_numpy(),
-                        "stop": rows["stop"].to_numpy(), "from_state": frm, "to_state": to,
-                        "spell": sp})
-    # the churned stay: from the first churn to the second spell's start or the analysis time
-    first = out[(out["spell"] == 1) & (out["to_state"] == "churned")]
-    second = out[out["spell"] == 2].set_index(id_col)["start"]
-    horizon = _horizon(spells, id_col=id_col, start_col=start_col, join_col=join_col,
-                       analysis_time=analysis_time, unit=unit)
-    back = first[id_col].map(second)
-    gap = pd.DataFrame({id_col: first[id_col].to_numpy(), "start": first["stop"].to_numpy(),
-                        "stop": back.fillna(first[id_col].map(horizon)).to_numpy(float),
-                        "from_state": "churned",
-                        "to_state": np.where(back.notna(), "reactivated", CENSORED),
-                        "spell": 1})
-    gap = gap[gap["stop"] > gap["start"]]
-    out = pd.concat([out, gap], ignore_index=True)
-    return out.sort_values([id_col, "start"], kind="stable").reset_index(drop=True)
-
-
-def _horizon(spells, *, id_col, start_col, join_col, analysis_time, unit) -> pd.Series:
-    """Tenure at ``analysis_time`` of each customer (same rule as ``build_intervals``)."""
-    from ..data.events import UNITS
-
-    origin = spells.groupby(id_col)[join_col or start_col].min()
-    if pd.api.types.is_datetime64_any_dtype(origin):
-        days = (pd.Timestamp(analysis_time) - origin).dt.total_seconds() / 86400.0
-        return days / UNITS[unit]
-    return float(analysis_time) - origin.astype(float)
+    return pd.DataFrame(
+        {
+            "state": states,
+            "tau": tau,
+            "estimate": est,
+            "se": se,
+            "ci_lower": est - z * se,
+            "ci_upper": est + z * se,
+        }
+    )
 
 
 # ------------------------------------------------------------------------- transition models
@@ -552,8 +512,9 @@ def transition_cox(
     alpha = check_alpha(alpha)
     if clock not in ("forward", "reset"):
         raise ParameterError(f"`clock` must be 'forward' or 'reset', got {clock!r}.")
-    start, stop, frm, to, ids, states = _rows(data, id_col, start_col, stop_col, from_col, to_col,
-                                              states, censored)
+    start, stop, frm, to, ids, states = _rows(
+        data, id_col, start_col, stop_col, from_col, to_col, states, censored
+    )
     df = _frame(data)
     observed = sorted({(a, b) for a, b in zip(frm, to) if b >= 0})
     if isinstance(covariates, dict):
@@ -593,19 +554,39 @@ def transition_cox(
         se = fit.se
         with np.errstate(invalid="ignore", divide="ignore"):
             zs = fit.params / se
-        parts.append(pd.DataFrame({
-            "transition": name, "term": cols, "estimate": fit.params, "se": se,
-            "hazard_ratio": np.exp(fit.params), "ci_lower": fit.params - z * se,
-            "ci_upper": fit.params + z * se, "statistic": zs,
-            "p_value": 2 * stats.norm.sf(np.abs(zs)),
-            "naive_se": np.sqrt(np.diag(fit.naive_variance)),
-        }))
-        info.append({"transition": name, "rows": int(m.sum()), "customers": int(len(np.unique(ids[m]))),
-                     "events": int(ev.sum())})
+        parts.append(
+            pd.DataFrame(
+                {
+                    "transition": name,
+                    "term": cols,
+                    "estimate": fit.params,
+                    "se": se,
+                    "hazard_ratio": np.exp(fit.params),
+                    "ci_lower": fit.params - z * se,
+                    "ci_upper": fit.params + z * se,
+                    "statistic": zs,
+                    "p_value": 2 * stats.norm.sf(np.abs(zs)),
+                    "naive_se": np.sqrt(np.diag(fit.naive_variance)),
+                }
+            )
+        )
+        info.append(
+            {
+                "transition": name,
+                "rows": int(m.sum()),
+                "customers": int(len(np.unique(ids[m]))),
+                "events": int(ev.sum()),
+            }
+        )
     summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    meta = {"n": int(ids.max()) + 1, "events": int((to >= 0).sum()), "alpha": alpha,
-            "clock": clock, "ties": ties,
-            "method": f"transition-specific Cox ({clock} clock), robust SE by customer"}
+    meta = {
+        "n": int(ids.max()) + 1,
+        "events": int((to >= 0).sum()),
+        "alpha": alpha,
+        "clock": clock,
+        "ties": ties,
+        "method": f"transition-specific Cox ({clock} clock), robust SE by customer",
+    }
     return TransitionCoxResult(summary, meta, tables={"transitions": pd.DataFrame(info)})
 
 
@@ -618,3 +599,11 @@ def _state_entry(ids: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nda
     out = np.empty(len(ids))
     out[order] = s0[first]
     return out
+
+
+from .spells import (  # noqa: E402 (re-exported; spells builds on this module)
+    SpellComparisonResult,
+    WinbackResult,
+    spell_comparison,
+    winback_curve,
+)
