@@ -94,3 +94,15 @@ class CollinearityWarning(WorkbenchWarning):
 
 class DataQualityWarning(WorkbenchWarning):
     """A data oddity that does not stop the analysis (e.g. zero tenure kept by policy)."""
+
+
+class CoarseTenureWarning(DataQualityWarning):
+    """Tenure lies on a coarse grid (e.g. whole years): shapes within one step cannot be seen.
+
+    ``grid`` holds the step (in the data's unit), its name, the distinct values and the ties;
+    the same dict is ``Dataset.tenure_grid`` for analyses choosing bands and periods.
+    """
+
+    def __init__(self, message: str = "", grid: dict | None = None):
+        super().__init__(message)
+        self.grid = grid or {}
