@@ -217,9 +217,9 @@ def _resolve_notebooks(
 RESERVED_NAMES = ("index", "summary", "batch", "assets", "static")
 
 
-def check_batch_name(name: str, stems: list[str], source: str, lines: Mapping[str, int]) -> None:
+def check_batch_name(name: str, source: str, lines: Mapping[str, int]) -> None:
     """A batch name becomes a folder next to the notebooks' folders and ``index.html``: refuse a
-    name with a file suffix (``index.html``), a reserved name, or a notebook's own folder name."""
+    name with a file suffix (``index.html``) or a reserved name."""
     stem, dot, suffix = name.rpartition(".")
     if dot and stem and suffix.isalpha():
         raise _error(
@@ -235,14 +235,6 @@ def check_batch_name(name: str, stems: list[str], source: str, lines: Mapping[st
             lines,
             "name",
             f"`name: {name}` is reserved by the reports folder; use e.g. `name: {name.strip('._')}-batch`.",
-        )
-    if name in stems:
-        raise _error(
-            source,
-            lines,
-            "name",
-            f"`name: {name}` is the folder of notebook '{name}.ipynb'; the summary would mix with "
-            f"its runs. Use e.g. `name: {name}-batch`.",
         )
 
 
@@ -365,7 +357,7 @@ def load_batch(path: str | Path) -> BatchSpec:
     name = data.get("name", p.stem)
     if not isinstance(name, str) or not name.strip():
         raise _error(source, lines, "name", f"`name` must be a non-empty string, got {name!r}.")
-    check_batch_name(slug(name), [nb.stem for nb in notebooks], source, lines)
+    check_batch_name(slug(name), source, lines)
     return BatchSpec(
         name=slug(name),
         source=source,
