@@ -164,13 +164,13 @@ def test_discrete_time_collapsed_equals_person_period(synthetic_small):
     period band; the fit must equal the fit on the expanded person-period data."""
     from workbench.drivers import build_design, resolve_inputs
     from workbench.drivers.fitting import Prepared, fit_view
-    from workbench.drivers.outcomes import period_bins
+    from workbench.drivers.outcomes import period_bands
 
     dd = resolve_inputs(synthetic_small)
     X, _, info = build_design(dd, satisfaction_form="linear", interaction=True)
     vf = fit_view(Prepared(dd, "discrete"), X, info, firth=False)
     pp = person_period(dd.frame["tenure"], dd.frame["churned"])
-    B = period_bins(pp["period"].to_numpy())
+    B = period_bands(pp["period"].to_numpy(), pp["event"].to_numpy())
     Z = np.column_stack([np.ones(len(pp)), B, X.to_numpy()[pp["row"]]])
     full = fit_logistic(Z, pp["event"])
     np.testing.assert_allclose(vf.fit.params_, full.params_, atol=1e-8)

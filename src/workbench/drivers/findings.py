@@ -8,8 +8,8 @@ import pandas as pd
 from ..results import format_number, format_p
 from .design import build_design
 from .fitting import Prepared
-from .hypotheses import _prepare
 from .separation import SeparationResult, combine, detect_monotone_likelihood, detect_separation
+from .terms import prepare
 
 ACTION = "Firth-penalised fit with profile penalised-likelihood CIs (switched automatically)"
 
@@ -29,7 +29,7 @@ def check_separation(
     SeparationResult
         One row per variable and model (empty when there is no separation).
     """
-    dd = _prepare(data, **columns)
+    dd = prepare(data, **columns)
     X, _, info = build_design(dd, satisfaction_form="categorical", interaction=True)
     cox = detect_monotone_likelihood(
         X,
