@@ -20,7 +20,7 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.competing import cumulative_incidence, fine_gray, gray_test
+from workbench.survival import cumulative_incidence, fine_gray, gray_test
 from workbench.survival.cox import fit_cox
 
 matplotlib.use("Agg")

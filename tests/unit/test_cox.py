@@ -25,7 +25,8 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.cox import _fit_coefficients, cause_specific_cox, fit_cox
+from workbench.survival.cox import cause_specific_cox, fit_cox
+from workbench.survival.diagnostics import _fit_coefficients
 
 matplotlib.use("Agg")
 
