@@ -142,3 +142,7 @@ class ReferenceLevelError(ParameterError):
 
 class AlphaError(ParameterError):
     """``alpha`` is not a number in (0, 1)."""
+
+
+class TooManyLevelsError(ParameterError):
+    """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""

@@ -273,32 +273,49 @@ def evaluate_hypotheses(
     )
 
 
+VERDICT = {
+    "supported": "supported",
+    "contradicted": "contradicted (significant in the opposite direction)",
+    "not supported": "not supported",
+    "not tested": "not tested",
+}
+
+
 def _sentence(r: dict, alpha: float, adjust: str) -> str:
+    """One sentence per hypothesis, composed from its row: the decision (from :func:`decide`), the
+    estimate on the view's own scale (log hazard ratio with HR only in the Cox view; log odds
+    otherwise), the interval labelled from ``alpha`` and the (adjusted) p-value."""
+    from ..findings import ci_label
     from ..results import format_number, format_p
 
     est = r["estimate"]
+    scale = str(r["scale"])
     if r["hypothesis"] == "H4":
         what = (
             f"the indirect effect of satisfaction through perceived value is {format_number(est)}"
         )
     else:
-        what = (
-            f"the estimate {r['scale'].split(', ')[-1]} is {format_number(est)} (HR {format_number(float(np.exp(est)))})"
-            if "hazard" in r["scale"]
-            else f"the estimate {r['scale'].split(', ')[-1]} is {format_number(est)}"
-        )
-    ci = f"{1 - alpha:.0%} CI {format_number(r['ci_lower'])} to {format_number(r['ci_upper'])}"
+        per = scale.split(", ")[-1]
+        if "log hazard ratio" in scale:
+            what = f"log hazard ratio {per} {format_number(est)} (HR {format_number(float(np.exp(est)))})"
+        elif "log odds" in scale:
+            what = f"log odds {per} {format_number(est)}"
+        else:
+            what = f"estimate {per} {format_number(est)}"
+    ci = f"{ci_label(alpha)} {format_number(r['ci_lower'])} to {format_number(r['ci_upper'])}"
     pv = format_p(r["p_adjusted"] if adjust != "none" else r["p_value"])
-    padj = ("adjusted p" if adjust != "none" else "p") + (
-        f" {pv[0]} {pv[1:]}" if pv.startswith("<") else f" = {pv}"
+    label = {"holm": "Holm-adjusted p", "bh": "BH-adjusted p"}.get(adjust, "p")
+    padj = label + (f" {pv[0]} {pv[1:]}" if pv.startswith("<") else f" = {pv}")
+    verdict = VERDICT[r["decision"]]
+    if (
+        r["decision"] == "not supported"
+        and np.isfinite(r["p_adjusted"])
+        and r["p_adjusted"] < alpha
+    ):
+        verdict += " (the test and the interval disagree, so no decision is drawn)"
+    return (
+        f"{r['hypothesis']} ({r['claim']}): {verdict} at alpha = {alpha:g}; {what}, {ci}, {padj}."
     )
-    verdict = {
-        "supported": "supported",
-        "contradicted": "contradicted (significant in the opposite direction)",
-        "not supported": "not supported at this alpha",
-        "not tested": "not tested",
-    }[r["decision"]]
-    return f"{r['hypothesis']} ({r['claim']}): {verdict}; {what}, {ci}, {padj}."
 
 
 def horizon_sensitivity(

@@ -50,10 +50,14 @@ OUTCOME_LABELS = {
 }
 
 
-def outcome_label(outcome: str, horizon: float, horizon_method: str = "ipcw") -> str:
+def outcome_label(
+    outcome: str, horizon: float, horizon_method: str = "ipcw", unit: str = "months"
+) -> str:
+    """The view's name and the scale of its coefficients ("log hazard ratio" / "log odds")."""
     if outcome == "horizon":
         how = "IPCW" if horizon_method == "ipcw" else "known status"
-        return f"churn by {horizon:g} months ({how} logistic), log odds"
+        u = unit[:-1] if horizon == 1 and unit.endswith("s") else unit
+        return f"churn by {horizon:g} {u} ({how} logistic), log odds"
     return OUTCOME_LABELS[outcome]
 
 
@@ -145,7 +149,7 @@ class Prepared:
             self.events = float(pp["event"].sum())
         else:
             self.events = float(e.sum())
-        self.label = outcome_label(outcome, horizon, horizon_method)
+        self.label = outcome_label(outcome, horizon, horizon_method, dd.time_unit)
 
 
 def view_separation(

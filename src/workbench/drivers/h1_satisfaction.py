@@ -209,6 +209,7 @@ def satisfaction_form(
         "alpha": alpha,
         "method": prep.label,
         "horizon": horizon,
+        "time_unit": dd.time_unit,
         "reference_level": dd.ref_level,
         "spline_df": spline_df,
         "firth": cat.firth,

@@ -129,7 +129,7 @@ def interaction_effects(
     rows = []
     for vf, scale in (
         (cB, "log hazard ratio (Cox)"),
-        (hB, f"log odds of churn by {horizon:g} months"),
+        (hB, f"log odds of churn by {horizon:g} {dd.time_unit}"),
     ):
         c = coef_row(vf, "dissat_x_sc", alpha)
         rows.append(
@@ -172,7 +172,7 @@ def interaction_effects(
     se_did = float(np.sqrt(max(gd @ hB.fit.cov_ @ gd, 0)))
     rows.append(
         {
-            "scale": f"retention probability at {horizon:g} months: difference-in-differences "
+            "scale": f"retention probability at {horizon:g} {dd.time_unit}: difference-in-differences "
             f"(satisfaction {top} vs {bottom}, high vs low switching cost)",
             "estimate": did,
             "se": se_did,
@@ -190,6 +190,7 @@ def interaction_effects(
         "alpha": alpha,
         "method": "Cox and IPCW logistic",
         "horizon": horizon,
+        "time_unit": dd.time_unit,
         "firth_cox": cB.firth,
         "firth_logistic": hB.firth,
         "sc_quantiles": dict(zip(names, qs.tolist())),

@@ -23,9 +23,40 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config import DAYS_PER_MONTH
 from ..exceptions import ParameterError
 
 HORIZON_METHODS = ("ipcw", "known")
+_MONTHS_PER_UNIT = {
+    "days": 1 / DAYS_PER_MONTH,
+    "weeks": 7 / DAYS_PER_MONTH,
+    "months": 1.0,
+    "years": 12.0,
+}
+
+
+def horizons_in_unit(months, unit: str, time) -> list:
+    """Horizons given in months, expressed in the data's tenure ``unit`` and put on its grid.
+
+    When every tenure is a whole number of ``unit`` (e.g. whole years) a horizon inside a grid step
+    cannot be told apart from the next grid point, so it is rounded up to it; duplicates are dropped
+    (6 and 12 months on yearly data are both "1 year"). Horizons at or beyond the longest tenure
+    are dropped (no customer is known to be retained past them).
+    """
+    if unit not in _MONTHS_PER_UNIT:
+        raise ParameterError(f"tenure unit must be one of {tuple(_MONTHS_PER_UNIT)}, got {unit!r}.")
+    if isinstance(months, (int, float)):
+        months = [months]
+    t = np.asarray(time, float)
+    grid = bool(len(t)) and bool(np.all(t == np.round(t)))
+    out = []
+    for m in months:
+        h = float(m) / _MONTHS_PER_UNIT[unit]
+        if grid:
+            h = float(np.ceil(h - 1e-9))
+        if 0 < h < t.max() and h not in out:
+            out.append(h)
+    return out
 
 
 def censoring_survival(time, event):
