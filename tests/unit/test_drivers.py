@@ -155,7 +155,7 @@ def test_h1_h2_h3_found_as_simulated(family, synthetic):
     assert s.loc["H3", "estimate"] < 0 and s.loc["H3", "ci_upper"] < 0
     assert (s["p_adjusted"] >= s["p_value"] - 1e-15).all()
     assert all(isinstance(x, str) and x.startswith(h) for h, x in zip(s.index, s["sentence"]))
-    rec = res.to_record()
+    rec = res.to_record()["summary"]
     assert {
         "hypothesis",
         "estimate",
@@ -231,7 +231,7 @@ def test_mediation_without_perceived_value_is_empty(synthetic_small):
         switching_cost_cols=["contract", "n_products"],
         covariates=[],
     )
-    assert not res.available and res.to_record() == []
+    assert not res.available and res.to_record()["summary"] == []
     assert "no perceived-value column" in res.meta["reason"]
 
 

@@ -67,22 +67,28 @@ class HypothesesResult(Result):
 
     title = "Hypotheses H1-H4"
 
-    def to_record(self):
-        cols = [
-            "hypothesis",
-            "claim",
-            "estimate",
-            "ci_lower",
-            "ci_upper",
-            "statistic",
-            "df",
-            "p_value",
-            "p_adjusted",
-            "decision",
-            "method",
-            "sentence",
-        ]
-        return Result(self.summary[cols]).to_record()
+    key = "hypothesis"
+    RECORD_COLUMNS = (
+        "hypothesis",
+        "claim",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "df",
+        "p_value",
+        "p_adjusted",
+        "decision",
+        "test_and_interval_agree",
+        "method",
+        "sentence",
+    )
+
+    def records(self) -> list[dict]:
+        """The hypothesis table's reader-facing columns (not the internal sign convention)."""
+        from ..results import to_jsonable
+
+        return to_jsonable(self.summary[[c for c in self.RECORD_COLUMNS if c in self.summary]])
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.drivers import plot_hypotheses

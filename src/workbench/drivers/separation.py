@@ -57,15 +57,6 @@ class SeparationResult(Result):
         (rows other than the extreme-value notes of :func:`detect_extreme_values`)."""
         return bool(len(self.summary)) and bool((self.summary["kind"] != EXTREME_KIND).any())
 
-    def to_record(self) -> list[dict]:
-        return [
-            {
-                k: (v if not isinstance(v, (list, tuple)) else [str(x) for x in v])
-                for k, v in r.items()
-            }
-            for r in self.summary.to_dict(orient="records")
-        ]
-
 
 def _group_rows(
     term_hits: dict, term_info: dict, kind_by_term: dict, model: str, action: str
