@@ -16,6 +16,7 @@ from .validate import validate
 DATASETS = {
     "synthetic": "built-in simulated customer base with known truth (n_customers, seed)",
     "telco": "extended IBM Telco release; data_path = folder of the five CSV files",
+    "cdnow": "CDNOW purchase histories (a TransactionLog in weeks); data_path = folder of the CDNOW files",
     "file": "your CSV or Parquet file (data_path) with your role spec (spec_path)",
     "duckdb": "a DuckDB SQL query (query) over files or a database (data_path), with spec_path",
 }
@@ -81,7 +82,8 @@ def load_dataset(
 
     Parameters
     ----------
-    dataset : {'synthetic', 'telco', 'file', 'duckdb'}
+    dataset : {'synthetic', 'telco', 'cdnow', 'file', 'duckdb'}
+        ``cdnow`` returns a :class:`workbench.purchases.TransactionLog`, not a customer Dataset.
     data_path : path, optional
         Telco: the folder of the five CSV files (default ``../shared/data/ibm-telco``);
         file: a CSV or Parquet file; duckdb: a database file (optional).
@@ -117,6 +119,10 @@ def load_dataset(
         )
     if name == "telco":
         return load_telco(data_path, spec)
+    if name == "cdnow":
+        from .cdnow import load_cdnow
+
+        return load_cdnow(data_path)
     if name in ("file", "csv", "parquet"):
         if data_path is None or spec is None:
             raise ParameterError(
