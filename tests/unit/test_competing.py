@@ -221,7 +221,7 @@ def test_results_carry_the_shared_columns():
         "p_value",
     } <= set(fg.summary.columns)
     assert list(g.summary.columns) == ["cause", "statistic", "df", "p_value"]
-    assert fg.to_record()[0]["cause"] == "price"
+    assert fg.records()[0]["cause"] == "price"
 
 
 def test_tiny_group_and_zero_tenure_are_handled():

@@ -328,3 +328,22 @@ def _new_design(frame: pd.DataFrame, s: dict) -> np.ndarray:
         else:
             cols.append(pd.to_numeric(frame[cov], errors="coerce").to_numpy(dtype=float))
     return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+
+def _strata_codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray | None, list]:
+    """Integer codes of the combinations of ``columns`` and one label per code (``"a|b"``).
+
+    Factorised per column and combined arithmetically: labels are built once per combination, not
+    per row (a row-wise string join costs seconds at a million rows). ``(None, [])`` without columns.
+    """
+    if not columns:
+        return None, []
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c in columns:
+        k, uniq = pd.factorize(frame[c], sort=True)
+        key = key * max(len(uniq), 1) + k
+    codes, combos = pd.factorize(key, sort=True)
+    first = np.zeros(len(combos), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each combination
+    labels = frame[list(columns)].iloc[first].astype(str).agg("|".join, axis=1).tolist()
+    return codes.astype(np.int64), labels

@@ -257,26 +257,90 @@ class _Problem:
             r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
             # risk part: - r_j * sum_{events e at or before t_j} g_e (x_j - xbar_e) (Efron: deaths
             # of the block itself carry (1 - f_e))
-            Bm = np.zeros((nb, X.shape[1]))
-            np.add.at(Bm, b, xbar * g[:, None])
+            Bm = _rowsum(xbar * g[:, None], b, nb)
             RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
             bx = RB[s.row_idx]
             if s.start_idx is not None:
                 bx = bx - RB[s.start_idx]
             if F is not None:
-                Gm = np.zeros((nb, X.shape[1]))
-                np.add.at(Gm, b, xbar * (f * g)[:, None])
+                Gm = _rowsum(xbar * (f * g)[:, None], b, nb)
                 bx[s.death_rows] -= Gm[s.death_block]
             a = ev.coef[lo:hi]  # already r_j * (cumulative g - own-block fraction)
             res[lo:hi] = -(X[lo:hi] * a[:, None]) + r[:, None] * bx
             # event part: w_j d_j (x_j - mean over the block's Efron fractions of xbar)
-            cnt = np.bincount(b, minlength=nb).astype(float)
-            mean_xbar = np.zeros((nb, X.shape[1]))
-            np.add.at(mean_xbar, b, xbar)
-            mean_xbar /= cnt[:, None]
             dr = s.death_rows + lo
-            res[dr] += self.w[dr, None] * (X[dr] - mean_xbar[s.death_block])
+            res[dr] += self.w[dr, None] * (X[dr] - _block_mean_xbar(part, nb)[s.death_block])
         return res
+
+    def schoenfeld(self, ev: _Eval) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Schoenfeld residuals of every event: ``x`` minus the (Efron-averaged) risk-set mean.
+
+        Returns ``(rows, times, residuals)``: the events' positions in the caller's row order, their
+        times and the ``n_events x p`` residuals (unweighted, as R ``residuals(fit, 'schoenfeld')``).
+        """
+        rows, times, res = [], [], []
+        for s, part in zip(self.strata, ev.parts):
+            if part is None:
+                continue
+            dr = s.death_rows + s.lo
+            rows.append(self.order[dr])
+            times.append(self.t[dr])
+            res.append(self.X[dr] - _block_mean_xbar(part, len(s.ev_end))[s.death_block])
+        p = self.X.shape[1]
+        if not rows:
+            return np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros((0, p))
+        return np.concatenate(rows), np.concatenate(times), np.vstack(res)
+
+    def block_values(self, values: np.ndarray) -> list[np.ndarray]:
+        """Per stratum, the value of ``values`` (one per row, caller's order) at each event block's
+        first death (values that depend on time only, such as a time transform)."""
+        v = np.asarray(values)[self.order]
+        out = []
+        for s in self.strata:
+            out.append(v[s.lo + s.death_rows[s.death_starts]] if len(s.ev_end) else np.zeros(0))
+        return out
+
+    def block_scores(self, ev: _Eval) -> list[np.ndarray]:
+        """Per stratum, each event block's score contribution ``sum_deaths w x - sum_steps m xbar``."""
+        out = []
+        p = self.X.shape[1]
+        for s, part in zip(self.strata, ev.parts):
+            if part is None:
+                out.append(np.zeros((0, p)))
+                continue
+            xbar, b = part[0], part[3]
+            nb = len(s.ev_end)
+            dr = s.death_rows + s.lo
+            wx = _rowsum(self.w[dr, None] * self.X[dr], s.death_block, nb)
+            out.append(wx - _rowsum(s.e_wt[:, None] * xbar, b, nb))
+        return out
+
+    def weighted_information(
+        self, beta: np.ndarray, ev: _Eval, block_weights: list[np.ndarray]
+    ) -> np.ndarray:
+        """``sum_b gw_b * I_b``: the information with each event block's term weighted by ``gw_b``.
+
+        ``block_weights`` holds one array per stratum (one weight per event block); all-ones gives
+        the observed information. The sums of R ``cox.zph`` are this with ``g(t)`` and ``g(t)^2``.
+        """
+        X = self.X
+        p = X.shape[1]
+        eta = X @ beta
+        total = np.zeros((p, p))
+        for s, part, gw in zip(self.strata, ev.parts, block_weights):
+            if part is None:
+                continue
+            xbar, g, f, b, _, F, shift = part
+            lo, hi, nb = s.lo, s.hi, len(s.ev_end)
+            r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
+            gb = gw[b]
+            Aw = np.bincount(b, g * gb, minlength=nb)
+            h = np.concatenate([np.cumsum(Aw[::-1])[::-1], [0.0]])[s.row_idx]
+            if F is not None:
+                h[s.death_rows] -= np.bincount(b, f * g * gb, minlength=nb)[s.death_block]
+            Xs = X[lo:hi]
+            total += Xs.T @ (Xs * (r * h)[:, None]) - (xbar * (s.e_wt * gb)[:, None]).T @ xbar
+        return 0.5 * (total + total.T)
 
     def baseline(self, beta: np.ndarray, ev: _Eval, strata_levels: list, center) -> CoxBaseline:
         times, cumhaz = [], []
@@ -290,3 +354,19 @@ class _Problem:
             times.append(s.ev_times[::-1].astype(float))
             cumhaz.append(np.cumsum(inc[::-1]))
         return CoxBaseline(list(strata_levels), times, cumhaz, np.asarray(center, dtype=float))
+
+
+def _rowsum(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sums of the rows of ``values`` (m x p) by integer ``groups``: one ``bincount`` per column
+    (much faster than ``np.add.at``)."""
+    out = np.empty((n_groups, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(groups, weights=values[:, j], minlength=n_groups)
+    return out
+
+
+def _block_mean_xbar(part, nb: int) -> np.ndarray:
+    """Each event block's risk-set mean averaged over its Efron steps (the block's ``xbar`` for
+    Breslow)."""
+    xbar, b = part[0], part[3]
+    return _rowsum(xbar, b, nb) / np.bincount(b, minlength=nb)[:, None]

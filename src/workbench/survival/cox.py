@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
+    CollinearityWarning,
     ConvergenceWarning,
     DataValidationError,
     ModelError,
@@ -47,18 +48,12 @@ from ._design import (
     _new_design,
     _resolve_frame,
     _single_thread,
+    _strata_codes,
     _warn,
 )
 from .concordance import _concordance
-from .diagnostics import (
-    PHTestResult,
-    _fit_coefficients,
-    _group_sum,
-    _loglik_score_info,
-    _score_residuals,
-    _stratum_sums,
-    ph_test,
-)
+from .diagnostics import PHTestResult, ph_test
+from .engine import _cox_fit
 
 __all__ = ["CoxResult", "PHTestResult", "cause_specific_cox", "fit_cox"]
 
@@ -140,7 +135,8 @@ class CoxResult(Result):
         base = self.baseline_cumulative_hazard_
         if s["strata_cols"]:
             _check_columns(frame, s["strata_cols"], argument="strata")
-            keys = frame[s["strata_cols"]].astype(str).agg("|".join, axis=1).to_numpy()
+            codes, labels = _strata_codes(frame, s["strata_cols"])
+            keys = np.asarray(labels, dtype=object)[codes]
             unknown = sorted(set(keys) - set(base["stratum"]))
             if unknown:
                 raise ParameterError(
@@ -436,11 +432,7 @@ def _fit_cox(
             f"no events: every customer is censored in {event_col!r} (n={len(frame):,}); "
             "a Cox model needs churners. Check the event column or the cause."
         )
-    strata_codes = None
-    strata_keys = None
-    if strata_cols:
-        strata_keys = frame[strata_cols].astype(str).agg("|".join, axis=1).to_numpy()
-        uniq, strata_codes = np.unique(strata_keys, return_inverse=True)
+    strata_codes, strata_labels = _strata_codes(frame, strata_cols)
 
     design = _build_design(frame, covariates, reference)
     design = _drop_degenerate(design, strata_codes, messages)
@@ -459,16 +451,27 @@ def _fit_cox(
         )
     means = design.X.mean(axis=0)
     Xc = design.X - means
-    fit = _fit_coefficients(
-        Xc,
-        time,
-        event,
-        weights=w,
-        strata=strata_codes,
-        ties=ties,
-        penalizer=penalizer,
-        max_iter=max_iter,
-    )
+    # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
+    robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
+    pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
+    with warnings.catch_warnings():  # the engine's caveats are restated below in the model's terms
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", CollinearityWarning)
+        fit = _cox_fit(
+            Xc[pos],
+            time[pos],
+            event[pos],
+            weights=w[pos],
+            strata=None if strata_codes is None else strata_codes[pos],
+            ties=ties,
+            penalizer=penalizer,
+            init=None,
+            tol=1e-10,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
+            return_residuals=False,
+        )
     if not fit.converged:
         _warn(
             messages,
@@ -476,50 +479,26 @@ def _fit_cox(
             "reliable. Check for covariates with extreme values or separation; try a penalizer.",
             ConvergenceWarning,
         )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", linalg.LinAlgWarning)
-            naive_var = linalg.inv(fit.information)
-    except linalg.LinAlgError as exc:
-        raise ModelError(
-            "the information matrix is singular; a covariate is collinear or perfectly "
-            "separates churners; remove it or set a penalizer."
-        ) from exc
+    beta, naive_var, var = fit.params, fit.naive_variance, fit.variance
     # monotone likelihood (R coxph.fit's check): one more Newton step would still move the coefficient
-    _, U_unpen, info_unpen = _loglik_score_info(fit.strata, fit.beta)
-    n_rows = len(time)
-    sd2 = Xc.var(axis=0, ddof=1) if n_rows > 1 else np.zeros(p)
+    sd2 = Xc.var(axis=0, ddof=1) if len(time) > 1 else np.zeros(p)
     with np.errstate(invalid="ignore"):
-        infs = np.abs(naive_var @ (U_unpen - penalizer * n_rows * sd2 * fit.beta))
+        infs = np.abs(naive_var @ fit.score)
         eps = 1e-9
-        bad = (infs > eps) & (infs > math.sqrt(eps) * np.abs(fit.beta))
-        big = np.abs(fit.beta) * np.sqrt(sd2) > 8
-        huge_se = ~(np.sqrt(np.diag(naive_var)) < 10 * np.abs(fit.beta))
-    flagged = np.flatnonzero((bad | (big & huge_se)) & fit.converged)
-    for j in flagged:
+        bad = (infs > eps) & (infs > math.sqrt(eps) * np.abs(beta))
+        big = np.abs(beta) * np.sqrt(sd2) > 8
+        huge_se = ~(np.sqrt(np.diag(naive_var)) < 10 * np.abs(beta))
+    for j in np.flatnonzero((bad | (big & huge_se)) & fit.converged):
         _warn(
             messages,
-            f"Monotone likelihood for {design.terms[j]!r}: its coefficient ({fit.beta[j]:.3g}) is "
+            f"Monotone likelihood for {design.terms[j]!r}: its coefficient ({beta[j]:.3g}) is "
             "heading to +/- infinity, typically because churn occurs only (or never) in one group. "
             "Its hazard ratio and interval are not usable; merge levels, drop it or set a penalizer.",
             SeparationWarning,
         )
-    var = naive_var
-    # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
-    noninteger_weights = bool(np.any(w != np.floor(w)))
-    robust = cluster_col is not None or noninteger_weights
-    if robust:
-        resid = _score_residuals(fit.strata, fit.beta, len(time)) * w[:, None]
-        dfbeta = resid @ naive_var
-        cl = (
-            pd.factorize(frame[cluster_col])[0] if cluster_col is not None else np.arange(len(time))
-        )
-        collapsed = _group_sum(dfbeta, cl, int(cl.max()) + 1)
-        var = collapsed.T @ collapsed
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(var))  # NaN only for a flagged monotone-likelihood term
     z = stats.norm.ppf(1 - alpha / 2)
-    beta = fit.beta
     summary = pd.DataFrame(
         {
             "term": design.terms,
@@ -533,17 +512,19 @@ def _fit_cox(
             "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
         }
     )
-    # baseline cumulative hazard (at the covariate means), per stratum
-    base_rows = []
-    for k, st in enumerate(fit.strata):
-        sm = _stratum_sums(st, beta)
-        hw = np.bincount(st.k_group, weights=st.k_mult / sm.den, minlength=len(st.ev_groups))
-        tms = st.g_time[st.ev_groups][::-1]
-        key = "all" if strata_keys is None else str(uniq[np.unique(strata_codes)[k]])
-        base_rows.append(
-            pd.DataFrame({"stratum": key, "time": tms, "cumulative_hazard": np.cumsum(hw[::-1])})
-        )
-    baseline = pd.concat(base_rows, ignore_index=True)
+    # the engine's baseline cumulative hazard, moved from its centre to the covariate means
+    base = fit.baseline
+    scale = math.exp(-float(np.nan_to_num(base.center) @ np.nan_to_num(beta)))
+    baseline = pd.DataFrame(
+        {
+            "stratum": np.repeat(
+                ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+                [len(t) for t in base.times],
+            ),
+            "time": np.concatenate(base.times),
+            "cumulative_hazard": np.concatenate(base.cumhaz) * scale,
+        }
+    )
     lp = Xc @ beta
     concordance = _concordance(time, event, lp, strata_codes, w)
     loglik = fit.loglik
@@ -569,7 +550,7 @@ def _fit_cox(
         "converged": fit.converged,
         "n_iter": fit.n_iter,
         "strata": strata_cols,
-        "n_strata": len(fit.strata),
+        "n_strata": len(fit.baseline.strata),
         "cluster_col": cluster_col,
         "n_clusters": int(frame[cluster_col].nunique()) if cluster_col is not None else None,
         "variance": "robust sandwich" if robust else "model-based (inverse information)",
@@ -586,16 +567,16 @@ def _fit_cox(
         "beta": beta,
         "var": var,
         "naive_var": naive_var,
-        "info_unpenalized": info_unpen,
+        "fit": fit,
         "terms": design.terms,
         "term_covariate": design.term_covariate,
         "levels": design.levels,
         "term_level": design.term_level,
         "covariates": covariates,
         "means": means,
-        "strata_obj": fit.strata,
-        "time": time,
-        "event": event,
+        "time": time[pos],
+        "event": event[pos],
+        "strata_labels": strata_labels,
         "baseline": baseline,
         "strata_cols": strata_cols,
     }

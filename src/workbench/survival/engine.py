@@ -116,6 +116,9 @@ class CoxFit:
     score_residuals: np.ndarray | None = None
     penalizer: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # (sorted problem, last evaluation, beta over kept columns, kept columns): residuals and cox.zph
+    # of the model layer are computed from it; None on what cox_fit returns
+    _internals: Any = field(default=None, repr=False, compare=False)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table: ``term``, ``estimate``, ``se``, ``hazard_ratio``, CI, ``statistic`` (z), ``p_value``."""
@@ -313,43 +316,37 @@ def cox_fit(
     Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
     see the module docstring.
     """
+    with _one_blas_thread():
+        fit = _cox_fit(
+            X,
+            time,
+            event,
+            weights=weights,
+            strata=strata,
+            ties=ties,
+            penalizer=penalizer,
+            init=init,
+            tol=tol,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=cluster,
+            return_residuals=return_residuals,
+            entry=entry,
+        )
+    fit._internals = None  # the sorted problem is kept only for the package's own model layer
+    return fit
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread: the products are narrow (n x p, small p), and threaded BLAS only
+    adds contention on a shared machine."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
-        return _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-        )
-    # the products are narrow (n x p, small p): threaded BLAS only adds contention on a shared machine
-    with threadpool_limits(1, user_api="blas"):
-        return _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-        )
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
@@ -359,9 +356,10 @@ def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
     bad = ~np.isfinite(ent) | ~(ent < t)
     if bad.any():
         raise ParameterError(
-            f"`entry` must be finite and before `time` (rows at risk on (entry, time]); "
-            f"{int(bad.sum()):,} row(s) are not (first row positions: {np.flatnonzero(bad)[:5].tolist()}). "
-            "Drop zero-length intervals and check that entry and exit are not swapped."
+            "`entry` must be finite and before `time` (rows at risk on (entry, time]); "
+            f"{int(bad.sum()):,} row(s) are not (first row positions: "
+            f"{np.flatnonzero(bad)[:5].tolist()}). Drop zero-length intervals and check that "
+            "entry and exit are not swapped."
         )
     return ent
 
@@ -527,7 +525,7 @@ def _cox_fit(
         tmp[prob.order] = resid_sorted
         resid[:, keep] = tmp
     base = prob.baseline(beta, ev, levels, center)
-    return CoxFit(
+    fit = CoxFit(
         params=params,
         se=se,
         score=expand_vec(U, 0.0),
@@ -553,6 +551,8 @@ def _cox_fit(
         penalizer=float(penalizer),
         warnings=msgs,
     )
+    fit._internals = (prob, ev, beta, keep)
+    return fit
 
 
 def _chol(M, terms, keep):

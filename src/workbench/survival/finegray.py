@@ -29,8 +29,8 @@ from ._design import (
     _single_thread,
     _warn,
 )
+from ._riskset import _rowsum as _group_sum
 from .competing import _cause_code, _competing_input
-from .diagnostics import _group_sum
 
 __all__ = ["FineGrayResult", "fine_gray"]
 
