@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from ..checks import check_alpha
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
-from .nonparametric import _group_warnings, check_alpha, prepare_survival_frame
+from ._frame import _group_warnings, prepare_survival_frame
+from .kernels import logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -32,39 +34,16 @@ __all__ = [
 def _logrank_parts(
     prep: pd.DataFrame, rho: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Observed, expected, covariance and group sizes summed over strata (R ``survdiff``)."""
-    k = len(prep["group"].cat.categories)
-    obs = np.zeros(k)
-    exp_ = np.zeros(k)
-    var = np.zeros((k, k))
-    for _, sub in prep.groupby("stratum", observed=True, sort=True):
-        t = sub["duration"].to_numpy()
-        e = sub["event"].to_numpy().astype(float)
-        g = sub["_g"].to_numpy()
-        times, inv = np.unique(t, return_inverse=True)
-        m = len(times)
-        idx = inv * k + g
-        d = np.bincount(idx, weights=e, minlength=m * k).reshape(m, k)
-        tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
-        n = np.cumsum(tot[::-1], axis=0)[::-1]
-        d_all = d.sum(axis=1)
-        n_all = n.sum(axis=1)
-        if rho != 0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s = np.cumprod(1 - np.where(n_all > 0, d_all / n_all, 0.0))
-            wt = np.concatenate([[1.0], s[:-1]]) ** rho
-        else:
-            wt = np.ones(m)
-        keep = d_all > 0
-        d, n, d_all, n_all, wt = d[keep], n[keep], d_all[keep], n_all[keep], wt[keep]
-        p = n / n_all[:, None]
-        obs += (wt[:, None] * d).sum(axis=0)
-        exp_ += (wt[:, None] * d_all[:, None] * p).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(n_all > 1, wt**2 * d_all * (n_all - d_all) / (n_all - 1), 0.0)
-        var += np.diag((a[:, None] * p).sum(axis=0)) - (a[:, None] * p).T @ p
-    sizes = np.bincount(prep["_g"].to_numpy(), minlength=k)
-    return obs, exp_, var, sizes
+    """Observed, expected, covariance and group sizes summed over strata (the kernel's
+    :func:`~workbench.survival.kernels.logrank_parts` on the prepared frame)."""
+    return logrank_parts(
+        prep["duration"].to_numpy(),
+        prep["event"].to_numpy(),
+        prep["_g"].to_numpy(),
+        len(prep["group"].cat.categories),
+        prep["stratum"].to_numpy(),
+        rho,
+    )
 
 
 class LogRankResult(Result):
@@ -113,9 +92,14 @@ def _prepare(data, duration_col, event_col, group_col, strata, func):
     prep = prep.reset_index(drop=True)
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
-        prep["stratum"] = prep[strata].astype(str).agg(" / ".join, axis=1)
+        # factorised keys: one integer code per combination (no per-row string joins)
+        codes = [pd.factorize(prep[c], sort=True)[0].astype(np.int64) for c in strata]
+        key = codes[0]
+        for c in codes[1:]:
+            key = key * (int(c.max()) + 1) + c
+        prep["stratum"] = key
     else:
-        prep["stratum"] = "all"
+        prep["stratum"] = 0
     messages += _group_warnings(prep, func)
     info["strata"] = strata
     return prep, info, messages
