@@ -199,16 +199,21 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
         for lo, hi in _INTERVAL_PAIRS
         if lo in by_lower and hi in by_lower
     ]
-    for c in cols:  # X_lower / X_upper beside X
-        m = re.match(r"^(.+)_(lower|low)$", c)
-        if m and m.group(1) in cols:
-            hi = next((h for h in (f"{m.group(1)}_upper", f"{m.group(1)}_high") if h in cols), None)
+    for c in cols:  # X_lower / X_upper or X_ci_lower / X_ci_upper beside X
+        m = re.match(r"^(.+?)(_ci)?_(lower|low)$", c)
+        if m and m.group(1) in cols and c.lower() not in by_lower.get("ci_lower", "").lower():
+            stem = f"{m.group(1)}{m.group(2) or ''}"
+            hi = next((h for h in (f"{stem}_upper", f"{stem}_high") if h in cols), None)
             if hi:
                 pairs.append((c, hi))
     for lo, hi in pairs:
         if lo not in numeric or hi not in numeric:
             continue
-        base = lo.rsplit("_", 1)[0] if lo.lower() not in {p[0] for p in _INTERVAL_PAIRS} else ""
+        base = (
+            re.sub(r"(_ci)?_(lower|low)$", "", lo)
+            if lo.lower() not in {p[0] for p in _INTERVAL_PAIRS}
+            else ""
+        )
         skip = {lo, hi, "se", "statistic", "df"}
         cands = [c for c in (base, "estimate") if c in numeric]
         cands += [c for c in cols if c in numeric and re.search(r"ratio|^hr$|exp", c, re.I)]

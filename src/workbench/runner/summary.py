@@ -123,7 +123,7 @@ def fallback_findings(results: Mapping[str, Any], limit: int = MAX_KEY_FINDINGS)
 
     out = []
     for name, value in results.items():
-        if isinstance(value, bool) or value is None:
+        if isinstance(value, bool) or value is None or str(name).startswith("_"):
             continue
         if isinstance(value, int | float):
             out.append(Finding(f"{label(name)}: {format_number(value)}"))
