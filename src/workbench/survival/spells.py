@@ -20,7 +20,7 @@ import pandas as pd
 from ..data.events import CENSORED
 from ..exceptions import DataValidationError
 from ..results import Result
-from .multistate import _frame, _rows, _state_entry
+from ._msdata import _frame, _rows, _state_entry
 
 __all__ = ["SpellComparisonResult", "WinbackResult", "spell_comparison", "winback_curve"]
 
