@@ -119,7 +119,10 @@ def test_loyalty_naive_misses_truth_ipw_and_aipw_cover():
 @pytest.fixture(scope="module")
 def loyalty_small():
     ds = _with_true_terms(load_dataset("synthetic", n_customers=4_000, seed=5))
-    return ds, fx.InterventionStudy(ds, treatment_col="loyalty_programme", confounders=TRUE_CONF)
+    # the simulator's own propensity terms entered linearly: the true propensity model
+    return ds, fx.InterventionStudy(
+        ds, treatment_col="loyalty_programme", confounders=TRUE_CONF, specification="linear"
+    )
 
 
 def test_estimated_propensity_matches_true_propensity(loyalty_small):
@@ -388,7 +391,7 @@ def test_extreme_weights_warn_how_many_carry_how_much(small_frame):
     # members almost only among high charges: the few low-charge members get huge weights
     p = 1 / (1 + np.exp(-(f["monthly_charge"] - 80) / 5))
     f["loyalty_programme"] = np.where(rng.random(len(f)) < p, "member", "none")
-    study = _study(f, confounders=["monthly_charge"])
+    study = _study(f, confounders=["monthly_charge"], specification="linear")  # the true model
     with pytest.warns(
         PositivityWarning, match=r"customers have a propensity (below|above) .*monthly_charge"
     ):
@@ -429,6 +432,7 @@ def test_ipw_survival_curve_matches_study_estimate(loyalty_small):
         n_bootstrap=10,
         n_jobs=1,
         times=[0, 6, 12, 24],
+        specification="linear",
     )
     res = study.estimate("ipw", augment=False, n_bootstrap=10, n_jobs=1)
     s = curve.summary.set_index(["group", "time"])["survival"]

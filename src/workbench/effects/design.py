@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_alpha
 from ..data import Dataset
 from ..exceptions import (
     DataValidationError,
@@ -29,7 +30,7 @@ from ..exceptions import (
 )
 from .diagnostics import DesignCheckResult, StudyChecks, WeightsResult
 from .estimation import EffectResult, StudyEstimates
-from .propensity import design_matrix
+from .specification import Specification, check_specification, choose_specification
 
 DESIGNS = ("randomised", "observational")
 
@@ -59,11 +60,21 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         Defaults from the spec (tenure, event, margin else revenue).
     population : str, optional
         A ``DataFrame.query`` restricting the study population (e.g. ``"segment == 'consumer'"``).
+    specification : {'flexible', 'linear', 'gbm'}
+        How the confounders enter the propensity and outcome models (see
+        :mod:`workbench.effects.specification`). ``'flexible'`` (default): a rule read from the data
+        (categories for categorical and low-cardinality numbers, natural splines for continuous
+        ones, pairwise interactions); ``'linear'``: numbers as they are; ``'gbm'``: a gradient-boosting
+        propensity (scikit-learn), cross-fitted over ``n_folds`` folds, with the flexible outcome model.
+        The specification used is stated in words in every result's ``meta['specification']``.
     propensity_splines : list of str, optional
-        Numeric confounders entered as B-splines in the propensity model.
-    spline_df : int
+        With ``specification='linear'``: numeric confounders entered as natural splines instead.
+    spline_df : int, optional
+        Degrees of freedom of those splines (default: the flexible rule's ``n ** (1/5)``, 3 to 8).
     interactions : list of (str, str), optional
-        Confounder pairs whose interaction enters the propensity model.
+        With ``specification='linear'``: confounder pairs whose products enter the models.
+    n_folds : int
+        Cross-fitting folds of the ``'gbm'`` specification.
     alpha : float
 
     Examples
@@ -90,11 +101,23 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         event_col: str | None = None,
         margin_col: str | None = None,
         population: str | None = None,
+        specification: str = "flexible",
         propensity_splines: list[str] | None = None,
-        spline_df: int = 4,
+        spline_df: int | None = None,
         interactions: list | None = None,
+        n_folds: int = 5,
         alpha: float = 0.05,
     ):
+        if isinstance(alpha, str):
+            raise ParameterError(
+                f"`alpha` must be a number in (0, 1), e.g. 0.05 for 95% intervals; got the text {alpha!r}. "
+                "Pass it without quotes."
+            )
+        alpha = check_alpha(alpha)
+        self.specification = check_specification(specification)
+        if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)) or n_folds < 2:
+            raise ParameterError(f"`n_folds` must be a whole number >= 2, got {n_folds!r}.")
+        self.n_folds = int(n_folds)
         spec = data.spec if isinstance(data, Dataset) else None
         frame = data.frame if isinstance(data, Dataset) else data
         if not isinstance(frame, pd.DataFrame):
@@ -144,9 +167,7 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         if not isinstance(tau, (int, float)) or isinstance(tau, bool) or tau <= 0:
             raise ParameterError(f"`tau` must be a positive number of months, got {tau!r}.")
         self.tau = float(tau)
-        if not 0 < alpha < 1:
-            raise ParameterError(f"`alpha` must be in (0, 1), got {alpha!r}.")
-        self.alpha = float(alpha)
+        self.alpha = alpha
         self.margin_col = margin_col or ((spec.margin or spec.revenue) if spec else None)
         if self.margin_col is not None and self.margin_col not in frame.columns:
             raise ParameterError(f"`margin_col`: column '{self.margin_col}' is not in the data.")
@@ -162,7 +183,13 @@ class InterventionStudy(StudyChecks, StudyEstimates):
                 "treatment and churn), e.g. confounders=['contract', 'monthly_charge', 'age']."
             )
         self.propensity_splines = list(propensity_splines or [])
-        self.spline_df = int(spline_df)
+        if spline_df is not None and (
+            isinstance(spline_df, bool)
+            or not isinstance(spline_df, (int, np.integer))
+            or spline_df < 2
+        ):
+            raise ParameterError(f"`spline_df` must be a whole number >= 2, got {spline_df!r}.")
+        self.spline_df = spline_df
         self.interactions = [tuple(p) for p in (interactions or [])]
         for a, b in self.interactions:
             if a not in self.confounders or b not in self.confounders:
@@ -207,7 +234,7 @@ class InterventionStudy(StudyChecks, StudyEstimates):
                     f"`confounders`: '{c}' is constant ({f[c].iloc[0]!r}) in the study population, so it cannot "
                     "confound anything and makes the models singular. Remove it from `confounders`."
                 )
-        self.frame_ = f.copy()
+        self.frame_ = f.copy(deep=False)  # columns are never modified; only '_arm' is added
         self.frame_["_arm"] = f[treatment_col].astype(object).map(lambda v: str(v))
         self.control_label_ = str(self.control_arm)
         spec_arms = [str(a) for a in (tr.arms or [])] if tr else []
@@ -243,21 +270,34 @@ class InterventionStudy(StudyChecks, StudyEstimates):
             (sub["_arm"] == arm).to_numpy().astype(float),
         )
 
-    def _design_full(self):
-        if self._X_full is None:
-            self._X_full = design_matrix(
+    def specification_(self, name: str | None = None) -> Specification:
+        """The confounder specification (the study's, or ``name``) chosen from the study population."""
+        name = name or self.specification
+        cache = self.__dict__.setdefault("_spec_cache", {})
+        if name not in cache:
+            cache[name] = choose_specification(
                 self.frame_,
                 self.confounders,
+                name,
                 splines=self.propensity_splines,
-                spline_df=self.spline_df,
                 interactions=self.interactions,
+                df=self.spline_df,
+                min_arm=int(self.frame_["_arm"].value_counts().min()),
             )
+        return cache[name]
+
+    def _design_full(self):
+        if self._X_full is None:
+            self._X_full = self.specification_().design(self.frame_)
         return self._X_full
 
-    def _pair_design(self, arm: str):
-        X, names = self._design_full()
+    def _pair_design(self, arm: str, specification: str | None = None):
         rows = self.frame_["_arm"].isin([arm, self.control_label_]).to_numpy()
-        Xp = X[rows]
+        if specification in (None, self.specification):
+            X, names = self._design_full()
+            Xp = X[rows]
+        else:
+            Xp, names = self.specification_(specification).design(self.frame_.loc[rows])
         keep = np.ones(Xp.shape[1], dtype=bool)
         keep[1:] = Xp[:, 1:].std(axis=0) > 1e-12
         return Xp[:, keep], [n for n, k in zip(names, keep) if k]
@@ -277,6 +317,8 @@ class InterventionStudy(StudyChecks, StudyEstimates):
             "n_excluded": self.n_excluded_,
             "exclusions": list(self.exclusions),
             "fingerprint": self.fingerprint,
+            "specification": self.specification,
+            "specification_text": self.specification_().describe() if self.confounders else "",
         }
         m.update(kw)
         return m

@@ -20,7 +20,8 @@ from ..exceptions import (
 )
 from ..results import Result
 from .balance import SMD_THRESHOLD, BalanceResult, balance_columns, smd
-from .propensity import PropensityResult, fit_propensity
+from .propensity import PropensityResult, fit_propensity, fit_propensity_gbm
+from .specification import _level_index
 from .weights import (
     balancing_weights,
     check_trim,
@@ -64,11 +65,16 @@ class StudyChecks:
     def _check_positivity_exact(self, arm: str) -> None:
         sub = self._pair(arm)
         t = sub["_arm"] == arm
-        for c in self.confounders:
-            s = sub[c]
-            if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+        for term in self.specification_().terms:
+            c = term.column
+            if term.kind == "category":
+                s = sub[c].astype(str)
+            elif term.kind == "levels":  # a number entered as categories: its (pooled) levels
+                idx = _level_index(sub[c].to_numpy(dtype=float), term.cuts)
+                s = pd.Series(np.asarray(term.levels, dtype=object)[idx], index=sub.index)
+            else:
                 continue  # numbers enter the model as numbers: only the fitted propensities can tell
-            tab = pd.crosstab(s.astype(str), t)
+            tab = pd.crosstab(s, t)
             for lvl, row in tab.iterrows():
                 n_lvl = int(row.sum())
                 if n_lvl >= 5 and (row.get(True, 0) == 0 or row.get(False, 0) == 0):
@@ -95,7 +101,14 @@ class StudyChecks:
             X, names = self._pair_design(arm)
             sub = self._pair(arm)
             _, _, t = self._arrays(sub, arm)
-            e, coef, beta, cav = fit_propensity(X, t, names, arm=arm, alpha=self.alpha)
+            folds = None
+            if self.specification == "gbm":
+                e, folds, cav = fit_propensity_gbm(
+                    sub, self.confounders, t, arm=arm, n_folds=self.n_folds, seed=0
+                )
+                beta, coef = None, pd.DataFrame(columns=["arm", "term", "estimate", "se"])
+            else:
+                e, coef, beta, cav = fit_propensity(X, t, names, arm=arm, alpha=self.alpha)
             caveats += cav
             tiny = (e < 1e-8) | (e > 1 - 1e-8)
             if tiny.any():
@@ -106,7 +119,7 @@ class StudyChecks:
                 )
             for msg in positivity_messages(e, t, sub, self.confounders, arm, self.control_label_):
                 self._warn(msg, PositivityWarning, caveats)
-            scores[arm] = (e, t, beta, X)
+            scores[arm] = (e, t, beta, X, folds)
             coefs.append(coef)
             for label, mask in ((arm, t == 1), (self.control_label_, t == 0)):
                 q = np.quantile(e[mask], [0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1])
@@ -123,7 +136,12 @@ class StudyChecks:
         res = PropensityResult(
             pd.concat(coefs, ignore_index=True),
             self._meta(
-                method="logistic regression (statsmodels GLM), one per arm vs control",
+                method=(
+                    f"gradient boosting (scikit-learn), {self.n_folds}-fold cross-fitted scores"
+                    if self.specification == "gbm"
+                    else "logistic regression (statsmodels GLM)"
+                )
+                + ", one per arm vs control",
                 population="each contrast: customers of the arm and of the control arm",
             ),
             tables={"quantiles": pd.DataFrame(rows)},

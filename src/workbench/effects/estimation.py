@@ -317,8 +317,11 @@ class StudyEstimates:
         seed,
         n_jobs,
     ):
-        X = self._ps_cache["fits"][arm][3]
-        beta = self._ps_cache["fits"][arm][2]
+        score, _, beta, X, folds = self._ps_cache["fits"][arm]
+        if beta is None:  # gradient boosting: the cross-fitted scores are held fixed
+            X, beta = np.ones((len(t), 1)), np.zeros(1)
+        else:
+            score = None
         stat = est.IPWStatistic(
             X,
             t,
@@ -330,6 +333,7 @@ class StudyEstimates:
             tau=self.tau,
             grid=grid,
             beta=beta,
+            score=score,
         )
         full = stat(None)
         if n_bootstrap:
@@ -418,16 +422,16 @@ class StudyEstimates:
         Xc = X[:, 1:]
         if self.design == "observational":
             self.propensity()
-            score = self._ps_cache["fits"][arm][0]
+            score, folds = self._ps_cache["fits"][arm][0], self._ps_cache["fits"][arm][4]
             method = "aipw"
         else:
-            score = np.full(len(t), t.mean())
+            score, folds = np.full(len(t), t.mean()), None
             method = "adjusted"
         H = len(self.horizons)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             psi1, psi0, phi1, phi0 = est.aipw_contrast(
-                d, e, t, score, Xc, self.horizons, self.tau, trim=trim
+                d, e, t, score, Xc, self.horizons, self.tau, trim=trim, folds=folds
             )
         for w in caught:
             msg = (

@@ -9,11 +9,13 @@ and never from a simulator's design:
   values) enters as categories, one per value, the sparse end values (each under 1% of the customers,
   at least 10) pooled into their neighbour (``n_complaints >= 3``), so thresholds anywhere on the
   scale are captured;
-* any other number enters as a natural (restricted) cubic spline with ``df = round(n ** (1/5))``
-  degrees of freedom, between 3 and 8, knots at equally spaced quantiles (Harrell's placement);
+* any other number enters as a natural (restricted) cubic spline with ``df = round(m ** (1/5))``
+  degrees of freedom (``m`` the size of the smallest arm), between 3 and 8, knots at equally
+  spaced quantiles from the 5th to the 95th percentile (Harrell's placement);
 * plus the pairwise products of the confounders' linear forms (indicators of a category, the
   standardised value of a number), so an effect of one confounder that differs across another's
-  levels is captured.
+  levels is captured, when the smallest arm has at least ``PER_COLUMN`` (20) customers per column
+  of the model with them (otherwise the products are left out and the report says so).
 
 ``"linear"`` enters every number as it is and every category as indicators (the textbook model,
 kept for the specification check); ``"gbm"`` leaves the propensity to gradient boosting (see
@@ -40,6 +42,7 @@ SPECIFICATIONS = ("flexible", "linear", "gbm")
 LOW_CARDINALITY = 10  # numbers with at most this many distinct values are entered as categories
 SPARSE_SHARE = 0.01  # end levels holding less than this share (and at least SPARSE_MIN) are pooled
 SPARSE_MIN = 10
+PER_COLUMN = 20  # interactions only with at least this many customers of the smallest arm per column
 
 
 def check_specification(specification) -> str:
@@ -93,6 +96,11 @@ class Specification:
     name: str
     terms: list[Term]
     interactions: list[tuple[str, str]]
+    dropped_interactions: list[tuple[str, str]] = field(default_factory=list)
+
+    def n_columns(self, frame: pd.DataFrame) -> int:
+        """Columns of the design (intercept included)."""
+        return self.design(frame)[0].shape[1]
 
     def describe(self) -> str:
         """The specification in words, for the report."""
@@ -103,6 +111,11 @@ class Specification:
         if self.interactions:
             pairs = ", ".join(f"{a} x {b}" for a, b in self.interactions)
             inter = f"; pairwise products of the linear forms ({pairs})"
+        elif self.dropped_interactions:
+            inter = (
+                f"; no pairwise products (the smallest arm has fewer than {PER_COLUMN} customers per "
+                "model column with them)"
+            )
         head = {
             "flexible": "Flexible specification (the default rule: categories for categorical and "
             f"low-cardinality numbers, at most {LOW_CARDINALITY} distinct values; natural splines for "
@@ -165,12 +178,14 @@ def _pooled_levels(values: pd.Series, n: int) -> tuple[list, list]:
     floor = max(SPARSE_SHARE * n, SPARSE_MIN)
     groups = [[v] for v in vals]
     gcount = list(cnt)
-    while len(groups) > 2 and gcount[-1] < floor:  # pool the top
-        groups[-2] += groups.pop()
-        gcount[-2] += gcount.pop()
-    while len(groups) > 2 and gcount[0] < floor:  # pool the bottom
-        groups[1] = groups.pop(0) + groups[0]
-        gcount[1] += gcount.pop(0)
+    while len(groups) > 2 and gcount[-1] < floor:  # pool the top into its neighbour
+        top, ntop = groups.pop(), gcount.pop()
+        groups[-1] = groups[-1] + top
+        gcount[-1] = gcount[-1] + ntop
+    while len(groups) > 2 and gcount[0] < floor:  # pool the bottom into its neighbour
+        low, nlow = groups.pop(0), gcount.pop(0)
+        groups[0] = low + groups[0]
+        gcount[0] = gcount[0] + nlow
     labels = []
     for k, g in enumerate(groups):
         lo, hi = min(g), max(g)
@@ -228,6 +243,8 @@ def choose_specification(
     *,
     splines: list[str] | None = None,
     interactions: list | None = None,
+    df: int | None = None,
+    min_arm: int | None = None,
 ) -> Specification:
     """Apply the stated rule (module docstring) to ``frame``'s confounders.
 
@@ -236,6 +253,7 @@ def choose_specification(
     """
     check_specification(name)
     n = len(frame)
+    m = int(min_arm) if min_arm else n  # the smallest arm bounds how much a model can learn
     terms = []
     for c in confounders:
         s = frame[c]
@@ -255,17 +273,20 @@ def choose_specification(
             labels, cuts = _pooled_levels(s, n)
             terms.append(Term(c, "levels", levels=labels, cuts=cuts, center=center, scale=scale))
         elif flexible or c in (splines or []):
-            df = spline_df(n)
-            probs = np.linspace(0.05, 0.95, df + 1)
+            k = int(df) if df else spline_df(m)
+            probs = np.linspace(0.05, 0.95, k + 1)
             knots = np.unique(np.quantile(x, probs))
             if len(knots) >= 3:
                 terms.append(Term(c, "spline", knots=knots, center=center, scale=scale))
             else:
                 terms.append(Term(c, "linear", center=center, scale=scale))
-        else:
-            terms.append(Term(c, "linear", center=center, scale=scale))
+        else:  # as it is: coefficients per unit of the column
+            terms.append(Term(c, "linear"))
     if name in ("flexible", "gbm"):
         pairs = [(a, b) for i, a in enumerate(confounders) for b in confounders[i + 1 :]]
-    else:
-        pairs = [tuple(p) for p in (interactions or [])]
-    return Specification(name, terms, pairs)
+        spec = Specification(name, terms, pairs)
+        p_with = spec.n_columns(frame.head(2000))
+        if m < PER_COLUMN * p_with:  # too few customers in the smallest arm for the products
+            spec = Specification(name, terms, [], dropped_interactions=pairs)
+        return spec
+    return Specification(name, terms, [tuple(p) for p in (interactions or [])])
