@@ -94,3 +94,13 @@ class CollinearityWarning(WorkbenchWarning):
 
 class DataQualityWarning(WorkbenchWarning):
     """A data oddity that does not stop the analysis (e.g. zero tenure kept by policy)."""
+
+
+class ResidualImbalanceWarning(WorkbenchWarning):
+    """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
+    the propensity model misses part of the confounding."""
+
+
+class SpecificationWarning(WorkbenchWarning):
+    """An estimate moves materially when the confounders enter the models differently: it depends
+    on how the propensity / outcome models are specified."""

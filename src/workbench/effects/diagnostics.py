@@ -16,10 +16,23 @@ from ..exceptions import (
     ModelError,
     ParameterError,
     PositivityWarning,
+    ResidualImbalanceWarning,
     SmallSampleWarning,
 )
 from ..results import Result
-from .balance import SMD_THRESHOLD, BalanceResult, balance_columns, smd
+from .balance import (
+    FLAG_ALPHA,
+    MATERIAL_SMD,
+    SMD_THRESHOLD,
+    BalanceResult,
+    balance_columns,
+    calibration_table,
+    distribution_terms,
+    ks_critical,
+    smd,
+    weighted_difference_z,
+    weighted_ks,
+)
 from .propensity import PropensityResult, fit_propensity, fit_propensity_gbm
 from .specification import _level_index
 from .weights import (
@@ -32,6 +45,7 @@ from .weights import (
 )
 
 MIN_EVENTS_PER_ARM = 10
+CALIBRATION_ALPHA = 0.01  # Hosmer-Lemeshow: flag only strong evidence of miscalibration
 
 
 class DesignCheckResult(Result):
@@ -238,43 +252,154 @@ class StudyChecks:
         return self._ps_cache["fits"][arm][0]
 
     def balance(self, weighting: str = "ipw", *, trim: float | None = None) -> BalanceResult:
-        """Standardised mean differences of the confounders before and after weighting."""
+        """Balance of the confounders before and after weighting, in a form that sees misspecification.
+
+        ``summary``: standardised mean differences of the confounders (numbers as they are, each
+        level of a category), ``balanced`` when ``|SMD| < 0.1``. ``tables['distribution']``: the
+        same for the terms a misspecified propensity model leaves unbalanced (each level and
+        cumulative level of a low-cardinality number, squares and spline terms of continuous ones,
+        pairwise products of the confounders), with the z statistic of the weighted difference; a
+        term is ``flagged`` when ``|SMD| >= 0.1``, or when ``|SMD| >= 0.02`` and its difference is
+        detectable at a family-wise 5% (Bonferroni over the terms). ``tables['ks']``: weighted
+        Kolmogorov-Smirnov distances of the numeric confounders, flagged by the same rule (critical
+        value from the effective sample sizes). ``tables['calibration']``: observed share treated
+        against the mean propensity by decile (Hosmer-Lemeshow test in ``meta``, flagged at p < 0.01). Any flag is a
+        :class:`~workbench.exceptions.ResidualImbalanceWarning` naming the terms;
+        ``meta['verdict']`` is ``'balanced'`` or ``'residual imbalance'``.
+        """
+        from scipy import stats
+
         check_weighting(weighting)
         if not self.confounders:
             raise ParameterError(
                 "the study declares no `confounders`: there is nothing to balance."
             )
-        rows = []
+        rows, dist_rows, ks_rows, cal_rows, hl = [], [], [], [], {}
         caveats: list[str] = []
         wr = self.weights(weighting, trim=trim) if weighting != "none" else None
         if wr is not None:
             caveats += wr.warnings
+        spec = self.specification_()
         for arm in self.arms_:
+            contrast = f"{arm} vs {self.control_label_}"
             sub = self._pair(arm)
             _, _, t = self._arrays(sub, arm)
+            w = self._weights_cache[arm] if wr is not None else np.ones(len(t))
             B = balance_columns(sub, self.confounders)
             before = smd(B.to_numpy(), t)
-            after = smd(B.to_numpy(), t, self._weights_cache[arm]) if wr is not None else before
+            after = smd(B.to_numpy(), t, w) if wr is not None else before
             for c, b, a in zip(B.columns, before, after):
                 rows.append(
                     {
-                        "contrast": f"{arm} vs {self.control_label_}",
+                        "contrast": contrast,
                         "covariate": c,
                         "smd_before": b,
                         "smd_after": a,
                         "balanced": bool(abs(a) < SMD_THRESHOLD),
                     }
                 )
+            D = distribution_terms(sub, spec)
+            kinds = D.attrs["kind"]
+            Dv = D.to_numpy()
+            d_before, d_after = smd(Dv, t), smd(Dv, t, w)
+            zs = weighted_difference_z(Dv, t, w)
+            zcrit = stats.norm.ppf(1 - FLAG_ALPHA / (2 * max(Dv.shape[1], 1)))
+            for c, b, a, zz in zip(D.columns, d_before, d_after, zs):
+                flag = abs(a) >= SMD_THRESHOLD or (abs(a) >= MATERIAL_SMD and abs(zz) > zcrit)
+                dist_rows.append(
+                    {
+                        "contrast": contrast,
+                        "term": c,
+                        "kind": kinds[c],
+                        "smd_before": b,
+                        "smd_after": a,
+                        "z_after": zz,
+                        "flagged": bool(flag),
+                    }
+                )
+            ess = [w[t == g].sum() ** 2 / np.sum(w[t == g] ** 2) for g in (1, 0)]
+            numeric = [tm.column for tm in spec.terms if tm.kind != "category"]
+            crit = ks_critical(ess[0], ess[1], FLAG_ALPHA / max(len(numeric), 1))
+            for c in numeric:
+                x = sub[c].to_numpy(dtype=float)
+                kb, ka = weighted_ks(x, t), weighted_ks(x, t, w)
+                ks_rows.append(
+                    {
+                        "contrast": contrast,
+                        "covariate": c,
+                        "ks_before": kb,
+                        "ks_after": ka,
+                        "critical": crit,
+                        "flagged": bool(ka >= SMD_THRESHOLD or (ka >= MATERIAL_SMD and ka > crit)),
+                    }
+                )
+            if self.design == "observational":
+                cal = calibration_table(self._ps(arm), t)
+                cal.insert(0, "contrast", contrast)
+                cal_rows.append(cal)
+                hl[contrast] = dict(cal.attrs)
         df = pd.DataFrame(rows)
+        dist = pd.DataFrame(dist_rows)
+        ks = pd.DataFrame(ks_rows)
         if wr is not None and (~df["balanced"]).any():
             bad = df.loc[~df["balanced"], "covariate"].tolist()
             caveats.append(
                 f"after {weighting} weighting, {len(bad)} covariate(s) keep |SMD| >= {SMD_THRESHOLD}: "
-                f"{', '.join(bad[:6])}. Consider splines or interactions in the propensity model."
+                f"{', '.join(bad[:6])}. Consider specification='flexible' or 'gbm' for the propensity model."
             )
+        verdict = "balanced"
+        if wr is not None:
+            for contrast in dict.fromkeys(dist["contrast"]):
+                dd = dist[(dist["contrast"] == contrast) & dist["flagged"]]
+                kk = ks[(ks["contrast"] == contrast) & ks["flagged"]] if len(ks) else ks
+                if len(dd) or len(kk):
+                    verdict = "residual imbalance"
+                    worst = dd.reindex(dd["smd_after"].abs().sort_values(ascending=False).index)
+                    terms = [
+                        f"{r.term} (SMD {r.smd_after:+.3f})" for r in worst.head(5).itertuples()
+                    ]
+                    terms += [
+                        f"distribution of {r.covariate} (KS {r.ks_after:.3f})"
+                        for r in kk.itertuples()
+                    ]
+                    self._warn(
+                        f"residual imbalance after {weighting} weighting ({contrast}), "
+                        f"{self.specification} specification: {len(dd) + len(kk)} term(s) stay detectably "
+                        f"unbalanced: {'; '.join(terms[:6])}. The propensity model misses part of the "
+                        "confounding, so the weighted effect keeps some of its bias; use "
+                        "specification='flexible' or 'gbm', or add the term.",
+                        ResidualImbalanceWarning,
+                        caveats,
+                    )
+            for contrast, h in hl.items():
+                if h["p_value"] < CALIBRATION_ALPHA / max(len(hl), 1):
+                    verdict = "residual imbalance"
+                    self._warn(
+                        f"propensity model ({contrast}) is miscalibrated: observed shares treated differ "
+                        f"from the predicted ones across deciles (Hosmer-Lemeshow {h['statistic']:.1f} on "
+                        f"{h['df']} df, p = {h['p_value']:.2g}); use specification='flexible' or 'gbm'.",
+                        ResidualImbalanceWarning,
+                        caveats,
+                    )
         return BalanceResult(
             df,
-            self._meta(method=f"SMD, {weighting} weights", threshold=SMD_THRESHOLD),
+            self._meta(
+                method=f"SMD, {weighting} weights",
+                threshold=SMD_THRESHOLD,
+                verdict=verdict if wr is not None else "before weighting",
+                calibration=hl,
+                flag_rule=(
+                    f"|SMD| >= {SMD_THRESHOLD}, or |SMD| >= {MATERIAL_SMD} and a weighted difference "
+                    f"detectable at a family-wise {FLAG_ALPHA:.0%} (Bonferroni)"
+                ),
+            ),
+            tables={
+                "distribution": dist,
+                "ks": ks,
+                "calibration": pd.concat(cal_rows, ignore_index=True)
+                if cal_rows
+                else pd.DataFrame(),
+            },
             warnings=caveats,
         )
 

@@ -48,8 +48,126 @@ class EffectResult(Result):
         return plot_effect_curves(self, ax=ax, **kwargs)
 
 
+class SpecificationCheckResult(Result):
+    """The effect under several confounder specifications, side by side.
+
+    ``summary``: arm, estimand, horizon, method, specification, estimate, se, ci_lower, ci_upper,
+    shift (estimate minus the study specification's), shift_in_se (shift over the study
+    specification's AIPW standard error), material (``|shift_in_se| > 0.5``).
+    """
+
+    title = "Specification check"
+
+
+MATERIAL_SHIFT = (
+    0.5  # a shift of half a standard error moves a 95% interval's coverage to about 92%
+)
+
+
 class StudyEstimates:
     """Effect estimation of a declared study (mixed into the study)."""
+
+    def specification_check(
+        self,
+        specifications=("flexible", "linear"),
+        *,
+        weighting: str | None = None,
+        trim: float | None = None,
+    ) -> SpecificationCheckResult:
+        """Estimate every contrast under each confounder specification and compare.
+
+        The IPW (or ``weighting``) point estimate and the AIPW estimate with its influence-function
+        interval at every horizon and for the RMST, under each of ``specifications`` (the study's
+        own first). A shift of more than half the study specification's AIPW standard error is
+        material: a :class:`~workbench.exceptions.SpecificationWarning` names it, since the
+        estimate then depends on how the confounders enter the models.
+        """
+        import copy
+
+        from ..exceptions import SpecificationWarning
+        from .specification import check_specification
+
+        if not self.confounders:
+            raise ParameterError("the specification check needs `confounders`.")
+        names = [self.specification] + [
+            check_specification(n) for n in specifications if n != self.specification
+        ]
+        if len(names) < 2:
+            raise ParameterError(
+                f"`specifications` must name at least one besides the study's ({self.specification!r}), "
+                f"got {specifications!r}."
+            )
+        weighting = weighting or ("none" if self.design == "randomised" else "ipw")
+        keep = ["survival_difference", "rmst_difference"]
+        parts = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name in names:
+                other = self if name == self.specification else copy.copy(self)
+                if other is not self:
+                    other.specification = name
+                    other._X_full = None
+                    other._ps_cache = {}
+                    other.warnings = []
+                res = other.estimate(weighting, trim=trim, n_bootstrap=0, augment=True)
+                sm = res.summary[res.summary["estimand"].isin(keep)].copy()
+                sm["specification"] = name
+                sm["specification_text"] = other.specification_().describe()
+                parts.append(sm)
+        tab = pd.concat(parts, ignore_index=True)
+        key = ["arm", "estimand", "horizon", "method"]
+        base = tab[tab["specification"] == self.specification].set_index(key)["estimate"]
+        yard = tab[
+            (tab["specification"] == self.specification) & tab["method"].isin(["aipw", "adjusted"])
+        ]
+        yard = yard.set_index(["arm", "estimand", "horizon"])["se"]
+        idx = pd.MultiIndex.from_frame(tab[key])
+        tab["shift"] = tab["estimate"].to_numpy() - base.reindex(idx).to_numpy()
+        se = yard.reindex(pd.MultiIndex.from_frame(tab[["arm", "estimand", "horizon"]])).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tab["shift_in_se"] = tab["shift"] / se
+        tab["material"] = tab["shift_in_se"].abs() > MATERIAL_SHIFT
+        caveats = []
+        for arm in dict.fromkeys(tab["arm"]):
+            bad = tab[(tab["arm"] == arm) & tab["material"]]
+            if len(bad):
+                worst = bad.loc[bad["shift_in_se"].abs().idxmax()]
+                what = (
+                    f"RMST difference up to {worst['horizon']:g} months"
+                    if worst["estimand"] == "rmst_difference"
+                    else f"retention difference at {worst['horizon']:g} months"
+                )
+                self._warn(
+                    f"specification check ({arm} vs {self.control_label_}): the {worst['method']} "
+                    f"{what} moves by {worst['shift']:+.3g} ({worst['shift_in_se']:+.1f} standard errors) "
+                    f"under the {worst['specification']} specification ({len(bad)} estimate(s) move by more "
+                    f"than {MATERIAL_SHIFT} SE): the estimate depends on how the confounders enter the "
+                    "models; prefer the specification whose balance check passes.",
+                    SpecificationWarning,
+                    caveats,
+                )
+        cols = key + [
+            "specification",
+            "estimate",
+            "se",
+            "ci_lower",
+            "ci_upper",
+            "shift",
+            "shift_in_se",
+            "material",
+            "unit",
+        ]
+        return SpecificationCheckResult(
+            tab[cols],
+            self._meta(
+                method="each specification's IPW point estimate and AIPW estimate (influence-function CI)",
+                specifications={
+                    n: t for n, t in zip(tab["specification"], tab["specification_text"])
+                },
+                material_shift_in_se=MATERIAL_SHIFT,
+            ),
+            warnings=caveats,
+        )
 
     # -------------------------------------------------------------------------------------- estimate
     def estimate(

@@ -42,7 +42,9 @@ SPECIFICATIONS = ("flexible", "linear", "gbm")
 LOW_CARDINALITY = 10  # numbers with at most this many distinct values are entered as categories
 SPARSE_SHARE = 0.01  # end levels holding less than this share (and at least SPARSE_MIN) are pooled
 SPARSE_MIN = 10
-PER_COLUMN = 20  # interactions only with at least this many customers of the smallest arm per column
+PER_COLUMN = (
+    20  # interactions only with at least this many customers of the smallest arm per column
+)
 
 
 def check_specification(specification) -> str:
