@@ -142,3 +142,8 @@ class ReferenceLevelError(ParameterError):
 
 class AlphaError(ParameterError):
     """``alpha`` is not a number in (0, 1)."""
+
+
+class UnavailableWarning(WorkbenchWarning):
+    """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
+    lifetime value); the result is empty and says which role would enable it."""
