@@ -96,6 +96,18 @@ class DataQualityWarning(WorkbenchWarning):
     """A data oddity that does not stop the analysis (e.g. zero tenure kept by policy)."""
 
 
+class CoarseTenureWarning(DataQualityWarning):
+    """Tenure lies on a coarse grid (e.g. whole years): shapes within one step cannot be seen.
+
+    ``grid`` holds the step (in the data's unit), its name, the distinct values and the ties;
+    the same dict is ``Dataset.tenure_grid`` for analyses choosing bands and periods.
+    """
+
+    def __init__(self, message: str = "", grid: dict | None = None):
+        super().__init__(message)
+        self.grid = grid or {}
+
+
 # ---------------------------------------------------------------- one class per kind of input mistake
 # Raised by the one resolver, :mod:`workbench.columns`. Each subclasses the older, broader class that
 # the same mistake used to raise, so ``except DataValidationError`` / ``except ParameterError``
@@ -142,6 +154,10 @@ class ReferenceLevelError(ParameterError):
 
 class AlphaError(ParameterError):
     """``alpha`` is not a number in (0, 1)."""
+
+
+class TooManyLevelsError(ParameterError):
+    """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
 
 
 class UnavailableWarning(WorkbenchWarning):
