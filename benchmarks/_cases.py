@@ -146,7 +146,7 @@ def cox_sksurv(df, duration):
 
 def km_workbench(df):
     from workbench.survival import kaplan_meier
-    from workbench.survival.tests import logrank_test
+    from workbench.survival.logrank import logrank_test
 
     d = df[["tenure", "churned", "group"]]
 

@@ -96,6 +96,86 @@ class DataQualityWarning(WorkbenchWarning):
     """A data oddity that does not stop the analysis (e.g. zero tenure kept by policy)."""
 
 
+class CoarseTenureWarning(DataQualityWarning):
+    """Tenure lies on a coarse grid (e.g. whole years): shapes within one step cannot be seen.
+
+    ``grid`` holds the step (in the data's unit), its name, the distinct values and the ties;
+    the same dict is ``Dataset.tenure_grid`` for analyses choosing bands and periods.
+    """
+
+    def __init__(self, message: str = "", grid: dict | None = None):
+        super().__init__(message)
+        self.grid = grid or {}
+
+
+# ---------------------------------------------------------------- one class per kind of input mistake
+# Raised by the one resolver, :mod:`workbench.columns`. Each subclasses the older, broader class that
+# the same mistake used to raise, so ``except DataValidationError`` / ``except ParameterError``
+# written against earlier versions still catch it.
+class ColumnNotFoundError(DataValidationError, ParameterError):
+    """A column argument names a column the data do not have (the message suggests close names)."""
+
+
+class MissingColumnArgumentError(ParameterError):
+    """A required column argument was not given and the data have no role spec to take it from."""
+
+
+class ColumnListError(ParameterError, TypeError):
+    """A list of column names was expected (e.g. ``covariates``) but something else was received."""
+
+
+class ColumnTypeError(DataValidationError, TypeError):
+    """A column has the wrong type (text where numbers are needed)."""
+
+
+class MissingValueError(DataValidationError):
+    """A column that must be complete (tenure, event, entry, weights) has missing values."""
+
+
+class NonFiniteValueError(DataValidationError):
+    """A numeric column holds ``inf`` or ``-inf``."""
+
+
+class NegativeValueError(DataValidationError):
+    """Tenure, entry time or a weight is negative."""
+
+
+class EventCodingError(DataValidationError):
+    """The event column is not coded 0/1 (1 = churned) or boolean."""
+
+
+class EntryAfterExitError(DataValidationError):
+    """Delayed entry (left truncation): an entry time is after the customer's exit time."""
+
+
+class ReferenceLevelError(ParameterError):
+    """``reference=`` names a level that the categorical covariate does not have."""
+
+
+class AlphaError(ParameterError):
+    """``alpha`` is not a number in (0, 1)."""
+
+
+class LateEntryWarning(SmallSampleWarning):
+    """Delayed entry leaves the risk sets at early tenure tiny: the start of the curve is unreliable.
+
+    The message gives the tenure range that is estimable (where enough customers are at risk).
+    """
+
+
+class MethodNotAvailableError(ParameterError):
+    """The requested option has no validated implementation (e.g. Fine-Gray with delayed entry)."""
+
+
+class TooManyLevelsError(ParameterError):
+    """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class UnavailableWarning(WorkbenchWarning):
+    """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
+    lifetime value); the result is empty and says which role would enable it."""
+
+
 class ResidualImbalanceWarning(WorkbenchWarning):
     """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
     the propensity model misses part of the confounding."""

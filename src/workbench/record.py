@@ -31,6 +31,20 @@ def run_dir() -> Path | None:
     return Path(d) if d else None
 
 
+META_KEY = "_meta"
+
+
+def _result_meta(value: Any) -> dict | None:
+    """Title, key, meta and caveats of a Result (``None`` for anything else)."""
+    from .results import Result
+
+    if not isinstance(value, Result):
+        return None
+    return to_jsonable(
+        {"title": value.title, "key": value.key, "meta": value.meta, "caveats": value.caveats}
+    )
+
+
 def record(name: str, value: Any) -> Any:
     """Record ``value`` under ``name`` in the run's results; return ``value``.
 
@@ -39,7 +53,10 @@ def record(name: str, value: Any) -> Any:
     name : str
         Key in ``results.json``; a non-empty identifier-like string.
     value : number, str, dict, list, DataFrame or Result
-        DataFrames are stored as a list of records; Results as their ``to_record()``.
+        DataFrames are stored as a list of records. A Result's summary records are stored under
+        ``name`` and the rest of its ``to_record()`` (title, key, meta: n, events, alpha,
+        fingerprint, exclusions, reference levels, method; caveats) under
+        ``results["_meta"][name]``, so tables stay lists of records and their meta travels with them.
 
     Examples
     --------
@@ -53,13 +70,27 @@ def record(name: str, value: Any) -> Any:
             f"record(name, value): `name` must be a non-empty string, got {name!r}. "
             "Use a short key such as 'cox' or 'median_tenure'."
         )
+    if name == META_KEY:
+        from .exceptions import ParameterError
+
+        raise ParameterError(
+            f"record(name, value): {META_KEY!r} is reserved for the results' meta; use another name."
+        )
     d = run_dir()
     if d is not None:
         path = d / RESULTS_FILE
         data = {}
         if path.is_file():
             data = json.loads(path.read_text())
-        data[name] = to_jsonable(value)
+        meta_entry = _result_meta(value)
+        if meta_entry is not None:
+            rec = value.to_record()
+            data[name] = to_jsonable(
+                rec["summary"] if isinstance(rec, dict) and "summary" in rec else rec
+            )
+            data.setdefault(META_KEY, {})[name] = meta_entry
+        else:
+            data[name] = to_jsonable(value)
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(data, indent=1, sort_keys=False, allow_nan=False))
         tmp.replace(path)

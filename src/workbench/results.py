@@ -2,16 +2,22 @@
 
 Every analysis returns a :class:`Result` (or a subclass named ``*Result``):
 
-``summary``   tidy DataFrame with the shared column names (``term``/``group``, ``estimate``, ``se``,
-              ``ci_lower``, ``ci_upper``, ``statistic``, ``df``, ``p_value``, ...)
-``meta``      dict: ``n``, ``events``, ``alpha``, ``method``, ``fingerprint`` and whatever else the
-              analysis wants to state (exclusions, the switch to a penalised fit, ...)
+``summary``   tidy DataFrame with the shared column names (``estimate``, ``se``, ``ci_lower``,
+              ``ci_upper``, ``statistic``, ``df``, ``p_value``, ...) and one declared key column,
+              ``result.key`` (``term``, ``group``, ``stage``, ...). The interval is on the scale of
+              the estimate (a hazard-ratio column may stand beside a log-scale estimate, with its own
+              ``hr_ci_lower`` / ``hr_ci_upper``), so ``ci_lower <= estimate <= ci_upper``.
+``meta``      dict with at least :data:`REQUIRED_META`: ``n``, ``events``, ``alpha``, ``fingerprint``,
+              ``exclusions``, ``reference_levels``, ``method`` (build it with :func:`standard_meta`),
+              and whatever else the analysis states (the switch to a penalised fit, ...)
 ``tables``    further named DataFrames (e.g. the full survival curve next to the horizon summary)
-``warnings``  the caveat messages raised while fitting (they are also raised as warnings)
+``caveats``   the caveat messages raised while fitting (also raised as named warnings);
+              ``warnings`` is the older name of the same list
 
-Results never print. In a notebook they render as an HTML table; ``to_record()`` gives the JSON-safe
-records that ``workbench.record`` stores; ``plot(ax=None)`` draws where a picture helps and returns
-the Axes.
+Results never print. In a notebook they render as an HTML table headed by the interval label
+derived from ``meta["alpha"]`` (:func:`workbench.findings.ci_label`); ``to_record()`` gives the
+JSON-safe record (title, key, summary, meta, caveats) that ``workbench.record`` stores in
+``results.json``; ``plot(ax=None)`` draws where a picture helps and returns the Axes.
 """
 
 from __future__ import annotations
@@ -25,6 +31,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+#: meta keys every analysis result carries (the contract test checks them)
+REQUIRED_META = (
+    "n",
+    "events",
+    "alpha",
+    "fingerprint",
+    "exclusions",
+    "reference_levels",
+    "method",
+)
+
+#: key columns, in the order a result without a declared ``key`` is searched for one
+KEY_COLUMNS = (
+    "term",
+    "group",
+    "stage",
+    "period",
+    "cause",
+    "cohort",
+    "segment",
+    "hypothesis",
+    "type",
+    "parameter",
+    "quantity",
+    "horizon",
+    "threshold",
+    "level",
+    "arm",
+    "comparison",
+    "name",
+)
+
 STANDARD_COLUMNS = (
     "term",
     "group",
@@ -36,6 +74,56 @@ STANDARD_COLUMNS = (
     "df",
     "p_value",
 )
+
+
+def standard_meta(
+    data: Any = None,
+    *,
+    alpha: float | None,
+    method: str,
+    n: int | None = None,
+    events: int | None = None,
+    exclusions: list | None = None,
+    reference_levels: Mapping[str, Any] | None = None,
+    fingerprint: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The meta dict of the result contract: :data:`REQUIRED_META` first, then ``extra``.
+
+    ``data`` (a Dataset, a DataFrame, or a :class:`workbench.columns.Resolved`) supplies defaults:
+    ``n`` = its rows, ``fingerprint`` = its fingerprint, ``exclusions`` = the Dataset's exclusions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = standard_meta(pd.DataFrame({"t": [1.0, 2.0]}), alpha=0.05, method="demo", events=1)
+    >>> [m[k] for k in ("n", "events", "alpha", "method")]
+    [2, 1, 0.05, 'demo']
+    """
+    from .columns import Resolved, data_fingerprint
+
+    if isinstance(data, Resolved):
+        n = data.n if n is None else n
+        events = data.events if events is None else events
+        fingerprint = fingerprint or data.fingerprint
+        exclusions = list(data.exclusions) if exclusions is None else exclusions
+    elif data is not None:
+        frame = getattr(data, "frame", data)
+        n = len(frame) if n is None else n
+        fingerprint = fingerprint or data_fingerprint(data)
+        if exclusions is None:
+            exclusions = list(getattr(data, "exclusions", []) or [])
+    meta = {
+        "n": n,
+        "events": events,
+        "alpha": alpha,
+        "fingerprint": fingerprint,
+        "exclusions": list(exclusions or []),
+        "reference_levels": dict(reference_levels or {}),
+        "method": method,
+    }
+    meta.update(extra)
+    return meta
 
 
 def to_jsonable(value: Any) -> Any:
@@ -138,9 +226,22 @@ def table_html(df: pd.DataFrame, digits: int = 3, max_rows: int = 60) -> str:
 
 
 class Result:
-    """Base class of every analysis result (see module docstring)."""
+    """Base class of every analysis result (see module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = Result(pd.DataFrame({"group": ["a"], "estimate": [0.2], "ci_lower": [0.1],
+    ...                          "ci_upper": [0.3]}), {"alpha": 0.1})
+    >>> r.key, r.ci_label
+    ('group', '90% CI')
+    >>> sorted(r.to_record())
+    ['caveats', 'key', 'meta', 'summary', 'title']
+    """
 
     title = "Result"
+    #: the summary's key column; subclasses declare it, else it is the first of KEY_COLUMNS present
+    key: str | None = None
 
     def __init__(
         self,
@@ -150,6 +251,7 @@ class Result:
         tables: Mapping[str, pd.DataFrame] | None = None,
         warnings: list[str] | None = None,
         title: str | None = None,
+        key: str | None = None,
     ):
         self.summary = (
             summary.reset_index(drop=True) if isinstance(summary, pd.DataFrame) else summary
@@ -159,11 +261,42 @@ class Result:
         self.warnings = list(warnings or [])
         if title is not None:
             self.title = title
+        if key is not None:
+            self.key = key
+        elif self.key is None and isinstance(self.summary, pd.DataFrame):
+            self.key = next((c for c in KEY_COLUMNS if c in self.summary.columns), None)
+
+    @property
+    def caveats(self) -> list[str]:
+        """The caveats raised while computing this result (messages of named warnings)."""
+        return self.warnings
+
+    @property
+    def ci_label(self) -> str:
+        """The interval label from ``meta["alpha"]`` (``"95% CI"`` at 0.05), never a literal."""
+        from .findings import ci_label
+
+        alpha = self.meta.get("alpha")
+        return ci_label(alpha) if alpha is not None else "CI"
 
     # -- records ---------------------------------------------------------------------------------
-    def to_record(self) -> list[dict]:
-        """JSON-safe records of ``summary`` (what ``workbench.record`` stores)."""
+    def records(self) -> list[dict]:
+        """JSON-safe records of ``summary`` alone."""
         return to_jsonable(self.summary)
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-safe record: ``title``, ``key``, ``summary`` (records), ``meta`` and ``caveats``.
+
+        ``workbench.record(name, result)`` stores the summary records under ``name`` and the rest
+        under ``results["meta"][name]`` in ``results.json``.
+        """
+        return {
+            "title": self.title,
+            "key": self.key,
+            "summary": self.records(),
+            "meta": to_jsonable(self.meta),
+            "caveats": list(self.caveats),
+        }
 
     def to_dict(self) -> dict:
         return {
@@ -176,12 +309,27 @@ class Result:
 
     # -- display ---------------------------------------------------------------------------------
     def _meta_line(self) -> str:
-        keys = ("n", "events", "alpha", "method")
+        keys = ("n", "events", "method")
         bits = [
             f"{k}={format_number(self.meta[k]) if not isinstance(self.meta[k], str) else self.meta[k]}"
             for k in keys
             if k in self.meta and self.meta[k] is not None
         ]
+        if self.meta.get("alpha") is not None and isinstance(self.summary, pd.DataFrame):
+            if "ci_lower" in self.summary.columns:
+                bits.append(f"intervals: {self.ci_label}")
+            else:
+                bits.append(f"alpha={format_number(self.meta['alpha'])}")
+        refs = self.meta.get("reference_levels") or {}
+        if refs:
+            bits.append("reference: " + ", ".join(f"{k}={v}" for k, v in refs.items()))
+        n_ex = sum(
+            int(e.get("n_rows", 0) or 0)
+            for e in self.meta.get("exclusions") or []
+            if isinstance(e, Mapping)
+        )
+        if n_ex:
+            bits.append(f"{n_ex:,} rows excluded")
         return ", ".join(bits)
 
     def _repr_html_(self) -> str:

@@ -20,7 +20,7 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.competing import cumulative_incidence, fine_gray, gray_test
+from workbench.survival import cumulative_incidence, fine_gray, gray_test
 from workbench.survival.cox import fit_cox
 
 matplotlib.use("Agg")
@@ -221,7 +221,7 @@ def test_results_carry_the_shared_columns():
         "p_value",
     } <= set(fg.summary.columns)
     assert list(g.summary.columns) == ["cause", "statistic", "df", "p_value"]
-    assert fg.to_record()[0]["cause"] == "price"
+    assert fg.records()[0]["cause"] == "price"
 
 
 def test_tiny_group_and_zero_tenure_are_handled():

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.survival.competing import cumulative_incidence, fine_gray, gray_test
+from workbench.survival import cumulative_incidence, fine_gray, gray_test
 
 ROOT = Path(__file__).resolve().parents[1] / "reference"
 pytestmark = pytest.mark.r_reference

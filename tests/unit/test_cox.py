@@ -25,7 +25,8 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.cox import _fit_coefficients, cause_specific_cox, fit_cox
+from workbench.survival.cox import cause_specific_cox, fit_cox
+from workbench.survival.engine import cox_fit
 
 matplotlib.use("Agg")
 
@@ -304,7 +305,7 @@ def test_non_convergence_warns():
     with pytest.warns(ConvergenceWarning, match="did not converge after 1 Newton"):
         res = fit_cox(_toy(), **KW, covariates=["x1", "x2"], max_iter=1)
     assert res.meta["converged"] is False
-    assert _fit_coefficients(np.zeros((3, 0)), np.ones(3), np.ones(3)).converged
+    assert cox_fit(np.zeros((3, 0)), np.ones(3), np.ones(3)).converged
 
 
 def test_too_few_events_per_parameter():

@@ -15,12 +15,12 @@ from workbench.exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
+from workbench.survival import kaplan_meier, rmst
 from workbench.survival.cohorts import cohort_survival
 from workbench.survival.findings import key_findings
 from workbench.survival.hazard import nelson_aalen, smoothed_hazard, stage_hazard
-from workbench.survival.nonparametric import kaplan_meier, rmst
+from workbench.survival.logrank import logrank_test, pairwise_logrank, trend_test
 from workbench.survival.parametric import fit_parametric
-from workbench.survival.tests import logrank_test, pairwise_logrank, trend_test
 
 
 def _frame(n=400, seed=1):

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.survival import kaplan_meier, rmst
 from workbench.survival.hazard import nelson_aalen
-from workbench.survival.nonparametric import kaplan_meier, rmst
+from workbench.survival.logrank import logrank_test, trend_test
 from workbench.survival.parametric import fit_parametric
-from workbench.survival.tests import logrank_test, trend_test
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "survival"
 RTOL = 1e-6
@@ -283,7 +283,7 @@ def test_robust_variance_for_non_integer_weights_matches_r(ci_scale, group_col, 
 )
 def test_pairwise_logrank_matches_survdiff_on_pairs(dataset, strata, small, telco_frame):
     """R: survdiff(Surv(tenure, churned) ~ contract [+ strata(s)], subset = pair); p.adjust(p, 'holm')."""
-    from workbench.survival.tests import pairwise_logrank
+    from workbench.survival.logrank import pairwise_logrank
 
     ref = _ref("pairwise_logrank.csv", dataset=dataset, strata=strata).reset_index(drop=True)
     pw = pairwise_logrank(

@@ -347,6 +347,7 @@ def simulate(
     (1000, True)
     """
     _check_positive_int("n_customers", n_customers)
+    check_seed(seed)
     if tenure_unit not in ("months", "days"):
         raise ParameterError(f"`tenure_unit` must be 'months' or 'days', got {tenure_unit!r}.")
     if not 0 < offer_share < 1:
@@ -615,6 +616,17 @@ def simulate(
     return frame, truth
 
 
+def check_seed(seed: Any, name: str = "seed") -> None:
+    """A seed is a whole number >= 0 (numpy's generators refuse negative seeds)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(
+            f"`{name}` must be a whole number >= 0, got {seed!r}. Use e.g. {name}=0; any "
+            "non-negative integer gives a reproducible data set."
+        )
+
+
 def _check_positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"`{name}` must be a positive whole number, got {value!r}.")
+        raise ParameterError(
+            f"`{name}` must be a positive whole number, got {value!r}. Use e.g. {name}=2000."
+        )

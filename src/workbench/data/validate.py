@@ -17,6 +17,14 @@ import pandas as pd
 
 from ..exceptions import DataQualityWarning, DataValidationError, RowsExcludedWarning
 from .dataset import Dataset
+from .plausibility import (
+    COUNT_COLUMNS,
+    check_count_or_flag,
+    check_start_plus_tenure,
+    check_tenure_plausible,
+    coarse_tenure,
+    tenure_from_timedelta,
+)
 from .schema import RoleSpec
 
 N_EXAMPLES = 5
@@ -29,12 +37,18 @@ def _examples(df: pd.DataFrame, mask, id_col: str | None) -> list:
     return [int(i) for i in idx]
 
 
+def _rows(mask) -> str:
+    """The first offending rows as 1-based data-row numbers (customer ids stay out of messages)."""
+    idx = np.flatnonzero(np.asarray(mask))[:N_EXAMPLES] + 1
+    return ", ".join(str(int(i)) for i in idx)
+
+
 def _fail(df, mask, *, column, rule, problem, fix, id_col) -> None:
     n = int(np.asarray(mask).sum())
     ex = _examples(df, mask, id_col)
-    what = "customer ids" if id_col and id_col in df.columns else "row positions"
     raise DataValidationError(
-        f"column '{column}' fails rule '{rule}': {n:,} row(s) {problem} (first {what}: {ex}). {fix}",
+        f"column '{column}' fails rule '{rule}': {n:,} row(s) {problem} (first rows: {_rows(mask)}; "
+        f"row 1 is the first data row). {fix}",
         column=column,
         rule=rule,
         n_rows=n,
@@ -88,10 +102,13 @@ def check_ids_unique(df: pd.DataFrame, id_col: str) -> None:
 
 
 def check_tenure(
-    df: pd.DataFrame, col: str, *, id_col: str, zero_policy: str = "error"
+    df: pd.DataFrame, col: str, *, id_col: str, zero_policy: str = "error", unit: str = "months"
 ) -> pd.Series:
-    """Tenure is numeric, finite and not negative; zero only under the spec's ``zero_tenure`` policy."""
+    """Tenure is numeric, finite, not negative and plausible for ``unit``; zero only under the
+    spec's ``zero_tenure`` policy. Durations (timedelta) are converted to ``unit``."""
     s = df[col]
+    if pd.api.types.is_timedelta64_dtype(s):
+        s = tenure_from_timedelta(s, col, unit)
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() & s.notna()
@@ -151,6 +168,7 @@ def check_tenure(
             "in the spec if zero tenure is genuine, or correct the data.",
             id_col=id_col,
         )
+    check_tenure_plausible(s, col, unit)
     return s
 
 
@@ -369,7 +387,9 @@ def validate(
     out = df.copy(deep=False)  # columns are replaced whole, never changed in place
     exclusions: list[dict] = []
 
-    out[spec.tenure] = check_tenure(df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure)
+    out[spec.tenure] = check_tenure(
+        df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure, unit=spec.tenure_unit
+    )
     out[spec.event] = check_event(df, spec.event, id_col=id_col)
     if spec.churn_type:
         check_churn_type(
@@ -406,6 +426,18 @@ def validate(
                 id_col=id_col,
             )
         out[spec.start_date] = d
+        check_start_plus_tenure(
+            d,
+            out[spec.tenure],
+            unit=spec.tenure_unit,
+            analysis_date=spec.analysis_date,
+            col=spec.tenure,
+            start_col=spec.start_date,
+        )
+    for col in dict.fromkeys(
+        [c for c in (spec.referrals, *COUNT_COLUMNS) if c and c in df.columns]
+    ):
+        out[col] = check_count_or_flag(df, col)
     for col in (spec.revenue, spec.margin):
         if col:
             v = pd.to_numeric(df[col], errors="coerce")
@@ -484,7 +516,16 @@ def validate(
                 stacklevel=2,
             )
         out = out.loc[keep]
+    if len(out) == 0:
+        raise DataValidationError(
+            f"no customers are left after exclusions: all {len(df):,} rows were excluded ("
+            + "; ".join(f"{e['rule']}: {e['n_rows']:,}" for e in exclusions)
+            + "). Check the data, or change the spec's `zero_tenure` / `missing_covariates` policy.",
+            rule="rows left after exclusions",
+            n_rows=len(df),
+        )
     out = out.reset_index(drop=True)
+    grid = coarse_tenure(out[spec.tenure], spec.tenure, spec.tenure_unit)
     return Dataset(
         frame=out,
         spec=spec,
@@ -492,4 +533,5 @@ def validate(
         exclusions=exclusions,
         n_received=len(df),
         source=source,
+        tenure_grid=grid,
     )

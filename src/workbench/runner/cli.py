@@ -9,6 +9,33 @@ from pathlib import Path
 from ..exceptions import ParameterError
 
 
+def positive_seconds(text: str) -> float:
+    """argparse type of ``--timeout``: a number of seconds > 0 (0 or less would stop every run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds, got {text!r} (e.g. --timeout 900)"
+        ) from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}; give e.g. --timeout 900 "
+            "(15 minutes)"
+        )
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of ``--workers``: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _run(args) -> int:
     from .execute import run_notebook
     from .index import write_index
@@ -118,7 +145,9 @@ def register(subparsers) -> None:
     r.add_argument("-f", "--params-file", help="YAML file of name: value")
     r.add_argument("--out", help="reports root (default: reports/, env WORKBENCH_REPORTS)")
     r.add_argument("--name", help="run folder name (default: timestamp + parameters)")
-    r.add_argument("--timeout", type=float, default=900.0, help="wall-clock limit in seconds (900)")
+    r.add_argument(
+        "--timeout", type=positive_seconds, default=900.0, help="wall-clock limit in seconds (900)"
+    )
     r.add_argument("--show-code", action="store_true", help="show code cells in the report")
     r.add_argument("--kernel", default="python3", help="Jupyter kernel (python3)")
     r.add_argument(
@@ -133,14 +162,20 @@ def register(subparsers) -> None:
     )
     b.add_argument("batch_file", help="YAML batch file, e.g. batches/default.yml")
     b.add_argument(
-        "--workers", type=int, default=None, help="runs in parallel (default: file, else 1)"
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="runs in parallel (default: file, else 1)",
     )
     b.add_argument("--executor", choices=("local", "dask"), default="local")
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     b.add_argument("--force", action="store_true", help="re-run unchanged runs too")
     b.add_argument("--out", help="reports root (default: reports/, env WORKBENCH_REPORTS)")
     b.add_argument(
-        "--timeout", type=float, default=None, help="per-run limit (default: file, else 900)"
+        "--timeout",
+        type=positive_seconds,
+        default=None,
+        help="per-run limit in seconds > 0 (default: file, else 900)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(func=_batch)

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..checks import check_alpha
 from ..exceptions import DataQualityWarning, DataValidationError, ParameterError
 from ..results import Result
-from .nonparametric import _check_times, check_alpha, kaplan_meier
+from ._frame import _check_times
+from .km import kaplan_meier
 
 __all__ = ["CohortSurvivalResult", "cohort_survival"]
 

@@ -49,6 +49,8 @@ from ..exceptions import (
     ModelError,
     ParameterError,
 )
+from ._riskset import CoxBaseline, _Eval, _Problem
+from .prediction import baseline_hazard, predict_survival
 
 __all__ = [  # noqa: F822 (EngineCoxPHFitter is loaded lazily)
     "EngineCoxPHFitter",
@@ -60,37 +62,6 @@ __all__ = [  # noqa: F822 (EngineCoxPHFitter is loaded lazily)
 ]
 
 _TIES = ("efron", "breslow")
-
-
-# ------------------------------------------------------------------------------------- results
-@dataclass
-class CoxBaseline:
-    """Baseline cumulative hazard of a Cox fit, per stratum, at the covariate values ``center``.
-
-    ``times[s]`` are the distinct event times of stratum ``strata[s]`` (ascending) and
-    ``cumhaz[s]`` the cumulative hazard just after each (Breslow, or Efron's when the fit used
-    Efron's ties, as R's ``survfit.coxph``). A customer with covariates ``x`` has cumulative hazard
-    ``cumhaz * exp((x - center) @ params)``.
-    """
-
-    strata: list
-    times: list[np.ndarray]
-    cumhaz: list[np.ndarray]
-    center: np.ndarray
-
-    def cumulative_hazard_at(self, t: np.ndarray, stratum_index: int = 0) -> np.ndarray:
-        """Step-function value of the baseline cumulative hazard at times ``t`` (right-continuous)."""
-        times = self.times[stratum_index]
-        ch = np.concatenate([[0.0], self.cumhaz[stratum_index]])
-        return ch[np.searchsorted(times, np.asarray(t, dtype=float), side="right")]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table: ``stratum``, ``time``, ``cumulative_hazard``."""
-        parts = [
-            pd.DataFrame({"stratum": s, "time": t, "cumulative_hazard": h})
-            for s, t, h in zip(self.strata, self.times, self.cumhaz)
-        ]
-        return pd.concat(parts, ignore_index=True)
 
 
 @dataclass
@@ -145,6 +116,9 @@ class CoxFit:
     score_residuals: np.ndarray | None = None
     penalizer: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # (sorted problem, last evaluation, beta over kept columns, kept columns): residuals and cox.zph
+    # of the model layer are computed from it; None on what cox_fit returns
+    _internals: Any = field(default=None, repr=False, compare=False)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table: ``term``, ``estimate``, ``se``, ``hazard_ratio``, CI, ``statistic`` (z), ``p_value``."""
@@ -163,214 +137,6 @@ class CoxFit:
                 "p_value": 2 * stats.norm.sf(np.abs(zstat)),
             }
         )
-
-
-# ------------------------------------------------------------------------------- preprocessing
-class _Stratum:
-    """Block structure of one stratum (rows ``lo:hi`` of the sorted data, tenure descending)."""
-
-    __slots__ = (
-        "lo",
-        "hi",
-        "ev_end",
-        "seg_starts",
-        "ev_times",
-        "row_idx",
-        "death_rows",
-        "death_starts",
-        "death_block",
-        "n_dead",
-        "wt_dead",
-        "e_block",
-        "e_frac",
-        "e_wt",
-        "row_block",
-        "row_dead",
-    )
-
-    def __init__(self, lo: int, hi: int, t: np.ndarray, d: np.ndarray, w: np.ndarray, ties: str):
-        self.lo, self.hi = lo, hi
-        # blocks of tied times: ends (exclusive) in the descending order
-        change = np.flatnonzero(t[1:] != t[:-1]) + 1
-        starts = np.concatenate([[0], change])
-        ends = np.concatenate([change, [len(t)]])
-        block_of_row = np.repeat(np.arange(len(starts)), ends - starts)
-        death_rows = np.flatnonzero(d)
-        dblk = block_of_row[death_rows]
-        ev_blocks, first, n_dead = np.unique(dblk, return_index=True, return_counts=True)
-        self.ev_end = ends[ev_blocks] - 1  # last row (inclusive) of each event block
-        self.seg_starts = np.concatenate([[0], self.ev_end[:-1] + 1]).astype(np.intp)
-        self.ev_times = t[starts[ev_blocks]]
-        # death rows grouped by event block (contiguous because rows are sorted)
-        self.death_rows = death_rows
-        self.death_starts = first
-        self.death_block = np.repeat(np.arange(len(ev_blocks)), n_dead)
-        self.n_dead = n_dead.astype(float)
-        self.wt_dead = np.add.reduceat(w[death_rows], first) if len(death_rows) else np.zeros(0)
-        # for each row: number of event blocks strictly later in the order (time > t_row) ...
-        # i.e. the first event block with time <= t_row
-        self.row_idx = np.searchsorted(-self.ev_times, -t, side="left")
-        self.row_dead = d.astype(bool)
-        if ties == "efron":
-            k = np.arange(len(death_rows)) - np.repeat(first, n_dead)
-            self.e_block = self.death_block
-            self.e_frac = k / np.repeat(n_dead, n_dead)
-            self.e_wt = np.repeat(self.wt_dead / n_dead, n_dead)
-        else:
-            self.e_block = np.arange(len(ev_blocks))
-            self.e_frac = np.zeros(len(ev_blocks))
-            self.e_wt = self.wt_dead
-        self.row_block = None
-
-
-@dataclass
-class _Eval:
-    loglik: float
-    score: np.ndarray
-    info: np.ndarray
-    coef: np.ndarray | None = None  # row coefficients a_j (for residuals)
-    parts: list | None = None
-
-
-class _Problem:
-    """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
-
-    def __init__(self, X, time, event, weights, strata_codes, ties):
-        n = len(time)
-        self.ties = ties
-        order = (
-            np.lexsort((-time, strata_codes))
-            if strata_codes is not None
-            else np.argsort(-time, kind="stable")
-        )
-        self.order = order
-        self.X = np.ascontiguousarray(X[order])
-        self.t = time[order]
-        self.d = event[order]
-        self.w = weights[order] if weights is not None else np.ones(n)
-        self.unit_weights = weights is None
-        if strata_codes is not None:
-            sc = strata_codes[order]
-            change = np.flatnonzero(sc[1:] != sc[:-1]) + 1
-            bounds = np.concatenate([[0], change, [n]])
-        else:
-            bounds = np.array([0, n])
-        self.strata = [
-            _Stratum(lo, hi, self.t[lo:hi], self.d[lo:hi], self.w[lo:hi], ties)
-            for lo, hi in zip(bounds[:-1], bounds[1:])
-        ]
-        self.wd = self.w * self.d
-        self.wdX = self.wd @ self.X
-
-    def evaluate(self, beta: np.ndarray, *, second: bool = True, keep: bool = False) -> _Eval:
-        X = self.X
-        eta = X @ beta
-        shift = float(eta.max()) if len(eta) else 0.0
-        r = np.exp(eta - shift)
-        if not self.unit_weights:
-            r *= self.w
-        rX = X * r[:, None]
-        p = X.shape[1]
-        loglik = float(self.wd @ eta)
-        score = self.wdX.copy()
-        xbar_terms = []
-        h = np.empty(len(r)) if second or keep else None
-        parts = []
-        for s in self.strata:
-            lo, hi = s.lo, s.hi
-            if len(s.ev_end) == 0:
-                if h is not None:
-                    h[lo:hi] = 0.0
-                parts.append(None)
-                continue
-            # risk-set sums at the event blocks: sums over the segments between consecutive
-            # event-block ends, then cumulated (cheaper than a cumulative sum over every row)
-            tail = lo + s.ev_end[-1] + 1
-            S0 = np.cumsum(np.add.reduceat(r[lo:tail], s.seg_starts))
-            S1 = np.cumsum(np.add.reduceat(rX[lo:tail], s.seg_starts, axis=0), axis=0)
-            dr = s.death_rows + lo
-            D0 = np.add.reduceat(r[dr], s.death_starts)
-            D1 = np.add.reduceat(rX[dr], s.death_starts, axis=0)
-            b, f, m = s.e_block, s.e_frac, s.e_wt
-            if self.ties == "efron":
-                d2 = S0[b] - f * D0[b]
-                num = S1[b] - f[:, None] * D1[b]
-            else:
-                d2 = S0
-                num = S1
-            xbar = num / d2[:, None]
-            loglik -= float(m @ (np.log(d2) + shift))
-            score -= m @ xbar
-            g = m / d2
-            if h is not None:
-                nb = len(s.ev_end)
-                A = np.bincount(b, g, minlength=nb)
-                RA = np.concatenate([np.cumsum(A[::-1])[::-1], [0.0]])
-                a = RA[s.row_idx]
-                if self.ties == "efron":
-                    F = np.bincount(b, f * g, minlength=nb)
-                    a[s.death_rows] -= F[s.death_block]
-                    parts.append((xbar, g, f, b, A, F, shift))
-                else:
-                    parts.append((xbar, g, f, b, A, None, shift))
-                h[lo:hi] = a
-            xbar_terms.append(xbar * np.sqrt(m)[:, None])
-        info = None
-        if second:
-            xb = np.concatenate(xbar_terms) if xbar_terms else np.zeros((0, p))
-            coef = h * r if keep else None
-            rX *= h[:, None]  # in place: r_j * h_j * x_j, no new n x p array
-            info = X.T @ rX - xb.T @ xb
-            info = 0.5 * (info + info.T)
-        else:
-            coef = h * r if keep else None
-        return _Eval(loglik, score, info, coef, parts if keep else None)
-
-    def score_residuals(self, beta: np.ndarray, ev: _Eval) -> np.ndarray:
-        """Score residuals in sorted order (weighted; columns sum to the score)."""
-        X = self.X
-        eta = X @ beta
-        res = np.zeros_like(X)
-        for s, part in zip(self.strata, ev.parts):
-            if part is None:
-                continue
-            lo, hi = s.lo, s.hi
-            xbar, g, f, b, A, F, shift = part
-            nb = len(s.ev_end)
-            r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
-            # risk part: - r_j * sum_{events e at or before t_j} g_e (x_j - xbar_e) (Efron: deaths
-            # of the block itself carry (1 - f_e))
-            Bm = np.zeros((nb, X.shape[1]))
-            np.add.at(Bm, b, xbar * g[:, None])
-            RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
-            bx = RB[s.row_idx]
-            if F is not None:
-                Gm = np.zeros((nb, X.shape[1]))
-                np.add.at(Gm, b, xbar * (f * g)[:, None])
-                bx[s.death_rows] -= Gm[s.death_block]
-            a = ev.coef[lo:hi]  # already r_j * (cumulative g - own-block fraction)
-            res[lo:hi] = -(X[lo:hi] * a[:, None]) + r[:, None] * bx
-            # event part: w_j d_j (x_j - mean over the block's Efron fractions of xbar)
-            cnt = np.bincount(b, minlength=nb).astype(float)
-            mean_xbar = np.zeros((nb, X.shape[1]))
-            np.add.at(mean_xbar, b, xbar)
-            mean_xbar /= cnt[:, None]
-            dr = s.death_rows + lo
-            res[dr] += self.w[dr, None] * (X[dr] - mean_xbar[s.death_block])
-        return res
-
-    def baseline(self, beta: np.ndarray, ev: _Eval, strata_levels: list, center) -> CoxBaseline:
-        times, cumhaz = [], []
-        for s, part in zip(self.strata, ev.parts):
-            if part is None:
-                times.append(np.zeros(0))
-                cumhaz.append(np.zeros(0))
-                continue
-            A, shift = part[4], part[6]
-            inc = A * math.exp(-shift)
-            times.append(s.ev_times[::-1].astype(float))
-            cumhaz.append(np.cumsum(inc[::-1]))
-        return CoxBaseline(list(strata_levels), times, cumhaz, np.asarray(center, dtype=float))
 
 
 # ------------------------------------------------------------------------------------ checks
@@ -475,6 +241,7 @@ def cox_fit(
     robust: bool = False,
     cluster=None,
     return_residuals: bool = False,
+    entry=None,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
 
@@ -511,6 +278,10 @@ def cox_fit(
         Cluster ids; implies ``robust`` and sums score residuals within cluster (R's ``cluster()``).
     return_residuals : bool
         Keep the ``n x p`` score residuals in the result.
+    entry : array-like (n,), optional
+        Start of each row's interval: the row is at risk on ``(entry, time]`` (delayed entry, or
+        the ``(start, stop]`` rows of time-varying covariates: R's ``Surv(start, stop, event)``).
+        Pass ``cluster=`` the customer id for robust SEs when a customer has several rows.
 
     Returns
     -------
@@ -545,41 +316,52 @@ def cox_fit(
     Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
     see the module docstring.
     """
+    with _one_blas_thread():
+        fit = _cox_fit(
+            X,
+            time,
+            event,
+            weights=weights,
+            strata=strata,
+            ties=ties,
+            penalizer=penalizer,
+            init=init,
+            tol=tol,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=cluster,
+            return_residuals=return_residuals,
+            entry=entry,
+        )
+    fit._internals = None  # the sorted problem is kept only for the package's own model layer
+    return fit
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread: the products are narrow (n x p, small p), and threaded BLAS only
+    adds contention on a shared machine."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
-        return _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
+    if entry is None:
+        return None
+    ent = _as_1d("entry", entry, len(t)).astype(float)
+    bad = ~np.isfinite(ent) | ~(ent < t)
+    if bad.any():
+        raise ParameterError(
+            "`entry` must be finite and before `time` (rows at risk on (entry, time]); "
+            f"{int(bad.sum()):,} row(s) are not (first row positions: "
+            f"{np.flatnonzero(bad)[:5].tolist()}). Drop zero-length intervals and check that "
+            "entry and exit are not swapped."
         )
-    # the products are narrow (n x p, small p): threaded BLAS only adds contention on a shared machine
-    with threadpool_limits(1, user_api="blas"):
-        return _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-        )
+    return ent
 
 
 def _cox_fit(
@@ -597,6 +379,7 @@ def _cox_fit(
     robust,
     cluster,
     return_residuals,
+    entry=None,
 ) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
@@ -632,7 +415,8 @@ def _cox_fit(
     k = len(keep)
     pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
 
-    prob = _Problem(Xk, t, e, w, codes, ties)
+    ent = _check_entry(entry, t)
+    prob = _Problem(Xk, t, e, w, codes, ties, ent)
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):
@@ -741,7 +525,7 @@ def _cox_fit(
         tmp[prob.order] = resid_sorted
         resid[:, keep] = tmp
     base = prob.baseline(beta, ev, levels, center)
-    return CoxFit(
+    fit = CoxFit(
         params=params,
         se=se,
         score=expand_vec(U, 0.0),
@@ -767,6 +551,8 @@ def _cox_fit(
         penalizer=float(penalizer),
         warnings=msgs,
     )
+    fit._internals = (prob, ev, beta, keep)
+    return fit
 
 
 def _chol(M, terms, keep):
@@ -793,89 +579,6 @@ def _inverse(M, terms, keep):
     c = _chol(M, terms, keep)
     inv = linalg.cho_solve(c, np.eye(M.shape[0]))
     return 0.5 * (inv + inv.T)
-
-
-# ----------------------------------------------------------------------------------- prediction
-def baseline_hazard(fit: CoxFit) -> pd.DataFrame:
-    """Tidy baseline cumulative hazard (``stratum``, ``time``, ``cumulative_hazard``) at ``fit.center``."""
-    return fit.baseline.to_frame()
-
-
-def predict_survival(
-    params,
-    baseline: CoxBaseline,
-    X,
-    times,
-    *,
-    strata=None,
-    chunk_size: int = 100_000,
-    dtype=np.float64,
-) -> np.ndarray:
-    """Survival probabilities of many customers at chosen times, computed in chunks.
-
-    ``S_i(t) = exp(-H0_s(t) * exp((x_i - center) @ params))`` with ``H0_s`` the baseline cumulative
-    hazard of customer ``i``'s stratum. Only the ``n x len(times)`` output is held in memory
-    (1,000,000 customers x 10 times = 80 MB); each chunk's temporaries are ``chunk_size x p``.
-
-    Parameters
-    ----------
-    params : array-like (p,)
-        Log hazard ratios (``CoxFit.params``; ``nan`` entries, dropped columns, count as 0).
-    baseline : CoxBaseline
-        ``CoxFit.baseline``.
-    X : array-like or DataFrame (n, p)
-        Covariates in the fit's column order.
-    times : array-like
-        Times (same unit as the fit's tenure) at which to predict.
-    strata : array-like (n,), optional
-        Stratum label of each row (required when the fit was stratified).
-    chunk_size : int
-        Rows per chunk.
-    dtype : numpy dtype
-        Output type (``np.float32`` halves the memory).
-
-    Returns
-    -------
-    ndarray (n, len(times))
-
-    References
-    ----------
-    Breslow (1974); Therneau and Grambsch (2000), section 10.2.
-    """
-    beta = np.nan_to_num(np.asarray(params, dtype=float), nan=0.0)
-    times = np.atleast_1d(np.asarray(times, dtype=float))
-    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
-        raise ParameterError(f"`chunk_size` must be a positive integer, got {chunk_size!r}.")
-    Xv = X.to_numpy(dtype=float) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
-    if Xv.ndim != 2 or Xv.shape[1] != len(beta):
-        raise ParameterError(
-            f"`X` must have {len(beta)} columns (one per parameter), got shape {Xv.shape}."
-        )
-    n = Xv.shape[0]
-    nstrata = len(baseline.strata)
-    if nstrata > 1 or baseline.strata[0] is not None:
-        if strata is None:
-            raise ParameterError(
-                f"the fit is stratified by {len(baseline.strata)} strata; pass `strata=` (one label per row)."
-            )
-        lookup = {s: i for i, s in enumerate(baseline.strata)}
-        s_arr = pd.Series(np.asarray(strata))
-        idx = s_arr.map(lookup)
-        if idx.isna().any():
-            unknown = s_arr[idx.isna()].unique()[:5].tolist()
-            raise ParameterError(f"`strata` has labels the fit did not see: {unknown}.")
-        sidx = idx.to_numpy(dtype=np.int64)
-    else:
-        sidx = np.zeros(n, dtype=np.int64)
-    H0 = np.vstack([baseline.cumulative_hazard_at(times, s) for s in range(nstrata)])  # S x T
-    center = np.nan_to_num(baseline.center, nan=0.0)
-    shift = float(center @ beta)
-    out = np.empty((n, len(times)), dtype=dtype)
-    for lo in range(0, n, chunk_size):
-        hi = min(lo + chunk_size, n)
-        risk = np.exp(Xv[lo:hi] @ beta - shift)
-        out[lo:hi] = np.exp(-risk[:, None] * H0[sidx[lo:hi]])
-    return out
 
 
 def __getattr__(name: str) -> Any:

@@ -102,7 +102,7 @@ def key_findings(
     Examples
     --------
     >>> from workbench.data import load_dataset
-    >>> from workbench.survival.nonparametric import kaplan_meier
+    >>> from workbench.survival import kaplan_meier
     >>> key_findings(km=kaplan_meier(load_dataset("synthetic", n_customers=2_000)))[0].startswith("Median")
     True
     """

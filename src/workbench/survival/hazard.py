@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_alpha
 from ..exceptions import ParameterError
 from ..results import Result
-from .nonparametric import _group_warnings, check_alpha, km_estimate, prepare_survival_frame
+from ._frame import _group_warnings, prepare_survival_frame
+from .kernels import km_estimate
 
 __all__ = [
     "DEFAULT_STAGES",

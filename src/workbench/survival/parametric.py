@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ..checks import check_alpha
 from ..exceptions import (
     ConvergenceWarning,
     ExtrapolationWarning,
@@ -33,7 +34,7 @@ from ..exceptions import (
     RowsExcludedWarning,
 )
 from ..results import Result
-from .nonparametric import check_alpha, prepare_survival_frame
+from ._frame import prepare_survival_frame
 
 __all__ = ["MODELS", "ParametricResult", "fit_parametric"]
 

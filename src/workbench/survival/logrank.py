@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from ..checks import check_alpha
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
-from .nonparametric import _group_warnings, check_alpha, prepare_survival_frame
+from ._frame import _group_warnings, prepare_survival_frame
+from .kernels import logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -32,39 +34,17 @@ __all__ = [
 def _logrank_parts(
     prep: pd.DataFrame, rho: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Observed, expected, covariance and group sizes summed over strata (R ``survdiff``)."""
-    k = len(prep["group"].cat.categories)
-    obs = np.zeros(k)
-    exp_ = np.zeros(k)
-    var = np.zeros((k, k))
-    for _, sub in prep.groupby("stratum", observed=True, sort=True):
-        t = sub["duration"].to_numpy()
-        e = sub["event"].to_numpy().astype(float)
-        g = sub["_g"].to_numpy()
-        times, inv = np.unique(t, return_inverse=True)
-        m = len(times)
-        idx = inv * k + g
-        d = np.bincount(idx, weights=e, minlength=m * k).reshape(m, k)
-        tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
-        n = np.cumsum(tot[::-1], axis=0)[::-1]
-        d_all = d.sum(axis=1)
-        n_all = n.sum(axis=1)
-        if rho != 0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s = np.cumprod(1 - np.where(n_all > 0, d_all / n_all, 0.0))
-            wt = np.concatenate([[1.0], s[:-1]]) ** rho
-        else:
-            wt = np.ones(m)
-        keep = d_all > 0
-        d, n, d_all, n_all, wt = d[keep], n[keep], d_all[keep], n_all[keep], wt[keep]
-        p = n / n_all[:, None]
-        obs += (wt[:, None] * d).sum(axis=0)
-        exp_ += (wt[:, None] * d_all[:, None] * p).sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(n_all > 1, wt**2 * d_all * (n_all - d_all) / (n_all - 1), 0.0)
-        var += np.diag((a[:, None] * p).sum(axis=0)) - (a[:, None] * p).T @ p
-    sizes = np.bincount(prep["_g"].to_numpy(), minlength=k)
-    return obs, exp_, var, sizes
+    """Observed, expected, covariance and group sizes summed over strata (the kernel's
+    :func:`~workbench.survival.kernels.logrank_parts` on the prepared frame)."""
+    return logrank_parts(
+        prep["duration"].to_numpy(),
+        prep["event"].to_numpy(),
+        prep["_g"].to_numpy(),
+        len(prep["group"].cat.categories),
+        prep["stratum"].to_numpy(),
+        rho,
+        prep["_entry"].to_numpy() if "_entry" in prep else None,
+    )
 
 
 class LogRankResult(Result):
@@ -81,7 +61,7 @@ class LogRankResult(Result):
         self.p_value = float(summary["p_value"].iloc[0])
 
 
-def _prepare(data, duration_col, event_col, group_col, strata, func):
+def _prepare(data, duration_col, event_col, group_col, strata, func, entry_col=None):
     if group_col is None:
         spec = getattr(data, "spec", None)
         group_col = getattr(spec, "segment", None) if spec is not None else None
@@ -97,9 +77,13 @@ def _prepare(data, duration_col, event_col, group_col, strata, func):
         duration_col=duration_col,
         event_col=event_col,
         group_col=group_col,
-        extra_cols=strata,
+        extra_cols=strata + ([entry_col] if entry_col is not None else []),
         func=func,
     )
+    if entry_col is not None:
+        from ..columns import entry_array
+
+        prep["_entry"] = entry_array(prep, entry_col, prep["duration"].to_numpy(), func=func)
     if len(prep["group"].cat.categories) < 2:
         raise ParameterError(
             f"{func}: `group_col`='{group_col}' has only the level(s) {list(prep['group'].cat.categories)}; "
@@ -113,9 +97,14 @@ def _prepare(data, duration_col, event_col, group_col, strata, func):
     prep = prep.reset_index(drop=True)
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
-        prep["stratum"] = prep[strata].astype(str).agg(" / ".join, axis=1)
+        # factorised keys: one integer code per combination (no per-row string joins)
+        codes = [pd.factorize(prep[c], sort=True)[0].astype(np.int64) for c in strata]
+        key = codes[0]
+        for c in codes[1:]:
+            key = key * (int(c.max()) + 1) + c
+        prep["stratum"] = key
     else:
-        prep["stratum"] = "all"
+        prep["stratum"] = 0
     messages += _group_warnings(prep, func)
     info["strata"] = strata
     return prep, info, messages
@@ -130,6 +119,7 @@ def logrank_test(
     strata: Sequence[str] | str | None = None,
     rho: float = 0.0,
     alpha: float = 0.05,
+    entry_col: str | None = None,
 ) -> LogRankResult:
     """Log-rank test of equal survival across the k groups of ``group_col``, optionally stratified.
 
@@ -147,6 +137,10 @@ def logrank_test(
         G-rho weights ``S(t-)^rho`` (0: log-rank, 1: Peto-Peto / Wilcoxon-type), as R.
     alpha : float
         Stored in ``meta``; the test reports its p-value.
+    entry_col : str, optional
+        Delayed entry (left truncation): customers are in the risk sets from this tenure on (the
+        test equals the score test of R ``coxph(Surv(entry, tenure, churn) ~ group,
+        ties = "breslow")``; R's ``survdiff`` does not take entry times).
 
     Returns
     -------
@@ -182,7 +176,7 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
     prep, info, messages = _prepare(
-        data, duration_col, event_col, group_col, strata, "logrank_test"
+        data, duration_col, event_col, group_col, strata, "logrank_test", entry_col
     )
     obs, exp_, var, sizes = _logrank_parts(prep, rho)
     use = exp_ > 0
@@ -215,6 +209,8 @@ def logrank_test(
     name = "log-rank" if rho == 0 else f"G-rho (rho={rho:g})"
     if info["strata"]:
         name = f"stratified {name} (strata: {', '.join(info['strata'])})"
+    if entry_col is not None:
+        name = f"{name} with delayed entry"
     summary = pd.DataFrame([{"test": name, "statistic": chi, "df": df, "p_value": p}])
     meta = {
         "n": len(prep),

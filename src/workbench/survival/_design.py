@@ -1,0 +1,349 @@
+"""Inputs of the Cox-type models (:func:`~workbench.survival.cox.fit_cox`, cause-specific Cox,
+Fine-Gray): column resolution, missing-value exclusion, the design matrix with dummy-coded
+categoricals, and the removal of constant or collinear terms (named, as R gives them NA).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from ..exceptions import (
+    CollinearityWarning,
+    DataValidationError,
+    ParameterError,
+    RowsExcludedWarning,
+)
+
+MIN_EVENTS_PER_PARAMETER = 10
+
+
+def _single_thread(fn):
+    """Run ``fn`` with BLAS limited to one thread: the designs are narrow (n x p with small p), and on
+    a shared machine threaded BLAS on such products is 10-100x slower (oversubscription)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover
+            return fn(*args, **kwargs)
+        with threadpool_limits(1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+# ================================================================================================
+# input handling (shared with competing.py)
+# ================================================================================================
+def _resolve_frame(data: Any) -> tuple[pd.DataFrame, Any]:
+    """Return ``(frame, spec or None)`` from a Dataset or a DataFrame."""
+    frame = getattr(data, "frame", None)
+    if isinstance(frame, pd.DataFrame) and hasattr(data, "spec"):
+        return frame, data.spec
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    raise ParameterError(
+        f"`data` must be a workbench Dataset or a pandas DataFrame, got {type(data).__name__}. "
+        "Load data with workbench.data.load_dataset(...) or pass a DataFrame."
+    )
+
+
+def _column(
+    frame: pd.DataFrame,
+    spec: Any,
+    value: str | None,
+    *,
+    argument: str,
+    role: str | None,
+    required: bool = True,
+) -> str | None:
+    """Resolve a column argument (defaulting from ``spec.<role>``) and check it exists."""
+    if value is None and spec is not None and role is not None:
+        value = getattr(spec, role, None)
+    if value is None:
+        if required:
+            raise ParameterError(
+                f"`{argument}` is required when `data` is a DataFrame without a role spec; "
+                f"pass {argument}='<column name>'."
+            )
+        return None
+    _check_columns(frame, [value], argument=argument)
+    return value
+
+
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str], *, argument: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        hints = []
+        for c in missing:
+            close = difflib.get_close_matches(str(c), [str(x) for x in frame.columns], n=3)
+            hints.append(
+                f"{c!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else "")
+            )
+        raise ParameterError(
+            f"`{argument}`: column(s) {', '.join(hints)} not found in the data. "
+            f"Available columns: {', '.join(map(str, list(frame.columns)[:30]))}"
+            + (" ..." if len(frame.columns) > 30 else "")
+            + "."
+        )
+
+
+def _event_array(frame: pd.DataFrame, event_col: str) -> np.ndarray:
+    e = frame[event_col]
+    if pd.api.types.is_bool_dtype(e):
+        return e.to_numpy(dtype=float)
+    vals = pd.to_numeric(e, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isin(vals, (0.0, 1.0))
+    if bad.any():
+        examples = pd.unique(e[bad])[:5].tolist()
+        raise DataValidationError(
+            f"`event_col` {event_col!r} must be 0/1 (1 = churned); found {int(bad.sum())} other value(s), "
+            f"e.g. {examples}. Recode it, e.g. (df[{event_col!r}] == 'Yes').astype(int).",
+            column=event_col,
+            rule="binary",
+            n_rows=int(bad.sum()),
+            examples=examples,
+        )
+    return vals
+
+
+def _duration_array(frame: pd.DataFrame, duration_col: str) -> np.ndarray:
+    t = pd.to_numeric(frame[duration_col], errors="coerce").to_numpy(dtype=float)
+    neg = t < 0
+    if neg.any():
+        raise DataValidationError(
+            f"`duration_col` {duration_col!r} has {int(neg.sum())} negative value(s) "
+            f"(e.g. {t[neg][:3].tolist()}); tenure must be >= 0. Check the start and end dates.",
+            column=duration_col,
+            rule="non_negative",
+            n_rows=int(neg.sum()),
+        )
+    return t
+
+
+def _warn(messages: list[str], message: str, category: type[Warning]) -> None:
+    warnings.warn(message, category, stacklevel=3)
+    messages.append(message)
+
+
+def _drop_missing(
+    frame: pd.DataFrame, columns: Sequence[str], messages: list[str], exclusions: list[dict]
+) -> pd.DataFrame:
+    """Drop rows with a missing value in ``columns``; count, warn and record the exclusion."""
+    cols = list(dict.fromkeys(c for c in columns if c is not None))
+    miss = frame[cols].isna()
+    bad = miss.any(axis=1)
+    if bad.any():
+        per_col = {c: int(miss[c].sum()) for c in cols if miss[c].any()}
+        n_bad = int(bad.sum())
+        _warn(
+            messages,
+            f"{n_bad:,} of {len(frame):,} rows excluded for missing values "
+            f"({', '.join(f'{c}: {k:,}' for c, k in per_col.items())}).",
+            RowsExcludedWarning,
+        )
+        exclusions.append({"rule": "missing", "n_rows": n_bad, "columns": per_col})
+        frame = frame.loc[~bad]
+    return frame
+
+
+# ================================================================================================
+# design matrix
+# ================================================================================================
+@dataclass
+class _Design:
+    X: np.ndarray
+    terms: list[str]
+    term_covariate: list[str]
+    levels: dict[str, dict]  # covariate -> {"reference": level, "levels": [...]} for categoricals
+    term_level: list = field(default_factory=list)  # the level a dummy term codes (None: numeric)
+    dropped: list[dict] = field(default_factory=list)
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(s)
+        or pd.api.types.is_object_dtype(s)
+        or pd.api.types.is_string_dtype(s)
+    )
+
+
+def _default_reference(s: pd.Series, levels: list) -> Any:
+    if pd.api.types.is_bool_dtype(s):
+        return False if False in levels else levels[0]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return levels[0]
+    counts = s.value_counts()
+    top = counts[counts == counts.max()].index
+    return sorted(top, key=str)[0]
+
+
+def _build_design(
+    frame: pd.DataFrame, covariates: Sequence[str], reference: dict | None
+) -> _Design:
+    reference = dict(reference or {})
+    unknown = [c for c in reference if c not in covariates]
+    if unknown:
+        raise ParameterError(
+            f"`reference` names column(s) {unknown} that are not in `covariates` {list(covariates)}; "
+            "give reference levels only for categorical covariates you model."
+        )
+    cols, terms, owner, levels, term_level = [], [], [], {}, []
+    for cov in covariates:
+        s = frame[cov]
+        if _is_categorical(s):
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                present = set(s.dropna().unique())
+                lv = [c for c in s.cat.categories if c in present]
+            else:
+                lv = sorted(s.dropna().unique().tolist(), key=str)
+            if cov in reference:
+                ref = reference[cov]
+                match = [v for v in lv if v == ref or str(v) == str(ref)]
+                if not match:
+                    raise ParameterError(
+                        f"`reference`: level {ref!r} of {cov!r} does not occur in the data; "
+                        f"levels present: {lv}. Pass one of these, e.g. reference={{{cov!r}: {lv[0]!r}}}."
+                    )
+                ref = match[0]
+            else:
+                ref = _default_reference(s, lv)
+            levels[cov] = {"reference": ref, "levels": lv}
+            for v in lv:
+                if v == ref:
+                    continue
+                cols.append((s == v).to_numpy(dtype=float))
+                terms.append(f"{cov}[{v}]")
+                owner.append(cov)
+                term_level.append(v)
+            if len(lv) == 1:
+                cols.append(np.zeros(len(s)))
+                terms.append(f"{cov}[{lv[0]}]")
+                owner.append(cov)
+                term_level.append(lv[0])
+        else:
+            if cov in reference:
+                raise ParameterError(
+                    f"`reference` given for {cov!r}, but it is numeric ({s.dtype}); reference levels apply "
+                    f"to categorical columns. Convert it with df[{cov!r}].astype('category') to dummy-code it."
+                )
+            if not pd.api.types.is_numeric_dtype(s):
+                raise DataValidationError(
+                    f"covariate {cov!r} has type {s.dtype}, neither numeric nor categorical; "
+                    "convert it to numbers or to a category.",
+                    column=cov,
+                    rule="type",
+                )
+            cols.append(s.to_numpy(dtype=float))
+            terms.append(cov)
+            owner.append(cov)
+            term_level.append(None)
+    X = np.column_stack(cols) if cols else np.empty((len(frame), 0))
+    return _Design(X=X, terms=terms, term_covariate=owner, levels=levels, term_level=term_level)
+
+
+def _drop_degenerate(
+    design: _Design, strata_codes: np.ndarray | None, messages: list[str], model: str = "Cox model"
+) -> _Design:
+    """Drop constant and collinear design columns, naming them (R gives such terms NA)."""
+    X = design.X
+    keep = np.ones(X.shape[1], dtype=bool)
+    dropped = []
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        if np.ptp(col) == 0 if col.size else True:
+            keep[j] = False
+            dropped.append(
+                {
+                    "term": design.terms[j],
+                    "reason": f"constant (every row is {col[0]:g})" if col.size else "no rows",
+                }
+            )
+        elif strata_codes is not None:
+            df = pd.DataFrame({"x": col, "s": strata_codes})
+            if (df.groupby("s")["x"].nunique() <= 1).all():
+                keep[j] = False
+                dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
+    idx = np.flatnonzero(keep)
+    if idx.size > 1:
+        Xc = X[:, idx] - X[:, idx].mean(axis=0)
+        scale = np.sqrt((Xc**2).mean(axis=0))
+        Xs = Xc / scale
+        _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(R))
+        tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)
+        rank = int((diag > tol).sum())
+        if rank < idx.size:
+            basis = idx[piv[:rank]]
+            for pj in piv[rank:]:
+                j = idx[pj]
+                coef, *_ = linalg.lstsq(Xs[:, piv[:rank]], Xs[:, pj])
+                partners = [
+                    design.terms[basis[k]] for k in np.argsort(-np.abs(coef)) if abs(coef[k]) > 1e-6
+                ][:4]
+                keep[j] = False
+                dropped.append(
+                    {
+                        "term": design.terms[j],
+                        "reason": "collinear with " + (", ".join(partners) or "the other terms"),
+                    }
+                )
+    for d in dropped:
+        _warn(
+            messages,
+            f"Term {d['term']!r} dropped from the {model}: {d['reason']}. Its hazard ratio cannot "
+            "be estimated from these data; remove the covariate or merge its levels.",
+            CollinearityWarning,
+        )
+    if not dropped:
+        return design
+    k = np.flatnonzero(keep)
+    return _Design(
+        X=X[:, k],
+        terms=[design.terms[i] for i in k],
+        term_covariate=[design.term_covariate[i] for i in k],
+        levels=design.levels,
+        term_level=[design.term_level[i] for i in k],
+        dropped=dropped,
+    )
+
+
+def _new_design(frame: pd.DataFrame, s: dict) -> np.ndarray:
+    _check_columns(frame, s["covariates"], argument="data")
+    cols = []
+    for cov, level in zip(s["term_covariate"], s["term_level"]):
+        if level is not None:
+            cols.append((frame[cov] == level).to_numpy(dtype=float))
+        else:
+            cols.append(pd.to_numeric(frame[cov], errors="coerce").to_numpy(dtype=float))
+    return np.column_stack(cols) if cols else np.zeros((len(frame), 0))
+
+
+def _strata_codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray | None, list]:
+    """Integer codes of the combinations of ``columns`` and one label per code (``"a|b"``).
+
+    Factorised per column and combined arithmetically: labels are built once per combination, not
+    per row (a row-wise string join costs seconds at a million rows). ``(None, [])`` without columns.
+    """
+    if not columns:
+        return None, []
+    key = np.zeros(len(frame), dtype=np.int64)
+    for c in columns:
+        k, uniq = pd.factorize(frame[c], sort=True)
+        key = key * max(len(uniq), 1) + k
+    codes, combos = pd.factorize(key, sort=True)
+    first = np.zeros(len(combos), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each combination
+    labels = frame[list(columns)].iloc[first].astype(str).agg("|".join, axis=1).tolist()
+    return codes.astype(np.int64), labels

@@ -1,0 +1,262 @@
+"""Input handling shared by the nonparametric survival functions (Kaplan-Meier, RMST, log-rank,
+hazards, parametric fits): resolve the columns of a Dataset or DataFrame, check them and return a
+tidy frame ``duration, event, group, weight``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import (
+    DataQualityWarning,
+    DataValidationError,
+    ParameterError,
+    RowsExcludedWarning,
+    SmallSampleWarning,
+)
+
+ALL_GROUP = "all"
+
+
+def _column_arg(data: Any, value: str | None, arg: str, role: str | None) -> str | None:
+    if value is not None:
+        return value
+    spec = getattr(data, "spec", None)
+    if spec is not None and role is not None:
+        return getattr(spec, role)
+    return None
+
+
+def prepare_survival_frame(
+    data: Any,
+    *,
+    duration_col: str | None,
+    event_col: str | None,
+    group_col: str | None = None,
+    weights_col: str | None = None,
+    extra_cols: Sequence[str] = (),
+    func: str = "kaplan_meier",
+    warn_zero_tenure: bool = True,
+) -> tuple[pd.DataFrame, dict, list[str]]:
+    """Resolve the columns, check them and return ``(frame, info, messages)``.
+
+    The returned frame has columns ``duration`` (float), ``event`` (0/1 int), ``group`` (str, "all"
+    without ``group_col``, ordered as the data's categories or sorted), ``weight`` (float, 1 without
+    ``weights_col``) and the ``extra_cols`` as they are. Rows with a missing value in any used column
+    are excluded with a :class:`RowsExcludedWarning`; ``messages`` holds the warnings' texts.
+    """
+    if hasattr(data, "frame") and hasattr(data, "spec"):
+        frame = data.frame
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        raise ParameterError(
+            f"{func}(data, ...): `data` must be a workbench Dataset or a pandas DataFrame, got "
+            f"{type(data).__name__}. Load data with workbench.data.load_dataset(...)."
+        )
+    duration_col = _column_arg(data, duration_col, "duration_col", "tenure")
+    event_col = _column_arg(data, event_col, "event_col", "event")
+    for arg, col in (("duration_col", duration_col), ("event_col", event_col)):
+        if col is None:
+            raise ParameterError(
+                f"{func}: `{arg}` is required when `data` is a DataFrame (no role spec to take it from). "
+                f"Pass e.g. {arg}='tenure'."
+            )
+    used = {"duration_col": duration_col, "event_col": event_col}
+    if group_col is not None:
+        used["group_col"] = group_col
+    if weights_col is not None:
+        used["weights_col"] = weights_col
+    for i, c in enumerate(extra_cols):
+        used[f"column {i}"] = c
+    for arg, col in used.items():
+        if not isinstance(col, str) or col not in frame.columns:
+            import difflib
+
+            close = difflib.get_close_matches(str(col), [str(x) for x in frame.columns], n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise DataValidationError(
+                f"{func}: `{arg}`={col!r} is not a column of the data.{hint} Columns available: "
+                f"{list(map(str, frame.columns))[:30]}.",
+                column=str(col),
+                rule="column present",
+            )
+    if len(frame) == 0:
+        raise DataValidationError(
+            f"{func}: the data have no rows; pass a frame with customers in it."
+        )
+    messages: list[str] = []
+
+    dur = frame[duration_col]
+    if not pd.api.types.is_numeric_dtype(dur) or pd.api.types.is_bool_dtype(dur):
+        raise DataValidationError(
+            f"{func}: duration column '{duration_col}' must be numeric (tenure), got dtype {dur.dtype}. "
+            "Convert it with pd.to_numeric(...).",
+            column=duration_col,
+            rule="numeric",
+        )
+    ev = frame[event_col]
+    if pd.api.types.is_bool_dtype(ev):
+        ev = ev.astype(float)
+    if not pd.api.types.is_numeric_dtype(ev):
+        raise DataValidationError(
+            f"{func}: event column '{event_col}' must be 0/1 (1 = churned), got dtype {ev.dtype} with values "
+            f"{list(pd.unique(ev.dropna()))[:5]}. Code churn as 1 and still-active customers as 0.",
+            column=event_col,
+            rule="binary event",
+        )
+    cols = {"duration": dur.astype(float), "event": ev.astype(float)}
+    if group_col is not None:
+        cols["group"] = frame[group_col]
+    if weights_col is not None:
+        w = frame[weights_col]
+        if not pd.api.types.is_numeric_dtype(w):
+            raise DataValidationError(
+                f"{func}: weights column '{weights_col}' must be numeric, got dtype {w.dtype}.",
+                column=weights_col,
+                rule="numeric",
+            )
+        cols["weight"] = w.astype(float)
+    out = pd.DataFrame(cols, index=frame.index)
+    for c in extra_cols:
+        out[c] = frame[c]
+    missing = out.isna().any(axis=1).to_numpy()
+    n_missing = int(missing.sum())
+    if n_missing == len(out):
+        raise DataValidationError(
+            f"{func}: every row has a missing value in {list(used.values())}; nothing to analyse.",
+            rule="missing values",
+            n_rows=n_missing,
+        )
+    if n_missing:
+        per = {
+            c: int(out[k].isna().sum()) for k, c in zip(out.columns, [*used.values()], strict=False)
+        }
+        msg = (
+            f"{func}: {n_missing:,} of {len(out):,} rows excluded because of missing values "
+            f"(per column: { {k: v for k, v in per.items() if v} })."
+        )
+        warnings.warn(msg, RowsExcludedWarning, stacklevel=3)
+        messages.append(msg)
+        out = out.loc[~missing]
+    d = out["duration"].to_numpy()
+    e = out["event"].to_numpy()
+    if not np.isfinite(d).all():
+        raise DataValidationError(
+            f"{func}: duration column '{duration_col}' has infinite values; tenure must be finite.",
+            column=duration_col,
+            rule="finite",
+        )
+    if (d < 0).any():
+        raise DataValidationError(
+            f"{func}: duration column '{duration_col}' has {(d < 0).sum():,} negative value(s) (smallest "
+            f"{d.min():g}); tenure must be >= 0. Check how tenure was computed.",
+            column=duration_col,
+            rule="non-negative",
+            n_rows=int((d < 0).sum()),
+        )
+    bad = ~np.isin(e, (0.0, 1.0))
+    if bad.any():
+        raise DataValidationError(
+            f"{func}: event column '{event_col}' must hold only 0 and 1, got values "
+            f"{sorted(pd.unique(e[bad]).tolist())[:5]} in {bad.sum():,} row(s). Code churn as 1, active as 0.",
+            column=event_col,
+            rule="binary event",
+            n_rows=int(bad.sum()),
+        )
+    out["event"] = e.astype(int)
+    if weights_col is not None:
+        w = out["weight"].to_numpy()
+        if (~np.isfinite(w)).any() or (w < 0).any():
+            raise DataValidationError(
+                f"{func}: weights column '{weights_col}' must be finite and >= 0, got "
+                f"{int(((~np.isfinite(w)) | (w < 0)).sum()):,} bad value(s) (min {np.nanmin(w):g}).",
+                column=weights_col,
+                rule="non-negative weights",
+            )
+        if w.sum() <= 0:
+            raise DataValidationError(
+                f"{func}: weights column '{weights_col}' sums to zero.", column=weights_col
+            )
+    else:
+        out["weight"] = 1.0
+    n_zero = int((d == 0).sum())
+    if n_zero and warn_zero_tenure:
+        msg = (
+            f"{func}: {n_zero:,} customer(s) have tenure 0 in '{duration_col}'; they are at risk at time 0 "
+            "and their churn counts at time 0 (as in R survfit)."
+        )
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        messages.append(msg)
+    if group_col is not None:
+        out["group"] = _group_categorical(out["group"], frame[group_col].dtype)
+    else:
+        out["group"] = pd.Categorical.from_codes(
+            np.zeros(len(out), dtype=np.int8), categories=[ALL_GROUP]
+        )
+    info = {
+        "duration_col": duration_col,
+        "event_col": event_col,
+        "group_col": group_col,
+        "weights_col": weights_col,
+        "n_received": len(frame),
+        "n_excluded": n_missing,
+        "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
+    }
+    return out, info, messages
+
+
+def _group_categorical(g: pd.Series, dtype) -> pd.Categorical:
+    """Group labels as strings, in the data's category order (else sorted values, numbers numerically).
+
+    Hash-based (``pd.factorize``): no per-row string conversion, so a million rows stay fast.
+    """
+    codes, uniques = pd.factorize(g, sort=False)
+    uniques = list(uniques)
+    if isinstance(dtype, pd.CategoricalDtype):
+        pos = {c: i for i, c in enumerate(dtype.categories)}
+        order = sorted(range(len(uniques)), key=lambda i: pos[uniques[i]])
+    else:
+        try:
+            order = sorted(range(len(uniques)), key=lambda i: uniques[i])
+        except TypeError:
+            order = sorted(range(len(uniques)), key=lambda i: str(uniques[i]))
+    labels = [str(uniques[i]) for i in order]
+    if len(set(labels)) < len(labels):  # e.g. 1 and "1": merge by their text
+        return pd.Categorical(g.astype(str), categories=list(dict.fromkeys(labels)))
+    remap = np.empty(len(uniques), dtype=np.int64)
+    remap[order] = np.arange(len(uniques))
+    return pd.Categorical.from_codes(remap[codes], categories=labels)
+
+
+def _check_times(times) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(times, dtype=object))
+    try:
+        vals = arr.astype(float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"`times` must be numbers (tenure), got {list(arr)[:5]!r}.") from None
+    if vals.size == 0 or not np.isfinite(vals).all() or (vals < 0).any():
+        raise ParameterError(f"`times` must be finite numbers >= 0, got {list(arr)[:5]!r}.")
+    return vals
+
+
+def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
+    msgs = []
+    for g, sub in prep.groupby("group", observed=True, sort=True):
+        n = len(sub)
+        ev = int(sub["event"].sum())
+        label = "the data" if g == ALL_GROUP else f"group '{g}'"
+        if n == 1:
+            msg = f"{func}: {label} has a single customer; its estimates are not informative."
+        elif ev == 0:
+            msg = f"{func}: {label} has no churn events ({n:,} customers, all censored); survival stays at 1."
+        else:
+            continue
+        warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+        msgs.append(msg)
+    return msgs
