@@ -596,7 +596,9 @@ def simulate(
                 "att": _effects(frame, truth, "loyalty", loyal_treated),
                 # the overlap population (Li, Morgan & Zaslavsky 2018): weights e(1 - e) with the
                 # true propensity, the estimand of overlap weighting
-                "ato": _effects(frame, truth, "loyalty", loyal_all, weights=p_loyal * (1 - p_loyal)),
+                "ato": _effects(
+                    frame, truth, "loyalty", loyal_all, weights=p_loyal * (1 - p_loyal)
+                ),
             },
             "winback": {
                 "window_months": 3,
