@@ -169,3 +169,18 @@ class MethodNotAvailableError(ParameterError):
 
 class TooManyLevelsError(ParameterError):
     """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class UnavailableWarning(WorkbenchWarning):
+    """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
+    lifetime value); the result is empty and says which role would enable it."""
+
+
+class ResidualImbalanceWarning(WorkbenchWarning):
+    """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
+    the propensity model misses part of the confounding."""
+
+
+class SpecificationWarning(WorkbenchWarning):
+    """An estimate moves materially when the confounders enter the models differently: it depends
+    on how the propensity / outcome models are specified."""
