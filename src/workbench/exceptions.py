@@ -101,6 +101,18 @@ class DataQualityWarning(WorkbenchWarning):
     """A data oddity that does not stop the analysis (e.g. zero tenure kept by policy)."""
 
 
+class CoarseTenureWarning(DataQualityWarning):
+    """Tenure lies on a coarse grid (e.g. whole years): shapes within one step cannot be seen.
+
+    ``grid`` holds the step (in the data's unit), its name, the distinct values and the ties;
+    the same dict is ``Dataset.tenure_grid`` for analyses choosing bands and periods.
+    """
+
+    def __init__(self, message: str = "", grid: dict | None = None):
+        super().__init__(message)
+        self.grid = grid or {}
+
+
 # ---------------------------------------------------------------- one class per kind of input mistake
 # Raised by the one resolver, :mod:`workbench.columns`. Each subclasses the older, broader class that
 # the same mistake used to raise, so ``except DataValidationError`` / ``except ParameterError``
@@ -147,3 +159,33 @@ class ReferenceLevelError(ParameterError):
 
 class AlphaError(ParameterError):
     """``alpha`` is not a number in (0, 1)."""
+
+
+class LateEntryWarning(SmallSampleWarning):
+    """Delayed entry leaves the risk sets at early tenure tiny: the start of the curve is unreliable.
+
+    The message gives the tenure range that is estimable (where enough customers are at risk).
+    """
+
+
+class MethodNotAvailableError(ParameterError):
+    """The requested option has no validated implementation (e.g. Fine-Gray with delayed entry)."""
+
+
+class TooManyLevelsError(ParameterError):
+    """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class UnavailableWarning(WorkbenchWarning):
+    """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
+    lifetime value); the result is empty and says which role would enable it."""
+
+
+class ResidualImbalanceWarning(WorkbenchWarning):
+    """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
+    the propensity model misses part of the confounding."""
+
+
+class SpecificationWarning(WorkbenchWarning):
+    """An estimate moves materially when the confounders enter the models differently: it depends
+    on how the propensity / outcome models are specified."""

@@ -72,20 +72,37 @@ def test_notebook_synthetic(tmp_path):
     assert len(res["mediation"]) == 4
     assert len(res["marginal_effects"]) == 15
     assert res["interaction_test"]["df"] == 1
-    assert all(isinstance(s, str) for s in res["key_findings"]) and len(res["key_findings"]) >= 6
+    kf = res["key_findings"]
+    assert all(isinstance(f, dict) and f["text"] and f["importance"] in (1, 2, 3) for f in kf)
+    assert len(kf) >= 6
+    assert kf[0]["text"].startswith("H1 (satisfaction raises retention): supported at alpha = 0.05")
+    assert kf[0]["caveats"]
 
 
 @pytest.mark.slow
 def test_notebook_telco(tmp_path, telco_dir):
     res = _run(tmp_path, {"dataset": "telco", "data_path": str(telco_dir), "horizons": [12]})
     assert set(RECORDED) <= set(res)
-    sep = res["separation"]
+    sep = [r for r in res["separation"] if r["kind"] != "extreme values all one outcome"]
     assert {r["variable"] for r in sep} == {"satisfaction_score"}
     assert {r["levels"] for r in sep} == {"4, 5"}
+    assert {r["model"].split(" ")[0] for r in sep} == {"Cox", "discrete-time", "churn"}
     assert all("Firth" in r["action"] for r in sep)
     assert res["mediation"] == []
-    assert any("Separation detected" in s for s in res["key_findings"])
-    assert any("not tested" in s for s in res["key_findings"])
-    assert any("Every customer with satisfaction 1, 2 churned" in s for s in res["key_findings"])
+    texts = [f["text"] for f in res["key_findings"]]
+    assert any("Separation detected" in s for s in texts)
+    assert any("not tested" in s for s in texts)
+    assert any("Every customer with satisfaction 1, 2 churned" in s for s in texts)
     levels = {r["satisfaction"]: r for r in res["retention_by_satisfaction"]}
     assert all(levels[k]["ci_upper"] is not None and levels[k]["ci_upper"] <= 1 for k in levels)
+
+
+def test_notebook_refuses_unknown_and_string_covariates(tmp_path):
+    """`-p covariates "[agee, contract]"` fails clearly (did you mean), and a string where a list is
+    expected is refused, instead of fitting with no adjustment."""
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match="Did you mean 'age'"):
+        _run(tmp_path, {"n_customers": 1500, "covariates": ["agee", "contract"]})
+    with pytest.raises(pm.PapermillExecutionError, match="got the string 'age'"):
+        _run(tmp_path, {"n_customers": 1500, "covariates": "age"})

@@ -85,7 +85,8 @@ def test_malformed_yaml_gives_line_and_problem(tmp_path):
 def test_unknown_key_names_its_line(tmp_path, nbdir):
     p = write(tmp_path, f"notebooks: {nbdir}/trivial.ipynb\n\ngird:\n  x: [1]\n")
     with pytest.raises(
-        ParameterError, match=r"line 3 \(`gird`\): unknown key 'gird'; valid keys: name"
+        ParameterError,
+        match=r"line 3 \(`gird`\): unknown key 'gird' \(did you mean 'grid'\?\); valid keys: name",
     ):
         load_batch(p)
 

@@ -11,6 +11,7 @@ from scipy import stats
 
 import workbench.drivers as drv
 from workbench.data import load_synthetic
+from workbench.drivers.separation import EXTREME_KIND
 from workbench.exceptions import (
     DataValidationError,
     ModelError,
@@ -19,6 +20,7 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
+from workbench.findings import Finding
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +155,7 @@ def test_h1_h2_h3_found_as_simulated(family, synthetic):
     assert s.loc["H3", "estimate"] < 0 and s.loc["H3", "ci_upper"] < 0
     assert (s["p_adjusted"] >= s["p_value"] - 1e-15).all()
     assert all(isinstance(x, str) and x.startswith(h) for h, x in zip(s.index, s["sentence"]))
-    rec = res.to_record()
+    rec = res.to_record()["summary"]
     assert {
         "hypothesis",
         "estimate",
@@ -229,7 +231,7 @@ def test_mediation_without_perceived_value_is_empty(synthetic_small):
         switching_cost_cols=["contract", "n_products"],
         covariates=[],
     )
-    assert not res.available and res.to_record() == []
+    assert not res.available and res.to_record()["summary"] == []
     assert "no perceived-value column" in res.meta["reason"]
 
 
@@ -272,12 +274,14 @@ def test_cluster_robust_ses(synthetic_small):
 
 # ------------------------------------------------------------------------------------------ Telco
 def test_telco_separation_detected_named_and_handled(telco):
+    """Satisfaction 4-5 only among stayers: named in every view (Cox, discrete time, the horizon)."""
     sep = drv.check_separation(telco).summary
-    assert len(sep) == 2
-    assert set(sep["variable"]) == {"satisfaction_score"}
-    assert set(sep["levels"]) == {"4, 5"}
-    assert set(sep["kind"]) == {"monotone likelihood", "quasi-complete"}
-    assert sep["action"].str.contains("Firth").all()
+    inf = sep[sep["kind"] != EXTREME_KIND]
+    assert inf["model"].str.split(" ").str[0].tolist() == ["Cox", "discrete-time", "churn"]
+    assert set(inf["variable"]) == {"satisfaction_score"}
+    assert set(inf["levels"]) == {"4, 5"}
+    assert set(inf["kind"]) == {"monotone likelihood", "quasi-complete"}
+    assert inf["action"].str.contains("Firth").all()
     levels = drv.check_separation(telco).tables["levels"].set_index("satisfaction")["pattern"]
     assert (
         levels[[1, 2]].eq("every customer churned").all()
@@ -326,7 +330,10 @@ def test_key_findings_and_plots(family, synthetic):
     matplotlib.use("Agg")
     res, med = family
     kf = drv.key_findings(res, mediation=med)
-    assert len(kf) == 5 and all(isinstance(x, str) and len(x) < 400 for x in kf)
-    assert kf[0].startswith("H1 (satisfaction raises retention): supported")
+    assert len(kf) == 5 and all(isinstance(x, Finding) and len(x.text) < 400 for x in kf)
+    assert kf[0].text.startswith("H1 (satisfaction raises retention): supported at alpha = 0.05")
+    assert "95% CI" in kf[0].text and "log hazard ratio" in kf[0].text
+    assert any("not the effect" in c for c in kf[0].caveats)  # observational: association
+    assert kf[0].importance == 1 and kf[0].to_record()["caveats"]
     assert res.plot() is not None and med.plot() is not None
     assert "<table" in res._repr_html_()

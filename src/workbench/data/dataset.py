@@ -28,6 +28,9 @@ class Dataset:
         Rows excluded under the spec's policies (rule, column, n_rows, example ids).
     n_received : int
         Rows before exclusions.
+    tenure_grid : dict or None
+        The coarse grid tenure lies on (``step`` in the data's unit, ``step_name``, distinct
+        ``values``), or None for fine-grained tenure; see :func:`workbench.data.units.detect_grid`.
     """
 
     frame: pd.DataFrame
@@ -37,6 +40,12 @@ class Dataset:
     exclusions: list = field(default_factory=list)
     n_received: int = 0
     source: str = ""
+    tenure_grid: dict | None = None
+
+    @property
+    def coarse_tenure(self) -> bool:
+        """True when tenure lies on a coarse grid (``tenure_grid``)."""
+        return self.tenure_grid is not None
 
     @cached_property
     def fingerprint(self) -> str:

@@ -30,13 +30,42 @@ def synthetic_spec() -> RoleSpec:
 def load_synthetic(
     n_customers: int = DEFAULT_SYNTHETIC_CUSTOMERS, seed: int = DEFAULT_SEED, **knobs
 ) -> Dataset:
-    """Simulate and validate the built-in customer base; ``Dataset.truth`` holds its truth."""
+    """Simulate and validate the built-in customer base; ``Dataset.truth`` holds its truth.
+
+    Raises
+    ------
+    ParameterError
+        An unknown simulation knob (with the closest valid one), a bad ``n_customers`` or seed.
+    """
+    check_knobs(knobs)
     frame, truth = simulate(n_customers, seed, **knobs)
     ds = validate(
         frame, synthetic_spec(), name="synthetic", source=f"simulate(n={n_customers}, seed={seed})"
     )
     ds.truth = truth
     return ds
+
+
+def check_knobs(knobs: dict) -> None:
+    """Refuse keyword arguments that :func:`simulate` does not take, suggesting the closest."""
+    import difflib
+    import inspect
+
+    valid = [
+        n
+        for n, p in inspect.signature(simulate).parameters.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = [k for k in knobs if k not in valid]
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, valid, n=1)
+            hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        raise ParameterError(
+            f"unknown simulation knob(s) {', '.join(hints)} for dataset 'synthetic'. Valid knobs: "
+            f"{', '.join(valid)} (see workbench.data.simulate)."
+        )
 
 
 def load_dataset(
@@ -80,7 +109,7 @@ def load_dataset(
                 f"data_path={data_path!r}, spec_path={spec_path!r}). Use dataset='file' for your own data."
             )
         return load_synthetic(
-            n_customers or DEFAULT_SYNTHETIC_CUSTOMERS,
+            DEFAULT_SYNTHETIC_CUSTOMERS if n_customers is None else n_customers,
             DEFAULT_SEED if seed is None else seed,
             **knobs,
         )
@@ -100,7 +129,8 @@ def load_dataset(
                 f"dataset '{dataset}' needs both `data_path` (a CSV or Parquet file) and `spec_path` "
                 f"(its YAML role spec); got data_path={data_path!r}, spec_path={spec_path!r}."
             )
-        return validate(read_table(data_path), spec, name=spec.name, source=str(data_path))
+        frame = read_table(data_path, encoding=spec.encoding, sep=spec.sep)
+        return validate(frame, spec, name=spec.name, source=str(data_path))
     if name == "duckdb":
         if query is None or spec is None:
             raise ParameterError(

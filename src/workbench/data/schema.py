@@ -18,11 +18,25 @@ import yaml
 
 from ..exceptions import SpecError
 
-TENURE_UNITS = ("days", "weeks", "months")
+TENURE_UNITS = ("days", "weeks", "months", "years")
 ASSIGNMENTS = ("randomised", "observational")
 CHURN_TYPE_POLICIES = ("churned_only", "optional")
 ZERO_TENURE_POLICIES = ("error", "keep", "exclude")
 MISSING_POLICIES = ("error", "exclude")
+SINGLE_COLUMN_ROLES = (
+    "entry",
+    "start",
+    "churn_type",
+    "churn_reason",
+    "start_date",
+    "satisfaction",
+    "perceived_value",
+    "segment",
+    "revenue",
+    "margin",
+    "cltv",
+    "referrals",
+)
 
 
 @dataclass
@@ -51,7 +65,9 @@ class RoleSpec:
     ----------
     id, tenure, event : str
         Required roles: customer id, duration (tenure) and churned (0/1) columns.
-    tenure_unit : {'days', 'weeks', 'months'}
+    tenure_unit : {'days', 'weeks', 'months', 'years'}
+        The unit tenure is recorded in; estimation keeps it, display converts it
+        (:func:`workbench.data.units.convert_tenure`).
     churn_type : str, optional
         Cause of churn (competing risks). ``churn_type_policy='churned_only'`` requires it exactly
         for churned rows; ``'optional'`` allows missing causes among churners.
@@ -63,6 +79,8 @@ class RoleSpec:
     treatments : list of Treatment
     segment, revenue, margin, cltv : str, optional
         ``revenue`` and ``margin`` are amounts per ``value_period``.
+    referrals : str, optional
+        A count of referrals or a yes/no flag (checked: numbers >= 0, or 0/1 / yes/no).
     covariates : list of str
     categorical : dict column -> list of levels (first level is the reference)
     zero_tenure : {'error', 'keep', 'exclude'}
@@ -73,6 +91,31 @@ class RoleSpec:
     absent_levels : {'error', 'drop'}
         Declared categorical levels that do not occur (e.g. in a subset queried from a larger file):
         refuse (default) or drop them from the categories with a ``DataQualityWarning``.
+    personal : list of str
+        Columns holding personal data (surname, email, ...). They, and the id, never appear in a
+        report, results.json, figure, warning or CLI message; grouping by one is refused
+        (:func:`workbench.privacy.check_not_personal`).
+    currency : str, optional
+        ISO code of ``revenue`` / ``margin`` amounts (e.g. ``EUR``), shown by reports.
+    encoding, sep : str, optional
+        How to read a CSV file (e.g. ``encoding: latin-1``, ``sep: ";"``).
+    analysis_date : str, optional
+        Date the data were extracted (YYYY-MM-DD); start date + tenure must not pass it.
+    entry : str, optional
+        Delayed entry (left truncation): tenure at which each customer came under observation,
+        e.g. the start of a snapshot's window (the Telco adapter derives it as
+        ``max(0, tenure - 3)``, one quarter). Analyses take it as ``entry_col``.
+    observation_window : float, optional
+        Length (tenure units) of the snapshot window ending at the analysis date from which the
+        data were exported; documents how ``entry`` was derived.
+    start : str, optional
+        Counting-process layout: several ``(start, tenure]`` rows per customer (``tenure`` is the
+        row's end, ``event`` 1 on the row ending in churn), e.g. from
+        :func:`workbench.data.events.build_intervals`; ids then repeat, intervals of one customer
+        must not overlap.
+    event_log : dict, optional
+        Dated covariate table (an event log) for ``workbench data from-events``: ``time``,
+        ``kind``, ``value`` (its columns) and ``rules`` (kind -> ``last`` / ``count`` / ``sum``).
     """
 
     id: str
@@ -93,6 +136,7 @@ class RoleSpec:
     revenue: str | None = None
     margin: str | None = None
     cltv: str | None = None
+    referrals: str | None = None
     value_period: str = "month"
     covariates: list = field(default_factory=list)
     categorical: dict = field(default_factory=dict)
@@ -100,6 +144,15 @@ class RoleSpec:
     missing_covariates: str = "error"
     absent_levels: str = "error"
     description: str = ""
+    personal: list = field(default_factory=list)
+    currency: str | None = None
+    encoding: str | None = None
+    sep: str | None = None
+    analysis_date: str | None = None
+    entry: str | None = None
+    observation_window: float | None = None
+    start: str | None = None
+    event_log: dict | None = None
 
     def __post_init__(self) -> None:
         for name in ("id", "tenure", "event"):
@@ -115,20 +168,102 @@ class RoleSpec:
         _one_of("absent_levels", self.absent_levels, ("error", "drop"))
         _one_of("value_period", self.value_period, ("day", "week", "month", "year"))
         if self.satisfaction_scale is not None:
-            sc = tuple(self.satisfaction_scale)
-            if len(sc) != 2 or not sc[0] < sc[1]:
+            sc = self.satisfaction_scale
+            ok = (
+                isinstance(sc, (list, tuple))
+                and len(sc) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sc)
+                and sc[0] < sc[1]
+            )
+            if not ok:
                 raise SpecError(
-                    f"`satisfaction_scale` must be [low, high] with low < high, got {self.satisfaction_scale!r}."
+                    f"spec `satisfaction_scale` must be [low, high] with numbers low < high, got "
+                    f"{self.satisfaction_scale!r}. Write e.g. `satisfaction_scale: [1, 5]`."
                 )
-            self.satisfaction_scale = sc
-        if isinstance(self.switching_costs, str):
-            self.switching_costs = [self.switching_costs]
-        if isinstance(self.covariates, str):
-            self.covariates = [self.covariates]
+            self.satisfaction_scale = tuple(sc)
+        for name in ("switching_costs", "covariates", "personal"):
+            v = getattr(self, name)
+            if isinstance(v, str):
+                setattr(self, name, [v])
+            elif v is None:
+                setattr(self, name, [])
+            elif not isinstance(v, (list, tuple)) or not all(isinstance(c, str) for c in v):
+                raise SpecError(
+                    f"spec `{name}` must be a list of column names, got {v!r}. "
+                    f"Write e.g. `{name}: [col_a, col_b]`."
+                )
+            else:
+                setattr(self, name, list(v))
+        for name in ("currency", "encoding", "sep", "analysis_date"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v):
+                raise SpecError(
+                    f"spec `{name}` must be a non-empty text, got {v!r} ({type(v).__name__}). "
+                    + {
+                        "currency": "Write e.g. `currency: EUR`.",
+                        "encoding": "Write e.g. `encoding: latin-1`.",
+                        "sep": 'Write e.g. `sep: ";"`.',
+                        "analysis_date": "Write e.g. `analysis_date: 2024-12-31`.",
+                    }[name]
+                )
+        if self.currency is not None and not (len(self.currency) == 3 and self.currency.isalpha()):
+            raise SpecError(
+                f"spec `currency` must be a three-letter ISO code such as EUR or USD, got "
+                f"{self.currency!r}."
+            )
+        if self.encoding is not None:
+            import codecs
+
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise SpecError(
+                    f"spec `encoding: {self.encoding}` is not an encoding Python knows; use e.g. "
+                    "utf-8, latin-1 or cp1252."
+                ) from None
+        if self.id in self.personal:
+            self.personal = [c for c in self.personal if c != self.id]
         self.treatments = [
             t if isinstance(t, Treatment) else Treatment(**t) for t in self.treatments
         ]
-        self.categorical = {str(k): list(v) for k, v in (self.categorical or {}).items()}
+        cat = self.categorical or {}
+        if not isinstance(cat, dict) or not all(isinstance(v, (list, tuple)) for v in cat.values()):
+            raise SpecError(
+                f"spec `categorical` must map each column to its list of levels (reference first), "
+                f"got {cat!r}. Write e.g. `categorical: {{contract: [month, year, two_year]}}`."
+            )
+        self.categorical = {str(k): list(v) for k, v in cat.items()}
+        for name in SINGLE_COLUMN_ROLES:
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v):
+                raise SpecError(
+                    f"spec role `{name}` must name one column, got {v!r} ({type(v).__name__}). "
+                    f"Write `{name}: my_column`, or leave it out."
+                )
+        if self.entry is not None and self.start is not None:
+            raise SpecError(
+                "spec: give `entry` (one row per customer, delayed entry) or `start` ((start, "
+                "stop] rows per customer), not both."
+            )
+        ow = self.observation_window
+        if ow is not None and (isinstance(ow, bool) or not isinstance(ow, (int, float)) or ow <= 0):
+            raise SpecError(
+                f"spec `observation_window` must be a positive number of tenure units, got {ow!r}. "
+                "Write e.g. `observation_window: 3` for a one-quarter snapshot."
+            )
+        if self.event_log is not None:
+            from .events import RULES
+
+            log = self.event_log
+            ok = isinstance(log, dict) and set(log) <= {"time", "kind", "value", "rules"}
+            rules = log.get("rules") if isinstance(log, dict) else None
+            if not ok or not isinstance(rules, dict) or not set(rules.values()) <= set(RULES):
+                raise SpecError(
+                    f"spec `event_log` must be a mapping with `time`, `kind`, `value` (columns of "
+                    f"the log) and `rules` (kind -> one of {RULES}), got {log!r}. Write e.g. "
+                    "`event_log: {time: date, kind: kind, value: value, rules: {satisfaction: "
+                    "last, complaint: count}}`."
+                )
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod
@@ -148,7 +283,26 @@ class RoleSpec:
                 f"unknown spec key(s): {', '.join(hints)}. Valid keys: {', '.join(sorted(known))}."
             )
         tr = []
-        for t in d.get("treatments") or []:
+        treatments = d.get("treatments") or []
+        if isinstance(treatments, dict):
+            treatments = [treatments]
+        if not isinstance(treatments, list):
+            raise SpecError(
+                f"spec `treatments` must be a list of {{column: ..., control: ...}}, got {treatments!r}."
+            )
+        t_known = {f.name for f in dataclasses.fields(Treatment)}
+        for t in treatments:
+            if isinstance(t, dict):
+                bad = [k for k in t if k not in t_known]
+                if bad:
+                    hints = []
+                    for k in bad:
+                        close = difflib.get_close_matches(str(k), t_known, n=1)
+                        hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+                    raise SpecError(
+                        f"unknown key(s) {', '.join(hints)} in treatment {t.get('column', t)!r}. "
+                        f"Valid keys of a treatment: {', '.join(sorted(t_known))}."
+                    )
             if not isinstance(t, dict) or "column" not in t or "control" not in t:
                 raise SpecError(
                     f"each entry of `treatments` needs `column` and `control`, got {t!r}. "
@@ -166,10 +320,23 @@ class RoleSpec:
                 f"spec file not found: '{path}'. Pass the path of a YAML role spec (see data/README.md)."
             )
         try:
-            d = yaml.safe_load(path.read_text())
+            d = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise SpecError(
+                f"spec file '{path}' is not UTF-8 text (byte {e.object[e.start]:#04x} at offset "
+                f"{e.start}); save it as UTF-8."
+            ) from e
         except yaml.YAMLError as e:
-            raise SpecError(f"spec file '{path}' is not valid YAML: {e}") from e
-        return cls.from_dict(d)
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise SpecError(
+                f"spec file '{path}' is not valid YAML{where}: {getattr(e, 'problem', None) or e}. "
+                "Check the indentation and the `key: value` syntax there."
+            ) from e
+        try:
+            return cls.from_dict(d)
+        except SpecError as e:
+            raise SpecError(f"spec file '{path}': {e}") from e
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -213,6 +380,9 @@ class RoleSpec:
             "revenue",
             "margin",
             "cltv",
+            "referrals",
+            "entry",
+            "start",
         ):
             v = getattr(self, k)
             if v:

@@ -17,6 +17,14 @@ import pandas as pd
 
 from ..exceptions import DataQualityWarning, DataValidationError, RowsExcludedWarning
 from .dataset import Dataset
+from .plausibility import (
+    COUNT_COLUMNS,
+    check_count_or_flag,
+    check_start_plus_tenure,
+    check_tenure_plausible,
+    coarse_tenure,
+    tenure_from_timedelta,
+)
 from .schema import RoleSpec
 
 N_EXAMPLES = 5
@@ -29,12 +37,18 @@ def _examples(df: pd.DataFrame, mask, id_col: str | None) -> list:
     return [int(i) for i in idx]
 
 
+def _rows(mask) -> str:
+    """The first offending rows as 1-based data-row numbers (customer ids stay out of messages)."""
+    idx = np.flatnonzero(np.asarray(mask))[:N_EXAMPLES] + 1
+    return ", ".join(str(int(i)) for i in idx)
+
+
 def _fail(df, mask, *, column, rule, problem, fix, id_col) -> None:
     n = int(np.asarray(mask).sum())
     ex = _examples(df, mask, id_col)
-    what = "customer ids" if id_col and id_col in df.columns else "row positions"
     raise DataValidationError(
-        f"column '{column}' fails rule '{rule}': {n:,} row(s) {problem} (first {what}: {ex}). {fix}",
+        f"column '{column}' fails rule '{rule}': {n:,} row(s) {problem} (first rows: {_rows(mask)}; "
+        f"row 1 is the first data row). {fix}",
         column=column,
         rule=rule,
         n_rows=n,
@@ -88,10 +102,13 @@ def check_ids_unique(df: pd.DataFrame, id_col: str) -> None:
 
 
 def check_tenure(
-    df: pd.DataFrame, col: str, *, id_col: str, zero_policy: str = "error"
+    df: pd.DataFrame, col: str, *, id_col: str, zero_policy: str = "error", unit: str = "months"
 ) -> pd.Series:
-    """Tenure is numeric, finite and not negative; zero only under the spec's ``zero_tenure`` policy."""
+    """Tenure is numeric, finite, not negative and plausible for ``unit``; zero only under the
+    spec's ``zero_tenure`` policy. Durations (timedelta) are converted to ``unit``."""
     s = df[col]
+    if pd.api.types.is_timedelta64_dtype(s):
+        s = tenure_from_timedelta(s, col, unit)
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() & s.notna()
@@ -151,7 +168,69 @@ def check_tenure(
             "in the spec if zero tenure is genuine, or correct the data.",
             id_col=id_col,
         )
+    check_tenure_plausible(s, col, unit)
     return s
+
+
+def check_entry(df: pd.DataFrame, col: str, tenure: pd.Series, *, id_col: str) -> pd.Series:
+    """Delayed entry: numeric, complete, >= 0 and at or before the customer's tenure (exit)."""
+    v = pd.to_numeric(df[col], errors="coerce")
+    bad = v.isna().to_numpy() | (v < 0).to_numpy()
+    if bad.any():
+        _fail(
+            df,
+            bad,
+            column=col,
+            rule="entry is a tenure >= 0",
+            problem="have a missing, non-numeric or negative entry",
+            fix="Entry is the tenure at which observation began; use 0 for customers observed "
+            "from joining.",
+            id_col=id_col,
+        )
+    after = (v > tenure).to_numpy()
+    if after.any():
+        _fail(
+            df,
+            after,
+            column=col,
+            rule="entry <= exit",
+            problem="enter observation after they leave (entry > tenure)",
+            fix="Check which column holds which time; entry must be at or before tenure.",
+            id_col=id_col,
+        )
+    return v.astype(float)
+
+
+def check_intervals(df: pd.DataFrame, col: str, stop: pd.Series, *, id_col: str) -> pd.Series:
+    """Counting-process rows: ``start < stop`` on every row and no overlap within a customer."""
+    v = pd.to_numeric(df[col], errors="coerce")
+    bad = v.isna().to_numpy() | ~(v < stop).to_numpy()
+    if bad.any():
+        _fail(
+            df,
+            bad,
+            column=col,
+            rule="start < stop",
+            problem="have a missing start or a start at or after the row's end",
+            fix="Each row covers (start, stop] with start < stop; drop zero-length rows.",
+            id_col=id_col,
+        )
+    order = np.lexsort((v.to_numpy(), df[id_col].to_numpy()))
+    ids, st, sp = df[id_col].to_numpy()[order], v.to_numpy()[order], stop.to_numpy()[order]
+    ov = np.zeros(len(df), dtype=bool)
+    ov[order[1:]] = (ids[1:] == ids[:-1]) & (st[1:] < sp[:-1])
+    if ov.any():
+        _fail(
+            df,
+            ov,
+            column=col,
+            rule="intervals do not overlap",
+            problem="start before the previous interval of the same customer ends",
+            fix="Rebuild the rows with workbench.data.events.build_intervals, which cuts "
+            "spells at event times without overlaps.",
+            id_col=id_col,
+        )
+    return v.astype(float)
 
 
 def check_event(df: pd.DataFrame, col: str, *, id_col: str) -> pd.Series:
@@ -365,12 +444,19 @@ def validate(
         )
     check_columns_present(df, spec)
     id_col = spec.id
-    check_ids_unique(df, id_col)
+    if not spec.start:  # the counting-process layout repeats ids (one row per interval)
+        check_ids_unique(df, id_col)
     out = df.copy(deep=False)  # columns are replaced whole, never changed in place
     exclusions: list[dict] = []
 
-    out[spec.tenure] = check_tenure(df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure)
+    out[spec.tenure] = check_tenure(
+        df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure, unit=spec.tenure_unit
+    )
     out[spec.event] = check_event(df, spec.event, id_col=id_col)
+    if spec.entry:
+        out[spec.entry] = check_entry(df, spec.entry, out[spec.tenure], id_col=id_col)
+    if spec.start:
+        out[spec.start] = check_intervals(df, spec.start, out[spec.tenure], id_col=id_col)
     if spec.churn_type:
         check_churn_type(
             df, spec.churn_type, out[spec.event], id_col=id_col, policy=spec.churn_type_policy
@@ -406,6 +492,18 @@ def validate(
                 id_col=id_col,
             )
         out[spec.start_date] = d
+        check_start_plus_tenure(
+            d,
+            out[spec.tenure],
+            unit=spec.tenure_unit,
+            analysis_date=spec.analysis_date,
+            col=spec.tenure,
+            start_col=spec.start_date,
+        )
+    for col in dict.fromkeys(
+        [c for c in (spec.referrals, *COUNT_COLUMNS) if c and c in df.columns]
+    ):
+        out[col] = check_count_or_flag(df, col)
     for col in (spec.revenue, spec.margin):
         if col:
             v = pd.to_numeric(df[col], errors="coerce")
@@ -484,7 +582,16 @@ def validate(
                 stacklevel=2,
             )
         out = out.loc[keep]
+    if len(out) == 0:
+        raise DataValidationError(
+            f"no customers are left after exclusions: all {len(df):,} rows were excluded ("
+            + "; ".join(f"{e['rule']}: {e['n_rows']:,}" for e in exclusions)
+            + "). Check the data, or change the spec's `zero_tenure` / `missing_covariates` policy.",
+            rule="rows left after exclusions",
+            n_rows=len(df),
+        )
     out = out.reset_index(drop=True)
+    grid = coarse_tenure(out[spec.tenure], spec.tenure, spec.tenure_unit)
     return Dataset(
         frame=out,
         spec=spec,
@@ -492,4 +599,5 @@ def validate(
         exclusions=exclusions,
         n_received=len(df),
         source=source,
+        tenure_grid=grid,
     )

@@ -15,22 +15,17 @@
 
 from ..plotting.drivers import plot_horizon_sensitivity
 from .design import DriverData, build_design, resolve_inputs, switching_cost_index
+from .family import HypothesesResult, evaluate_hypotheses, horizon_sensitivity
 from .findings import check_separation, key_findings
 from .firth import FirthResult, firth_cox, firth_logistic
-from .hypotheses import (
-    HypothesesResult,
-    InteractionResult,
-    NonlinearityResult,
-    adjust_pvalues,
-    evaluate_hypotheses,
-    horizon_sensitivity,
-    interaction_effects,
-    satisfaction_form,
-)
-from .mediation import MediationResult, mediation_analysis
+from .h1_satisfaction import NonlinearityResult, satisfaction_form
+from .h2_switching_costs import switching_costs_separately
+from .h3_interaction import InteractionResult, interaction_effects
+from .h4_mediation import MediationResult, mediation_analysis
 from .outcomes import censoring_survival, horizon_outcome, person_period
 from .power import PowerResult, interaction_power, minimum_detectable_effect
 from .separation import SeparationResult, detect_monotone_likelihood, detect_separation
+from .terms import adjust_pvalues
 
 __all__ = [
     "DriverData",
@@ -61,5 +56,6 @@ __all__ = [
     "plot_horizon_sensitivity",
     "resolve_inputs",
     "satisfaction_form",
+    "switching_costs_separately",
     "switching_cost_index",
 ]

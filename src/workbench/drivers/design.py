@@ -36,10 +36,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..data import Dataset
-from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
+from ..columns import column_list, column_name, event_array, resolve_frame, tenure_array
+from ..exceptions import (
+    DataValidationError,
+    ParameterError,
+    RowsExcludedWarning,
+    TooManyLevelsError,
+)
 
 SAT_FORMS = ("categorical", "linear", "spline")
+MAX_LEVELS = 20
 
 
 @dataclass
@@ -64,6 +70,7 @@ class DriverData:
     exclusions: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     fingerprint: str | None = None
+    time_unit: str = "months"
 
     @property
     def n(self) -> int:
@@ -72,6 +79,19 @@ class DriverData:
     @property
     def events(self) -> int:
         return int(self.frame[self.event_col].sum())
+
+    def horizons(self, months) -> list:
+        """Horizons given in months, in this sample's tenure unit and on its grid
+        (:func:`workbench.drivers.outcomes.horizons_in_unit`); refused when none is inside follow-up."""
+        from .outcomes import horizons_in_unit
+
+        out = horizons_in_unit(months, self.time_unit, self.frame[self.duration_col])
+        if not out:
+            raise ParameterError(
+                f"`horizon` {months!r} (months) is beyond the follow-up of these data (longest tenure "
+                f"{self.frame[self.duration_col].max():g} {self.time_unit}); choose a shorter horizon."
+            )
+        return out
 
     @property
     def sat(self) -> np.ndarray:
@@ -94,87 +114,94 @@ def resolve_inputs(
     covariates=None,
     cluster_col=None,
     satisfaction_scale=None,
+    max_levels: int = MAX_LEVELS,
 ) -> DriverData:
     """Check the columns and return the analysis sample (see module docstring).
+
+    Column arguments default to the spec's roles (an empty string or list means "the role"); every
+    name is checked to exist ("did you mean" for typos), a string where a list is expected is refused,
+    columns declared personal (and the id) are refused, and a categorical covariate or switching cost
+    with more than ``max_levels`` levels is refused before any model is fitted.
 
     Raises
     ------
     ParameterError
-        A role is not given (and not in the spec) or names a column the data do not have.
+        A role is not given (and not in the spec) or names a column the data do not have
+        (:class:`~workbench.exceptions.ColumnNotFoundError`), a list argument is a string
+        (:class:`~workbench.exceptions.ColumnListError`), a personal column is named.
+    TooManyLevelsError
+        A categorical covariate / switching cost has more than ``max_levels`` levels.
     DataValidationError
         Satisfaction outside its declared scale, or a switching-cost variable with a single level.
     """
-    spec = data.spec if isinstance(data, Dataset) else None
-    if isinstance(data, Dataset):
-        frame = data.frame
-    elif isinstance(data, pd.DataFrame):
-        frame = data
-    else:
-        raise ParameterError(
-            f"`data` must be a workbench Dataset or a pandas DataFrame, got {type(data).__name__}."
-        )
+    func = "drivers"
+    frame, spec = resolve_frame(data, func=func)
 
-    def pick(value, role):
-        if value:  # None or "" (a notebook parameter left empty): the spec's role
-            return value
-        return getattr(spec, role) if spec is not None else None
+    def blank(v):  # a notebook parameter left empty means "the spec's role"
+        return None if v is None or (isinstance(v, (str, list, tuple)) and len(v) == 0) else v
 
-    duration_col = pick(duration_col, "tenure")
-    event_col = pick(event_col, "event")
-    satisfaction_col = pick(satisfaction_col, "satisfaction")
-    sc = (
-        switching_cost_cols if switching_cost_cols else (list(spec.switching_costs) if spec else [])
+    duration_col = column_name(
+        data, blank(duration_col), argument="duration_col", role="tenure", func=func
     )
-    if isinstance(sc, str):
-        sc = [sc]
-    sc = [c for c in sc if c]
-    pv = perceived_value_col if perceived_value_col else (spec.perceived_value if spec else None)
-    pv = pv or None
-    scale = satisfaction_scale or (spec.satisfaction_scale if spec else None)
-    if covariates is None:
-        covariates = list(spec.covariates) if spec else []
-    cluster_col = cluster_col or None
-
-    for name, col in (("duration_col", duration_col), ("event_col", event_col)):
-        if not col:
-            raise ParameterError(
-                f"`{name}` is required for a DataFrame without a role spec; got {col!r}."
-            )
+    event_col = column_name(data, blank(event_col), argument="event_col", role="event", func=func)
+    satisfaction_col = column_name(
+        data,
+        blank(satisfaction_col),
+        argument="satisfaction_col",
+        role="satisfaction",
+        required=False,
+        func=func,
+    )
     if not satisfaction_col:
         raise ParameterError(
             "no satisfaction column: `satisfaction_col` was not given and the data's role spec has no "
             "'satisfaction' role. Pass satisfaction_col='<column>' (an ordinal score such as 1-5) or add "
             "`satisfaction:` to the spec; H1-H4 cannot be tested without it."
         )
+    sc = column_list(
+        data,
+        blank(switching_cost_cols),
+        argument="switching_cost_cols",
+        role="switching_costs",
+        func=func,
+    )
     if not sc:
         raise ParameterError(
             "no switching-cost variables: pass switching_cost_cols=[...] (e.g. contract, number of "
             "products) or add `switching_costs:` to the role spec."
         )
-    cols = {
-        "duration_col": duration_col,
-        "event_col": event_col,
-        "satisfaction_col": satisfaction_col,
-        "perceived_value_col": pv,
-        "cluster_col": cluster_col,
-    }
-    for name, col in cols.items():
-        if col is not None and col not in frame.columns:
+    pv = column_name(
+        data,
+        blank(perceived_value_col),
+        argument="perceived_value_col",
+        role="perceived_value",
+        required=False,
+        func=func,
+    )
+    scale = satisfaction_scale or (spec.satisfaction_scale if spec else None)
+    covariates = column_list(data, covariates, argument="covariates", role="covariates", func=func)
+    cluster_col = column_name(
+        data, blank(cluster_col), argument="cluster_col", required=False, func=func
+    )
+    private = {*(getattr(spec, "personal", None) or []), *([spec.id] if spec is not None else [])}
+    for argument, cols in (
+        ("satisfaction_col", [satisfaction_col]),
+        ("switching_cost_cols", sc),
+        ("perceived_value_col", [pv]),
+        ("covariates", covariates),
+        ("cluster_col", [cluster_col]),
+    ):
+        bad = [c for c in cols if c and c in private]
+        if bad:
             raise ParameterError(
-                f"`{name}`={col!r} is not a column of the data. "
-                f"Columns received: {list(frame.columns)[:25]}. Pass the right column name."
-            )
-    for col in sc:
-        if col not in frame.columns:
-            raise ParameterError(
-                f"switching-cost column {col!r} (in `switching_cost_cols`) is not in the data. "
-                f"Columns received: {list(frame.columns)[:25]}."
+                f"drivers: `{argument}` names {bad}, declared personal (or the customer id) in the spec: "
+                "personal columns are never analysed or shown. Remove them from the argument."
             )
     covariates = [
-        c
-        for c in covariates
-        if c in frame.columns and c not in {satisfaction_col, pv, duration_col, event_col, *sc}
+        c for c in covariates if c not in {satisfaction_col, pv, duration_col, event_col, *sc}
     ]
+    categorical = dict(spec.categorical) if spec else {}
+    _check_levels(frame, [*sc, *covariates], categorical, max_levels)
 
     used = (
         [duration_col, event_col, satisfaction_col, *sc, *covariates]
@@ -182,6 +209,8 @@ def resolve_inputs(
         + ([cluster_col] if cluster_col else [])
     )
     df = frame[list(dict.fromkeys(used))].copy()
+    df[duration_col] = tenure_array(df, duration_col, func=func)
+    df[event_col] = event_array(df, event_col, func=func).astype(int)
     sink: list = []
     exclusions = []
     na = df.isna().any(axis=1).to_numpy()
@@ -222,7 +251,6 @@ def resolve_inputs(
     ref = int(round((lo + hi) / 2))
     levels = sorted(int(v) for v in df[satisfaction_col].unique())
 
-    categorical = dict(spec.categorical) if spec else {}
     for col in sc:
         if df[col].nunique() < 2:
             raise DataValidationError(
@@ -249,9 +277,27 @@ def resolve_inputs(
         exclusions=exclusions,
         warnings=sink,
         fingerprint=getattr(data, "fingerprint", None),
+        time_unit=(spec.tenure_unit if spec is not None else None) or "months",
     )
     dd.sc_index, dd.sc_construction = switching_cost_index(df, sc, categorical)
     return dd
+
+
+def _check_levels(frame: pd.DataFrame, columns: list, categorical: dict, max_levels: int) -> None:
+    """Refuse a text / categorical column with more than ``max_levels`` levels (one indicator each):
+    before any fit, since every level adds a parameter and, under Firth, a profile-likelihood search."""
+    for c in columns:
+        s = frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            continue
+        k = int(s.nunique(dropna=True))
+        if k > max_levels:
+            raise TooManyLevelsError(
+                f"drivers: column '{c}' has {k:,} levels, more than max_levels={max_levels}; each level "
+                "would be a parameter of every model. Merge rare levels (or bin the column) into at most "
+                f"{max_levels} groups, drop it from `covariates` / `switching_cost_cols`, or raise "
+                "`max_levels`."
+            )
 
 
 def _code(series: pd.Series, levels: list | None):

@@ -27,8 +27,16 @@ import pandas as pd
 from ..exceptions import ModelError, ParameterError, SeparationWarning, SmallSampleWarning
 from .design import DriverData
 from .models import ModelFit, fit_cox, fit_logistic, profile_ci
-from .outcomes import horizon_outcome, period_bins, person_period
-from .separation import SeparationResult, detect_monotone_likelihood, detect_separation
+from .outcomes import horizon_outcome, period_bands, person_period
+from .separation import (
+    EXTREME_KIND,
+    SEPARATION_COLUMNS,
+    SeparationResult,
+    combine,
+    detect_extreme_values,
+    detect_monotone_likelihood,
+    detect_separation,
+)
 
 OUTCOMES = ("cox", "discrete", "horizon")
 MIN_EPP = 10.0
@@ -42,10 +50,14 @@ OUTCOME_LABELS = {
 }
 
 
-def outcome_label(outcome: str, horizon: float, horizon_method: str = "ipcw") -> str:
+def outcome_label(
+    outcome: str, horizon: float, horizon_method: str = "ipcw", unit: str = "months"
+) -> str:
+    """The view's name and the scale of its coefficients ("log hazard ratio" / "log odds")."""
     if outcome == "horizon":
         how = "IPCW" if horizon_method == "ipcw" else "known status"
-        return f"churn by {horizon:g} months ({how} logistic), log odds"
+        u = unit[:-1] if horizon == 1 and unit.endswith("s") else unit
+        return f"churn by {horizon:g} {u} ({how} logistic), log odds"
     return OUTCOME_LABELS[outcome]
 
 
@@ -106,7 +118,7 @@ class Prepared:
             # person-period rows, collapsed without loss to (customer, period band) binomial counts:
             # the hazard is constant within a band, so the likelihood is the same
             pp = person_period(t, e)
-            base = period_bins(pp["period"].to_numpy())
+            base = period_bands(pp["period"].to_numpy(), pp["event"].to_numpy())
             band = (
                 base.to_numpy() @ (np.arange(base.shape[1]) + 1)
                 if base.shape[1]
@@ -137,7 +149,55 @@ class Prepared:
             self.events = float(pp["event"].sum())
         else:
             self.events = float(e.sum())
-        self.label = outcome_label(outcome, horizon, horizon_method)
+        self.label = outcome_label(outcome, horizon, horizon_method, dd.time_unit)
+
+
+def view_separation(
+    prep: Prepared, X: pd.DataFrame, term_info: dict, *, model: str, action: str, extremes: bool
+) -> SeparationResult:
+    """Separation / monotone likelihood of design ``X`` in ``prep``'s outcome view, and (``extremes``)
+    the numeric switching costs and covariates whose top / bottom value all churned or all stayed."""
+    if prep.outcome == "cox":
+        sep = detect_monotone_likelihood(
+            X, prep.time, prep.event, term_info=term_info, model=model, action=action
+        )
+        y = prep.event
+    elif prep.outcome == "horizon":
+        sep = detect_separation(
+            X.loc[prep.keep] if len(X) == len(prep.keep) else X,
+            prep.y,
+            term_info=term_info,
+            model=model,
+            action=action,
+        )
+        y = np.full(len(prep.keep), np.nan)
+        y[prep.keep] = prep.y
+    else:
+        base = prep.base.reset_index(drop=True)
+        Xpp = pd.concat(
+            [base, pd.DataFrame(X.to_numpy()[prep.rows], columns=list(X.columns))], axis=1
+        )
+        sep = detect_separation(
+            Xpp,
+            prep.y,
+            weights=prep.w,
+            term_info=term_info,
+            model=model,
+            action=action,
+            lp_max_cells=0,
+        )
+        y = prep.event
+    if not extremes:
+        return sep
+    dd = prep.dd
+    ext = detect_extreme_values(
+        dd.frame,
+        [*dd.switching_cost_cols, *dd.covariates],
+        y,
+        model=model,
+        action="named; the estimate stays finite (the variable enters as a number)",
+    )
+    return combine([sep, ext]) if ext.found else sep
 
 
 def fit_view(
@@ -150,6 +210,7 @@ def fit_view(
     profile_terms=(),
     label: str = "",
     check_epp: bool = True,
+    check_separation: bool = True,
     sink: list | None = None,
 ) -> ViewFit:
     """Fit the design ``X`` under ``prep``'s outcome view.
@@ -188,30 +249,13 @@ def fit_view(
         )
     action = "Firth-penalised fit with profile penalised-likelihood CIs"
     names = list(X.columns)
-    if prep.outcome == "cox":
-        sep = detect_monotone_likelihood(
-            X, prep.time, prep.event, term_info=term_info, model=label or prep.label, action=action
-        )
-    elif prep.outcome == "horizon":
-        sep = detect_separation(
-            X.loc[prep.keep] if len(X) == len(prep.keep) else X,
-            prep.y,
-            term_info=term_info,
-            model=label or prep.label,
-            action=action,
+    if check_separation:
+        sep = view_separation(
+            prep, X, term_info, model=label or prep.label, action=action, extremes=check_epp
         )
     else:
-        Xpp = pd.DataFrame(X.to_numpy()[prep.rows], columns=names)
-        sep = detect_separation(
-            Xpp,
-            prep.y,
-            weights=prep.w,
-            term_info=term_info,
-            model=label or prep.label,
-            action=action,
-            lp_max_cells=0,
-        )
-    use_firth = bool(firth) if firth != "auto" else sep.found
+        sep = SeparationResult(pd.DataFrame(columns=list(SEPARATION_COLUMNS)), {})
+    use_firth = bool(firth) if firth != "auto" else sep.infinite
 
     def run(use_f):
         if prep.outcome == "cox":
@@ -250,7 +294,11 @@ def fit_view(
 
     fit = run(use_firth)
     if firth == "auto" and not use_firth:
-        big = [n for n in names if abs(fit.params_[fit.index(n)]) > _DIVERGED]
+        big = [
+            n
+            for n in fit.names
+            if n != "(Intercept)" and abs(fit.params_[fit.index(n)]) > _DIVERGED
+        ]
         if big or not fit.converged:
             rows = [
                 {
@@ -262,31 +310,63 @@ def fit_view(
                     "direction": "+inf" if fit.params_[fit.index(n)] > 0 else "-inf",
                     "action": action,
                 }
-                for n in (big or names[:0])
+                for n in big
+            ] or [
+                {
+                    "model": label or prep.label,
+                    "variable": "(the model as a whole)",
+                    "levels": "",
+                    "kind": f"no convergence in {fit.n_iter} iterations",
+                    "terms": "",
+                    "direction": "",
+                    "action": action,
+                }
             ]
             sep = SeparationResult(
                 pd.concat([sep.summary, pd.DataFrame(rows)], ignore_index=True), sep.meta
             )
             use_firth = True
             fit = run(True)
-    if use_firth and sep.found:
+    infinite = sep.summary[sep.summary["kind"] != EXTREME_KIND] if sep.found else sep.summary
+    model = label or prep.label
+    if len(infinite):
         desc = "; ".join(
             f"{r['variable']}"
             + (f" (levels {r['levels']})" if r["levels"] else "")
             + f": {r['kind']}"
-            for r in sep.summary.to_dict(orient="records")
+            for r in infinite.to_dict(orient="records")
         )
+        if use_firth:
+            how = "switched to automatically" if firth == "auto" else "requested with firth=True"
+            _warn(
+                f"{model}: separation / monotone likelihood detected ({desc}); the maximum-likelihood "
+                f"estimates are infinite, so the Firth-penalised fit is reported ({how}; finite "
+                "estimates, profile penalised-likelihood CIs, penalised likelihood-ratio tests).",
+                SeparationWarning,
+                sink,
+            )
+        else:
+            _warn(
+                f"{model}: separation / monotone likelihood detected ({desc}) but firth=False: the "
+                "maximum-likelihood estimates are infinite and the reported ones are where the "
+                "iterations stopped. Use firth='auto' or True.",
+                SeparationWarning,
+                sink,
+            )
+    extreme = sep.summary[sep.summary["kind"] == EXTREME_KIND] if sep.found else sep.summary
+    for r in extreme.to_dict(orient="records"):
         _warn(
-            f"{label or prep.label}: separation / monotone likelihood detected ({desc}); the maximum-likelihood "
-            "estimates are infinite, so the Firth-penalised fit is reported (finite estimates, profile "
-            "penalised-likelihood CIs).",
+            f"{model}: every customer at the {r['levels']} of '{r['variable']}': that value "
+            "separates the outcome. The variable enters the model as a number, so its estimate "
+            "stays finite, but nothing in the data says how such customers behave otherwise; "
+            "consider merging the value with its neighbour.",
             SeparationWarning,
             sink,
         )
     if use_firth:
         prof = list(
             dict.fromkeys(
-                [*profile_terms, *[t for r in sep.summary["terms"] for t in str(r).split(", ")]]
+                [*profile_terms, *[t for r in infinite["terms"] for t in str(r).split(", ") if t]]
             )
         )
         prof = [t for t in prof if t in fit.names]

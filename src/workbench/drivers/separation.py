@@ -35,6 +35,9 @@ from ..results import Result
 SEPARATION_COLUMNS = ("model", "variable", "levels", "kind", "terms", "direction", "action")
 
 
+EXTREME_KIND = "extreme values all one outcome"
+
+
 class SeparationResult(Result):
     """Which variables and levels separate the outcome, of what kind, and what was done about it.
 
@@ -48,14 +51,11 @@ class SeparationResult(Result):
     def found(self) -> bool:
         return len(self.summary) > 0
 
-    def to_record(self) -> list[dict]:
-        return [
-            {
-                k: (v if not isinstance(v, (list, tuple)) else [str(x) for x in v])
-                for k, v in r.items()
-            }
-            for r in self.summary.to_dict(orient="records")
-        ]
+    @property
+    def infinite(self) -> bool:
+        """Separation / monotone likelihood / divergence: a maximum-likelihood estimate is infinite
+        (rows other than the extreme-value notes of :func:`detect_extreme_values`)."""
+        return bool(len(self.summary)) and bool((self.summary["kind"] != EXTREME_KIND).any())
 
 
 def _group_rows(
@@ -220,6 +220,59 @@ def detect_monotone_likelihood(
         elif np.all(xe[informative] <= rmin[informative]):
             hits[name], kinds[name] = "-inf", "monotone likelihood"
     rows = _group_rows(hits, term_info, kinds, model, action)
+    return SeparationResult(pd.DataFrame(rows, columns=list(SEPARATION_COLUMNS)), {"model": model})
+
+
+def detect_extreme_values(
+    frame: pd.DataFrame,
+    columns,
+    y,
+    *,
+    model: str = "",
+    action: str = "",
+    min_customers: int = 5,
+    max_levels: int = 20,
+) -> SeparationResult:
+    """Numeric variables whose top (or bottom) value is held only by churners (or only by stayers).
+
+    A count such as "number of products" whose top level every customer churned from is a
+    separation of that level even when the variable enters the model as a number (or through an
+    index), where the estimate stays finite: the level carries no information about staying. Each such
+    variable is named with the value, the number of customers and the outcome they all share.
+    ``y`` is the view's 0/1 outcome aligned with ``frame`` (NaN rows are ignored). Checked for
+    count-like variables (whole numbers with 3 to ``max_levels`` distinct values) at values held by at
+    least ``min_customers`` customers; the extremes of a continuous variable are single customers.
+    """
+    y = np.asarray(y, float)
+    ok = np.isfinite(y)
+    rows = []
+    for col in columns:
+        s = frame[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        x = s.to_numpy(float)[ok]
+        yy = y[ok]
+        n_lev = len(np.unique(x))
+        if n_lev < 3 or n_lev > max_levels or not np.all(x == np.round(x)):
+            continue  # indicators are checked as terms; continuous extremes are single customers
+        for side, v in (("top", x.max()), ("bottom", x.min())):
+            at = x == v
+            if at.sum() < min_customers:
+                continue
+            vals = np.unique(yy[at])
+            if len(vals) == 1:
+                what = "churned" if vals[0] == 1 else "stayed"
+                rows.append(
+                    {
+                        "model": model,
+                        "variable": col,
+                        "levels": f"{side} value {v:g} ({int(at.sum()):,} customers, all {what})",
+                        "kind": EXTREME_KIND,
+                        "terms": col,
+                        "direction": ("+inf" if (vals[0] == 1) == (side == "top") else "-inf"),
+                        "action": action,
+                    }
+                )
     return SeparationResult(pd.DataFrame(rows, columns=list(SEPARATION_COLUMNS)), {"model": model})
 
 

@@ -30,6 +30,7 @@ unless ``force``; so an interrupted batch resumes where it stopped. At the end
 
 from __future__ import annotations
 
+import difflib
 import glob as globmod
 import itertools
 import json
@@ -213,6 +214,30 @@ def _resolve_notebooks(
     return found, extra, timeouts
 
 
+RESERVED_NAMES = ("index", "summary", "batch", "assets", "static")
+
+
+def check_batch_name(name: str, source: str, lines: Mapping[str, int]) -> None:
+    """A batch name becomes a folder next to the notebooks' folders and ``index.html``: refuse a
+    name with a file suffix (``index.html``) or a reserved name."""
+    stem, dot, suffix = name.rpartition(".")
+    if dot and stem and suffix.isalpha():
+        raise _error(
+            source,
+            lines,
+            "name",
+            f"`name: {name}` looks like a file name (suffix '.{suffix}'); the batch's folder would "
+            f"collide with the reports' files. Use a plain name such as `name: {slug(stem) or 'my-batch'}`.",
+        )
+    if name.lower() in RESERVED_NAMES or name.startswith((".", "_")):
+        raise _error(
+            source,
+            lines,
+            "name",
+            f"`name: {name}` is reserved by the reports folder; use e.g. `name: {name.strip('._')}-batch`.",
+        )
+
+
 def parameter_sets(
     parameters: Mapping[str, Any] | None,
     grid: Mapping[str, list] | None,
@@ -266,7 +291,13 @@ def load_batch(path: str | Path) -> BatchSpec:
             source,
             lines,
             unknown[0],
-            f"unknown key {unknown[0]!r}; valid keys: "
+            f"unknown key {unknown[0]!r}"
+            + (
+                f" (did you mean {close[0]!r}?)"
+                if (close := difflib.get_close_matches(str(unknown[0]), list(BATCH_KEYS), n=1))
+                else ""
+            )
+            + "; valid keys: "
             + "; ".join(f"{k} ({v})" for k, v in BATCH_KEYS.items())
             + ".",
         )
@@ -326,6 +357,7 @@ def load_batch(path: str | Path) -> BatchSpec:
     name = data.get("name", p.stem)
     if not isinstance(name, str) or not name.strip():
         raise _error(source, lines, "name", f"`name` must be a non-empty string, got {name!r}.")
+    check_batch_name(slug(name), source, lines)
     return BatchSpec(
         name=slug(name),
         source=source,
@@ -500,7 +532,13 @@ def run_batch(
     if n_workers < 1:
         raise ParameterError(f"workers must be at least 1, got {n_workers}.")
     out_root = Path(out).expanduser().resolve() if out else reports_dir()
-    t_run = float(timeout or spec.timeout)
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ParameterError(
+            f"timeout must be a positive number of seconds, got {timeout!r}; e.g. timeout=900."
+        )
+    t_run = float(timeout if timeout is not None else spec.timeout)
     t0 = time.perf_counter()
     started = mf.iso(mf.now())
     plans = plan_batch(spec, out=out_root)

@@ -9,6 +9,33 @@ from pathlib import Path
 from ..exceptions import ParameterError
 
 
+def positive_seconds(text: str) -> float:
+    """argparse type of ``--timeout``: a number of seconds > 0 (0 or less would stop every run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds, got {text!r} (e.g. --timeout 900)"
+        ) from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}; give e.g. --timeout 900 "
+            "(15 minutes)"
+        )
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of ``--workers``: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _run(args) -> int:
     from .execute import run_notebook
     from .index import write_index
@@ -36,6 +63,10 @@ def _run(args) -> int:
         kernel_name=args.kernel,
     )
     write_index(outcome.run_dir.parents[1])
+    if getattr(args, "pdf", False):
+        from .pdf import export_pdf
+
+        print(f"pdf: {export_pdf(outcome.run_dir / 'report.html')}")
     err = outcome.manifest.get("error") or {}
     line = f"{outcome.status}: {outcome.run_dir / 'report.html'} ({outcome.duration_s:.1f} s)"
     if outcome.ok:
@@ -79,6 +110,13 @@ def _batch(args) -> int:
                 f"{str(err.get('evalue', ''))[:200]}  -> {o.report}",
                 file=sys.stderr,
             )
+    if getattr(args, "pdf", False):
+        from .pdf import export_pdf
+
+        for o in result.outcomes:
+            if Path(o.report).is_file():
+                export_pdf(o.report)
+        print(f"pdf:     report.pdf beside each of the {len(result.outcomes)} reports")
     print(f"summary: {result.summary_path}")
     if result.index_path:
         print(f"index:   {result.index_path}")
@@ -118,8 +156,13 @@ def register(subparsers) -> None:
     r.add_argument("-f", "--params-file", help="YAML file of name: value")
     r.add_argument("--out", help="reports root (default: reports/, env WORKBENCH_REPORTS)")
     r.add_argument("--name", help="run folder name (default: timestamp + parameters)")
-    r.add_argument("--timeout", type=float, default=900.0, help="wall-clock limit in seconds (900)")
+    r.add_argument(
+        "--timeout", type=positive_seconds, default=900.0, help="wall-clock limit in seconds (900)"
+    )
     r.add_argument("--show-code", action="store_true", help="show code cells in the report")
+    r.add_argument(
+        "--pdf", action="store_true", help="also print the report to report.pdf (Chromium)"
+    )
     r.add_argument("--kernel", default="python3", help="Jupyter kernel (python3)")
     r.add_argument(
         "--list-parameters", action="store_true", help="print the declared parameters and exit"
@@ -133,16 +176,25 @@ def register(subparsers) -> None:
     )
     b.add_argument("batch_file", help="YAML batch file, e.g. batches/default.yml")
     b.add_argument(
-        "--workers", type=int, default=None, help="runs in parallel (default: file, else 1)"
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="runs in parallel (default: file, else 1)",
     )
     b.add_argument("--executor", choices=("local", "dask"), default="local")
     b.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     b.add_argument("--force", action="store_true", help="re-run unchanged runs too")
     b.add_argument("--out", help="reports root (default: reports/, env WORKBENCH_REPORTS)")
     b.add_argument(
-        "--timeout", type=float, default=None, help="per-run limit (default: file, else 900)"
+        "--timeout",
+        type=positive_seconds,
+        default=None,
+        help="per-run limit in seconds > 0 (default: file, else 900)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--pdf", action="store_true", help="also print every report to report.pdf (Chromium)"
+    )
     b.set_defaults(func=_batch)
 
     i = subparsers.add_parser("reports", help="rebuild reports/index.html from the run folders")

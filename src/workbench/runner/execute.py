@@ -228,6 +228,27 @@ def _running_cell(nb_path: Path) -> dict:
     return {}
 
 
+def check_replaceable(run_dir: Path) -> None:
+    """Only a folder the workbench created (a run folder with its manifest) may be replaced.
+
+    Raises
+    ------
+    ParameterError
+        ``run_dir`` is a file, or a folder without a workbench manifest (the user's own folder).
+    """
+    if run_dir.is_dir():
+        m = mf.read_manifest(run_dir)
+        if m and "run_key" in m:
+            return
+        what = f"folder '{run_dir}' exists and was not created by a workbench run (no manifest)"
+    else:
+        what = f"'{run_dir}' exists and is a file"
+    raise ParameterError(
+        f"{what}; the workbench never deletes what it did not create. Choose another run name "
+        "(`--name`) or another `--out`, or move that folder away yourself."
+    )
+
+
 def execute_plan(
     plan: RunPlan,
     *,
@@ -237,8 +258,13 @@ def execute_plan(
     batch: str | None = None,
 ) -> RunOutcome:
     """Execute a planned run (steps 3-6 of the module docstring)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ParameterError(
+            f"timeout must be a positive number of seconds, got {timeout!r}; e.g. timeout=900."
+        )
     run_dir = plan.run_dir
     if run_dir.exists():
+        check_replaceable(run_dir)
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     manifest = _base_manifest(plan, kernel_name, timeout, batch)

@@ -26,7 +26,7 @@ from scipy import stats
 from ..results import Result
 from .design import build_design
 from .fitting import Prepared, fit_view
-from .hypotheses import _check_alpha, _prepare
+from .terms import _check_alpha, prepare
 
 EFFECTS = ("indirect", "direct", "total", "proportion_mediated")
 
@@ -81,7 +81,7 @@ def mediation_analysis(
     ['indirect', 'direct', 'total', 'proportion_mediated']
     """
     _check_alpha(alpha)
-    dd = _prepare(
+    dd = prepare(
         data,
         duration_col=duration_col,
         event_col=event_col,
