@@ -408,7 +408,9 @@ def _fit_cox(
     messages: list[str] = []
     exclusions: list[dict] = []
     n_received = len(frame)
-    used = [duration_col, event_col, *covariates, *strata_cols, cluster_col, weights_col]
+    # tenure and churn are checked, not dropped: missing, text, infinite, negative or 1/2-coded
+    # values are refused below with the column named
+    used = [*covariates, *strata_cols, cluster_col, weights_col]
     frame = _drop_missing(frame, used, messages, exclusions)
     if len(frame) == 0:
         raise ModelError(
