@@ -320,8 +320,7 @@ def cause_specific_cox(
     frame, spec = _resolve_frame(data)
     cause_col = _column(frame, spec, cause_col, argument="cause_col", role="churn_type")
     event_col = _column(frame, spec, event_col, argument="event_col", role="event")
-    ev = frame[event_col]
-    churned = pd.to_numeric(ev, errors="coerce") == 1
+    churned = _event_array(frame, event_col, "cause_specific_cox") == 1  # refuses bad coding
     present = frame.loc[churned, cause_col].dropna()
     counts = present.astype(str).value_counts()
     if str(cause) not in counts.index:
