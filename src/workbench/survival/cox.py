@@ -452,14 +452,13 @@ def _fit_cox(
             SmallSampleWarning,
         )
     means = design.X.mean(axis=0)
-    Xc = design.X - means
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
     robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
     pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
     with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
         warnings.simplefilter("always")
         fit = _cox_fit(
-            Xc[pos],
+            design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
             weights=w[pos],
@@ -490,7 +489,7 @@ def _fit_cox(
     summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
     # the engine's baseline cumulative hazard, moved from its centre to the covariate means
     base = fit.baseline
-    scale = math.exp(-float(np.nan_to_num(base.center) @ np.nan_to_num(beta)))
+    scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
     baseline = pd.DataFrame(
         {
             "stratum": np.repeat(
@@ -501,7 +500,7 @@ def _fit_cox(
             "cumulative_hazard": np.concatenate(base.cumhaz) * scale,
         }
     )
-    lp = Xc @ beta
+    lp = design.X @ np.nan_to_num(beta)  # a shift of lp leaves the concordance unchanged
     concordance = _concordance(time, event, lp, strata_codes, w)
     loglik = fit.loglik
     meta = {
