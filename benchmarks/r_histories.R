@@ -11,6 +11,7 @@ d <- as.data.frame(m); rm(m)
 st <- system.time(fit <- coxph(Surv(start, stop, event) ~ satisfaction + complaint + second_spell,
                                data = d, cluster = id, ties = "efron"))
 cat("\n@@RESULT@@{\"seconds\": ", sprintf("%.3f", st[["elapsed"]]),
+    ", \"cpu\": ", sprintf("%.3f", st[["user.self"]] + st[["sys.self"]]),
     ", \"coef\": [", paste(sprintf("%.15g", coef(fit)), collapse = ", "),
     "], \"robust_se\": [", paste(sprintf("%.15g", sqrt(diag(vcov(fit)))), collapse = ", "),
     "]}\n", sep = "")
