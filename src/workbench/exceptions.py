@@ -174,3 +174,7 @@ class TooManyLevelsError(ParameterError):
 class UnavailableWarning(WorkbenchWarning):
     """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
     lifetime value); the result is empty and says which role would enable it."""
+
+
+class PersonalColumnError(ParameterError):
+    """An analysis was asked to group or report by the id or a column declared personal."""
