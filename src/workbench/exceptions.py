@@ -47,6 +47,11 @@ class ModelError(WorkbenchError, RuntimeError):
     """A model cannot be fitted at all on these data (no events, singular design, ...)."""
 
 
+class CollinearityError(ModelError):
+    """The design is singular: some covariates are exact linear combinations of others (the
+    message lists them). Not separation, which gives estimates with a SeparationWarning."""
+
+
 class RunError(WorkbenchError, RuntimeError):
     """A notebook run or batch failed."""
 
@@ -178,3 +183,13 @@ class UnavailableWarning(WorkbenchWarning):
 
 class PersonalColumnError(ParameterError):
     """An analysis was asked to group or report by the id or a column declared personal."""
+
+
+class ResidualImbalanceWarning(WorkbenchWarning):
+    """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
+    the propensity model misses part of the confounding."""
+
+
+class SpecificationWarning(WorkbenchWarning):
+    """An estimate moves materially when the confounders enter the models differently: it depends
+    on how the propensity / outcome models are specified."""
