@@ -158,3 +158,7 @@ class AlphaError(ParameterError):
 
 class TooManyLevelsError(ParameterError):
     """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class BatchWarning(WorkbenchWarning):
+    """A batch file lists the same run twice (merged) or an entry was overridden."""

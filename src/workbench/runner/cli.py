@@ -85,6 +85,7 @@ def _batch(args) -> int:
             out=args.out,
             timeout=args.timeout,
             progress=not args.quiet,
+            lock_wait=args.wait,
         )
     except KeyboardInterrupt:
         print(
@@ -178,6 +179,13 @@ def register(subparsers) -> None:
         help="per-run limit in seconds > 0 (default: file, else 900)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another batch writing the same --out (default: refuse at once)",
+    )
     b.set_defaults(func=_batch)
 
     i = subparsers.add_parser("reports", help="rebuild reports/index.html from the run folders")

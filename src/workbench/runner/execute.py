@@ -43,10 +43,12 @@ from .parameters import (
     read_parameters,
     validate_parameters,
 )
+from .processes import child_preexec
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_KERNEL = "python3"
 ERROR_FILE = ".error.json"
+RUNNING_FILE = ".running_cell.json"
 CHILD = Path(__file__).resolve().with_name("_child.py")
 LOG_FILE = "run.log"
 KILL_GRACE_S = 8.0
@@ -118,6 +120,7 @@ class RunPlan:
     dataset: dict | None
     notebook_hash: str
     key: str
+    timeout: float | None = None  # a batch entry's own limit (None: the batch's)
 
     @property
     def run_dir(self) -> Path:
@@ -215,8 +218,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _running_cell(nb_path: Path) -> dict:
-    """Index and source of the cell papermill marked running in a partial notebook."""
+    """Index and source of the cell that was running when the run was stopped: noted by the
+    child on SIGTERM (``.running_cell.json``), else the cell papermill marked running."""
     import nbformat
+
+    noted = nb_path.parent / RUNNING_FILE
+    if noted.is_file():
+        try:
+            info = json.loads(noted.read_text())
+            noted.unlink()
+            return {k: info[k] for k in ("cell_index", "source") if k in info}
+        except (OSError, ValueError):
+            pass
 
     try:
         nb = nbformat.read(str(nb_path), as_version=4)
@@ -350,6 +363,7 @@ def execute_plan(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
         )
         try:
             rc = proc.wait(timeout)
@@ -389,10 +403,18 @@ def execute_plan(
             }
         manifest["error"] = error
     elif status == "timed_out":
+        cell = _running_cell(out_nb)
+        where = ""
+        if "cell_index" in cell:
+            first = (cell.get("source") or "").strip().splitlines()
+            where = f" in cell {cell['cell_index'] + 1}" + (
+                f" (`{first[0][:80]}`)" if first else ""
+            )
         manifest["error"] = {
             "ename": "TimeoutError",
-            "evalue": f"wall-clock timeout of {timeout:g} s reached; the run was stopped",
-            **_running_cell(out_nb),
+            "evalue": f"wall-clock timeout of {timeout:g} s reached; the run was stopped{where}. "
+            "Give it a longer --timeout (or `timeout:` in the batch file), or smaller inputs.",
+            **cell,
         }
     err_path.unlink(missing_ok=True)
     manifest["warnings"] = read_warnings(run_dir)
