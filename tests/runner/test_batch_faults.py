@@ -31,7 +31,17 @@ def _write(tmp_path: Path, text: str, name: str = "b.yml") -> Path:
 def _batch_proc(batch: Path, out: Path, marker: str, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=SRC, WB_TEST_MARKER=marker)
     return subprocess.Popen(
-        [sys.executable, "-m", "workbench.cli", "batch", str(batch), "--out", str(out), "--quiet", *extra],
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "batch",
+            str(batch),
+            "--out",
+            str(out),
+            "--quiet",
+            *extra,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -81,7 +91,9 @@ def test_repeated_notebook_runs_once_per_entry_and_glob_override_wins(tmp_path, 
         f"  - {{path: {nbdir}/sleep.ipynb, parameters: {{seconds: 0.5}}, timeout: 30}}\n",
     )
     plans = plan_batch(load_batch(p), out=tmp_path / "r")
-    trivial = sorted((pl.run_name, pl.given.get("x")) for pl in plans if pl.notebook.stem == "trivial")
+    trivial = sorted(
+        (pl.run_name, pl.given.get("x")) for pl in plans if pl.notebook.stem == "trivial"
+    )
     assert trivial == [("b-entry1", None), ("b-x=5", 5)]
     sleep = [pl for pl in plans if pl.notebook.stem == "sleep"]
     assert len(sleep) == 1 and sleep[0].given == {"seconds": 0.5} and sleep[0].timeout == 30
@@ -99,13 +111,19 @@ def test_duplicate_parameter_sets_merged_with_a_warning(tmp_path, nbdir):
 
 
 # ---------------------------------------------------------------------------------- writers
+@pytest.mark.slow
 def test_second_writer_refused_with_holders_pid_then_waits(tmp_path, nbdir):
     out = tmp_path / "r"
-    a = _write(tmp_path, f"name: a\nnotebooks: {nbdir}/sleep.ipynb\nparameters: {{seconds: 6}}\n", "a.yml")
+    a = _write(
+        tmp_path, f"name: a\nnotebooks: {nbdir}/sleep.ipynb\nparameters: {{seconds: 3}}\n", "a.yml"
+    )
     b = _write(tmp_path, f"name: b\nnotebooks: {nbdir}/trivial.ipynb\n", "b.yml")
     first = _batch_proc(a, out, uuid.uuid4().hex)
     try:
-        assert _wait_for(lambda: (out / ".workbench.lock").is_file() and (out / ".workbench.lock").read_text(), 60)
+        assert _wait_for(
+            lambda: (out / ".workbench.lock").is_file() and (out / ".workbench.lock").read_text(),
+            60,
+        )
         with pytest.raises(RunError, match=rf"being written by batch 'a' \(pid {first.pid}"):
             run_batch(b, out=out, progress=False)
         waited = run_batch(b, out=out, progress=False, lock_wait=120)  # waits for a, then runs
@@ -117,17 +135,19 @@ def test_second_writer_refused_with_holders_pid_then_waits(tmp_path, nbdir):
 
 
 # ---------------------------------------------------------------------------------- kill -9
+@pytest.mark.slow
 def test_kill_9_leaves_no_orphans_and_next_run_resumes(tmp_path, nbdir):
     out = tmp_path / "r"
     p = _write(
         tmp_path,
-        f"name: k\nnotebooks: {nbdir}/sleep.ipynb\nworkers: 2\n"
-        "grid: {seconds: [60, 61, 62]}\n",
+        f"name: k\nnotebooks: {nbdir}/sleep.ipynb\nworkers: 2\ngrid: {{seconds: [60, 61, 62]}}\n",
     )
     marker = uuid.uuid4().hex
     proc = _batch_proc(p, out, marker)
     try:
-        assert _wait_for(lambda: _running(out), 90), proc.stderr.read() if proc.poll() else "no run started"
+        assert _wait_for(lambda: _running(out), 90), (
+            proc.stderr.read() if proc.poll() else "no run started"
+        )
         assert len(_marked(marker)) >= 4  # batch, 2 workers, their papermill children, kernels
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)

@@ -390,7 +390,7 @@ def _run_dask(todo, args, n_workers, client, done, address=None) -> None:
             dashboard_address=None,
             silence_logs=40,
         )
-        client = Client(cluster, set_as_default=False)
+        client = Client(cluster)
     try:
         plans = {}
         for plan in todo:

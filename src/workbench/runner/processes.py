@@ -144,7 +144,7 @@ def connect_dask(address: str, *, timeout: float = 5.0):
         raise RunError(f"--scheduler must be an address such as tcp://host:8786, got {address!r}.")
     t0 = time.monotonic()
     try:
-        return Client(address, timeout=timeout, set_as_default=False)
+        return Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as e:
         raise RunError(
             f"the Dask scheduler at '{address}' did not answer within {time.monotonic() - t0:.0f} s "
