@@ -97,6 +97,11 @@ class CoxResult(Result):
         Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards tests and diagnostics based on
         weighted residuals. Biometrika 81(3), 515-526.
         """
+        if self._state.get("entry") is not None:
+            raise ParameterError(
+                "ph_test is not available for a fit with delayed entry or (start, stop] rows yet; "
+                "check proportional hazards on a model without entry, or add time interactions."
+            )
         if transform not in self._ph:
             res = ph_test(self._state, self.meta, transform)
             for msg in res.warnings:
@@ -183,6 +188,10 @@ def fit_cox(
     penalizer: float = 0.0,
     alpha: float = 0.05,
     max_iter: int = 50,
+    entry_col: str | None = None,
+    start_col: str | None = None,
+    stop_col: str | None = None,
+    id_col: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
 
@@ -218,6 +227,15 @@ def fit_cox(
         ``1 - alpha`` confidence intervals; also the level of the proportional-hazards check.
     max_iter : int
         Newton-Raphson iterations before a :class:`ConvergenceWarning` (R ``iter.max``).
+    entry_col : str, optional
+        Delayed entry (left truncation): tenure at which each customer came under observation;
+        risk sets start there (R ``coxph(Surv(entry, tenure, churn) ~ ...)``).
+    start_col, stop_col, id_col : str, optional
+        Counting-process layout: several ``(start, stop]`` rows per customer with time-varying
+        covariates (e.g. from :func:`workbench.data.events.build_intervals`); ``event_col`` is 1 on
+        the row ending in churn; ``id_col`` gives robust SEs by customer (R
+        ``coxph(Surv(start, stop, event) ~ ..., cluster = id)``). With any of these the fit runs
+        entirely in the Cox engine; ``ph_test`` is not available for it.
 
     Returns
     -------
@@ -256,6 +274,12 @@ def fit_cox(
     JASA 84, 1074-1078.
     Therneau, T. M. & Grambsch, P. M. (2000). Modeling Survival Data: Extending the Cox Model. Springer.
     """
+    if entry_col is not None or start_col is not None or stop_col is not None or id_col is not None:
+        kwargs = dict(locals())
+        from ._counting import fit_cox_counting
+
+        return fit_cox_counting(**kwargs)
+    del entry_col, start_col, stop_col, id_col
     return _fit_cox(**locals())
 
 

@@ -241,6 +241,7 @@ def cox_fit(
     robust: bool = False,
     cluster=None,
     return_residuals: bool = False,
+    entry=None,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
 
@@ -277,6 +278,10 @@ def cox_fit(
         Cluster ids; implies ``robust`` and sums score residuals within cluster (R's ``cluster()``).
     return_residuals : bool
         Keep the ``n x p`` score residuals in the result.
+    entry : array-like (n,), optional
+        Start of each row's interval: the row is at risk on ``(entry, time]`` (delayed entry, or
+        the ``(start, stop]`` rows of time-varying covariates: R's ``Surv(start, stop, event)``).
+        Pass ``cluster=`` the customer id for robust SEs when a customer has several rows.
 
     Returns
     -------
@@ -326,6 +331,7 @@ def cox_fit(
             robust=robust,
             cluster=cluster,
             return_residuals=return_residuals,
+            entry=entry,
         )
     fit._internals = None  # the sorted problem is kept only for the package's own model layer
     return fit
@@ -343,6 +349,21 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
+def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
+    if entry is None:
+        return None
+    ent = _as_1d("entry", entry, len(t)).astype(float)
+    bad = ~np.isfinite(ent) | ~(ent < t)
+    if bad.any():
+        raise ParameterError(
+            "`entry` must be finite and before `time` (rows at risk on (entry, time]); "
+            f"{int(bad.sum()):,} row(s) are not (first row positions: "
+            f"{np.flatnonzero(bad)[:5].tolist()}). Drop zero-length intervals and check that "
+            "entry and exit are not swapped."
+        )
+    return ent
+
+
 def _cox_fit(
     X,
     time,
@@ -358,6 +379,7 @@ def _cox_fit(
     robust,
     cluster,
     return_residuals,
+    entry=None,
 ) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
@@ -393,7 +415,8 @@ def _cox_fit(
     k = len(keep)
     pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
 
-    prob = _Problem(Xk, t, e, w, codes, ties)
+    ent = _check_entry(entry, t)
+    prob = _Problem(Xk, t, e, w, codes, ties, ent)
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):

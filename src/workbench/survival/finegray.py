@@ -184,6 +184,7 @@ def fine_gray(
     reference: dict | None = None,
     alpha: float = 0.05,
     max_iter: int = 50,
+    entry_col: str | None = None,
 ) -> FineGrayResult:
     """Fine-Gray regression of the cumulative incidence of one churn cause.
 
@@ -204,6 +205,10 @@ def fine_gray(
         ``1 - alpha`` Wald intervals.
     max_iter : int
         Newton-Raphson iterations.
+    entry_col : str, optional
+        Refused with :class:`~workbench.exceptions.MethodNotAvailableError`: Fine-Gray with delayed
+        entry needs truncation weights (Geskus 2011) that ``cmprsk::crr`` does not implement, so
+        no cmprsk-equivalent reference exists.
 
     Returns
     -------
@@ -228,6 +233,16 @@ def fine_gray(
     Fine, J. P. & Gray, R. J. (1999). A proportional hazards model for the subdistribution of a
     competing risk. JASA 94(446), 496-509.
     """
+    if entry_col is not None:
+        from ..exceptions import MethodNotAvailableError
+
+        raise MethodNotAvailableError(
+            "fine_gray: delayed entry (`entry_col`) is not supported: Fine-Gray regression with "
+            "left truncation needs censoring-and-truncation weights (Geskus 2011) that R "
+            "cmprsk::crr, the reference this function reproduces, does not implement. Use "
+            "cumulative_incidence(..., entry_col=) for the curves and a cause-specific Cox model "
+            "(fit_cox with entry_col= and the cause as event) for covariate effects."
+        )
     alpha = _check_alpha(alpha)
     if isinstance(covariates, str):
         covariates = [covariates]
