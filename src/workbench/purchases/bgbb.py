@@ -92,17 +92,11 @@ class BGBB(PurchaseModel):
         head, tail = _terms(theta, x, tx, n)
         ll = np.logaddexp(head, tail)
         gl = special.gammaln
-        lead = (
-            bl(al + x + 1, be + n - x)
-            - bl(al, be)
-            + np.log(de / (ga - 1))
-            + gl(ga + de)
-            - gl(1 + de)
-        )
+        lead = bl(al + x + 1, be + n - x) - bl(al, be) + gl(ga + de) - gl(1 + de)
         bracket = np.exp(gl(1 + de + n) - gl(ga + de + n)) - np.exp(
             gl(1 + de + n + t) - gl(ga + de + n + t)
         )
-        return np.exp(lead - ll) * bracket
+        return np.exp(lead - ll) * de / (ga - 1) * bracket
 
 
 def fit_bgbb(

@@ -73,7 +73,7 @@ class MBGNBD(PurchaseModel):
         r, al, a, b = theta
         t = np.asarray(t, float)
         return (
-            (b + 1)
+            b
             / (a - 1)
             * (
                 1

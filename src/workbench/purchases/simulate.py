@@ -56,6 +56,7 @@ def _summarise(n, owner, times, birth, cal, hold, spend, rng, truth, unit):
     tx = np.zeros(n)
     np.maximum.at(tx, owner[in_cal], times[in_cal])
     x_hold = np.bincount(owner[~in_cal], minlength=n).astype(float)
+    early = in_cal & (times <= T[owner] / 2)
     frame = pd.DataFrame(
         {
             "customer_id": np.arange(1, n + 1),
@@ -64,6 +65,8 @@ def _summarise(n, owner, times, birth, cal, hold, spend, rng, truth, unit):
             "recency": tx,
             "T": T,
             "frequency_holdout": x_hold,
+            "repeat_first_half": np.bincount(owner[early], minlength=n).astype(float),
+            "repeat_second_half": x - np.bincount(owner[early], minlength=n),
         }
     )
     if spend is not None:

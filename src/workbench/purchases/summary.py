@@ -11,7 +11,9 @@ million rows):
 * ``monetary_value``: mean amount of the repeat calibration occasions (the first purchase is left
   out, as in Fader, Hardie & Lee 2005 "RFM and CLV"); ``first_amount`` is kept beside it;
 * ``frequency_holdout`` / ``monetary_holdout``: occasions after the calibration end up to the
-  analysis date ``observation_end``, and their mean amount.
+  analysis date ``observation_end``, and their mean amount;
+* ``repeat_first_half`` / ``repeat_second_half``: repeat occasions in the first and second half of
+  each customer's own calibration window (first purchase to calibration end), for the trend.
 
 All times are in the spec's ``time_unit`` (days between calendar days divided by its length).
 Customers whose first purchase falls after the calibration end are not part of the calibration
@@ -195,6 +197,16 @@ def rfm_summary(
                 rule="calibration cohort not empty",
             )
         start = float(cohort["d0"].min())
+        halves = con.execute(
+            f"""
+            SELECT o.customer_id,
+                   count(*) FILTER (WHERE o.d > f.d0 AND o.d - f.d0 <= ({cal} - f.d0) / 2) AS first_half,
+                   count(*) FILTER (WHERE o.d - f.d0 > ({cal} - f.d0) / 2 AND o.d < {cal + 1}) AS second_half
+            FROM occ o JOIN (SELECT customer_id, min(d) AS d0 FROM occ GROUP BY 1) f USING (customer_id)
+            WHERE f.d0 < {cal + 1}
+            GROUP BY 1
+            """
+        ).df()
         track = con.execute(
             f"""
             SELECT floor((o.d - {start}) / {u}) AS period, count(*) AS repeat_purchases
@@ -217,6 +229,7 @@ def rfm_summary(
         warnings.warn(
             f"{detail}; excluded from the calibration cohort.", RowsExcludedWarning, stacklevel=2
         )
+    cohort = cohort.merge(halves, on="customer_id", how="left", validate="one_to_one")
     freq = cohort["frequency"].to_numpy(float)
     customers = pd.DataFrame(
         {
@@ -231,6 +244,8 @@ def rfm_summary(
             "first_amount": cohort["first_amount"].to_numpy(float),
             "frequency_holdout": cohort["frequency_holdout"].to_numpy(float),
             "monetary_holdout": cohort["monetary_holdout"].to_numpy(float),
+            "repeat_first_half": cohort["first_half"].to_numpy(float),
+            "repeat_second_half": cohort["second_half"].to_numpy(float),
         }
     )
     n_periods = int(np.floor((obs - start) / u)) + 1
