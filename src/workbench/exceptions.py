@@ -47,6 +47,11 @@ class ModelError(WorkbenchError, RuntimeError):
     """A model cannot be fitted at all on these data (no events, singular design, ...)."""
 
 
+class CollinearityError(ModelError):
+    """The design is singular: some covariates are exact linear combinations of others (the
+    message lists them). Not separation, which gives estimates with a SeparationWarning."""
+
+
 class RunError(WorkbenchError, RuntimeError):
     """A notebook run or batch failed."""
 
@@ -169,6 +174,10 @@ class MethodNotAvailableError(ParameterError):
 
 class TooManyLevelsError(ParameterError):
     """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class BatchWarning(WorkbenchWarning):
+    """A batch file lists the same run twice (merged) or an entry was overridden."""
 
 
 class UnavailableWarning(WorkbenchWarning):

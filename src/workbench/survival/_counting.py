@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..checks import check_alpha
 from ..exceptions import (
@@ -33,7 +32,9 @@ from ._design import (
     _duration_array,
     _event_array,
     _resolve_frame,
+    _strata_codes,
     _warn,
+    hazard_ratio_table,
 )
 
 TIES = ("efron", "breslow")
@@ -156,8 +157,8 @@ def fit_cox_counting(
         )
     strata_codes = None
     if strata_cols:
-        keys = frame[strata_cols].astype(str).agg("|".join, axis=1).to_numpy()
-        strata_codes = keys
+        codes, labels = _strata_codes(frame, strata_cols)
+        strata_codes = np.asarray(labels, dtype=object)[codes]
     w = None
     if weights_col is not None:
         w = pd.to_numeric(frame[weights_col], errors="coerce").to_numpy(float)
@@ -180,23 +181,8 @@ def fit_cox_counting(
     for c in caught:  # the engine's caveats are the fit's caveats: re-raised, and listed
         if issubclass(c.category, (ConvergenceWarning, CollinearityWarning)):
             _warn(messages, str(c.message), c.category)
-    z = stats.norm.ppf(1 - alpha / 2)
     beta, se = fit.params, fit.se
-    with np.errstate(invalid="ignore", divide="ignore"):
-        zs = beta / se
-    summary = pd.DataFrame(
-        {
-            "term": design.terms,
-            "covariate": design.term_covariate,
-            "estimate": beta,
-            "se": se,
-            "hazard_ratio": np.exp(beta),
-            "ci_lower": np.exp(beta - z * se),
-            "ci_upper": np.exp(beta + z * se),
-            "statistic": zs,
-            "p_value": 2 * stats.norm.sf(np.abs(zs)),
-        }
-    )
+    summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
     base = fit.baseline.to_frame()
     base["stratum"] = base["stratum"].map(lambda s: "all" if s is None else str(s))
     layout = "(start, stop] rows" if counting else "delayed entry"

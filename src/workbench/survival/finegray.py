@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
@@ -28,6 +28,7 @@ from ._design import (
     _drop_degenerate,
     _single_thread,
     _warn,
+    hazard_ratio_table,
 )
 from ._riskset import _rowsum as _group_sum
 from .competing import _cause_code, _competing_input
@@ -157,8 +158,9 @@ def _fg_variance(D: _FGData, beta: np.ndarray, H: np.ndarray) -> np.ndarray:
 class FineGrayResult(Result):
     """Fine-Gray subdistribution-hazard model of one churn cause.
 
-    ``summary``: cause, term, estimate (log subdistribution hazard ratio), se, subdistribution_hr,
-    ci_lower, ci_upper (ratio scale), statistic (z), p_value.
+    ``summary``: cause, term, covariate, estimate (log subdistribution hazard ratio), se,
+    ci_lower, ci_upper (log scale, like ``estimate``), hazard_ratio (the subdistribution hazard
+    ratio) with hr_ci_lower, hr_ci_upper, statistic (z), p_value.
     """
 
     title = "Fine-Gray subdistribution hazards"
@@ -167,9 +169,7 @@ class FineGrayResult(Result):
         """Forest plot of the subdistribution hazard ratios."""
         from ..plotting.cox import plot_forest
 
-        return plot_forest(
-            self, ax=ax, column="subdistribution_hr", label="Subdistribution hazard ratio", **kwargs
-        )
+        return plot_forest(self, ax=ax, label="Subdistribution hazard ratio", **kwargs)
 
 
 @_single_thread
@@ -330,22 +330,9 @@ def fine_gray(
         )
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(var))
-    z = stats.norm.ppf(1 - alpha / 2)
     lab = labels[k]
-    summary = pd.DataFrame(
-        {
-            "cause": lab,
-            "term": design.terms,
-            "covariate": design.term_covariate,
-            "estimate": beta,
-            "se": se,
-            "subdistribution_hr": np.exp(beta),
-            "ci_lower": np.exp(beta - z * se),
-            "ci_upper": np.exp(beta + z * se),
-            "statistic": beta / se,
-            "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
-        }
-    )
+    summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
+    summary.insert(0, "cause", lab)
     meta = {
         "n": int(len(frame)),
         "events": n_events,
