@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import format_number
+from .sanitize import sanitize_page
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -397,5 +398,5 @@ def export_report(
     body, _ = exporter.from_notebook_node(prepared, resources=resources)
     body = body.replace("<!-- wb:toc -->", _toc_html(body), 1)
     out = Path(out_path)
-    out.write_text(body, encoding="utf-8")
+    out.write_text(sanitize_page(body), encoding="utf-8")  # the strict allow-list, last
     return out
