@@ -9,7 +9,7 @@ import pytest
 
 from workbench import retention as R
 from workbench.config import DAYS_PER_MONTH
-from workbench.exceptions import DataQualityWarning, DataValidationError, ParameterError
+from workbench.exceptions import CoarseTenureWarning, DataValidationError, ParameterError
 from workbench.findings import Finding
 
 
@@ -323,10 +323,10 @@ def test_lifecycle_on_yearly_tenure_uses_the_grid():
     df = pd.DataFrame(
         {"t": 12.0 * rng.integers(0, 6, 500), "e": (rng.random(500) < 0.3).astype(int)}
     )
-    with pytest.warns(DataQualityWarning, match="whole steps of 12 months"):
+    with pytest.warns(CoarseTenureWarning, match="tenure is recorded in whole years"):
         r = R.lifecycle_rates(df, duration_col="t", event_col="e")
     assert r.summary["stage"].tolist()[:3] == ["0-12", "12-24", "24-36"]
-    assert r.meta["tenure_grid"] == 12.0
+    assert r.meta["tenure_grid"]["step"] == 12.0
     assert r.summary["customers_at_risk"].iloc[0] == 500
     same_unit = R.lifecycle_rates(
         df.assign(t=df["t"] / 12),

@@ -29,11 +29,13 @@ from ..presentation.tables import reformat_tables
 FIGURE_PREFIX = "# Figure:"
 TABLE_PREFIX = "# Table:"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-#: pixel variance below which an image is blank (an empty white canvas is 0; real figures > 0.01)
-BLANK_VARIANCE = 0.006
+#: pixel variance (grey levels in [0, 1]) below which an image is blank: an empty canvas is 0, the
+#: sparsest real figure of the default reports (a Lorenz curve, thin lines) about 0.006
+BLANK_VARIANCE = 0.002
 _REPR = re.compile(r"^[\[(]*\s*<[A-Za-z_][\w.]*(?:[ :][^\n]*)?>[\])]*,?\s*$", re.S)
 _TEXT_REPR = re.compile(r"^(Text|Line2D|Legend)\(.*\)$", re.S)
 _H4 = re.compile(r"<h4>(.*?)</h4>", re.S)
+_META = re.compile(r"<p class=['\"]wb-meta['\"]>(.*?)</p>", re.S)
 _INLINE_WARNING = re.compile(r"<p class=['\"]wb-warning['\"]>(.*?)</p>", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LONG_FLOAT_TEXT = re.compile(r"(?<![\w.])-?\d+\.\d{8,}(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
@@ -87,8 +89,9 @@ def is_debug_repr(text: str) -> bool:
     return bool(_REPR.match(t) or _TEXT_REPR.match(t))
 
 
-def is_findings_list(text: str) -> bool:
-    """Whether a text/plain output is a Python list of finding sentences or Finding records."""
+def is_findings_list(text: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether a text/plain output is a Python list of finding sentences or Finding records
+    (long sentences, or any of the ``known`` recorded finding texts)."""
     t = text.strip()
     if not t.startswith("["):
         return False
@@ -100,6 +103,13 @@ def is_findings_list(text: str) -> bool:
         return False
     if not isinstance(value, list) or not value:
         return False
+    texts = {
+        v if isinstance(v, str) else str(v.get("text", ""))
+        for v in value
+        if isinstance(v, str | dict)
+    }
+    if texts & known:
+        return True
     return all(
         (isinstance(v, str) and len(v) > 25) or (isinstance(v, dict) and "text" in v) for v in value
     )
@@ -126,11 +136,41 @@ def heading_of(source: str) -> str | None:
     return last
 
 
+def meta_words(text: str) -> str:
+    """A result's meta line in words: ``n=20,000, events=8,243, method=ipw, alpha=0.0500`` ->
+    ``20,000 customers, 8,243 churned; method: ipw``.
+
+    Examples
+    --------
+    >>> meta_words("n=20,000, events=8,243, method=ipw, alpha=0.0500")
+    '20,000 customers, 8,243 churned; method: ipw'
+    """
+    from ..presentation.labels import plain_words
+
+    num = r"(\d{1,3}(?:,\d{3})+|\d+)"
+    t = re.sub(r"\bn=" + num, r"\1 customers", text)
+    t = re.sub(r"\bevents=" + num, r"\1 churned", t)
+    t = re.sub(r",?\s*alpha=[\d.]+", "", t)
+    t = re.sub(r",\s*method=", "; method: ", t)
+    t = re.sub(r"^method=", "method: ", t)
+    t = re.sub(r",\s*intervals: ", "; intervals: ", t)
+    t = re.sub(r",\s*reference: ", "; reference: ", t)
+    return plain_words(t.strip(" ,;"))
+
+
 class OutputCleaner:
     """State carried through one notebook: figure and table numbers, caveats already shown."""
 
-    def __init__(self, *, sanitize, units=None, alpha: float | None = None):
+    def __init__(
+        self,
+        *,
+        sanitize,
+        units=None,
+        alpha: float | None = None,
+        findings: frozenset[str] = frozenset(),
+    ):
         self.sanitize = sanitize  # markup -> (clean markup, ids masked)
+        self.findings = findings  # recorded finding texts (their list output is dropped)
         self.units = units
         self.alpha = alpha
         self.n_figures = 0
@@ -171,6 +211,11 @@ class OutputCleaner:
         if title:
             clean = _H4.sub("", clean, count=1)
         caption = caption or cell_caption or self.section
+        meta = _META.search(clean)
+        note = None
+        if meta:
+            note = meta_words(html.unescape(re.sub(r"<[^>]+>", "", meta.group(1))))
+            clean = _META.sub("", clean, count=1)
 
         def once(m: re.Match) -> str:
             key = " ".join(re.sub(r"<[^>]+>", "", m.group(1)).split())
@@ -186,6 +231,7 @@ class OutputCleaner:
             alpha=self.alpha,
             caption=caption,
             first_number=self.n_tables + 1,
+            note=note,
         )
         self.n_tables += n
         return out
@@ -233,7 +279,7 @@ class OutputCleaner:
                 new = {k: v for k, v in data.items() if k in ("text/markdown", "text/latex")}
             elif "text/plain" in data:
                 text = _join(data["text/plain"])
-                if is_debug_repr(text) or is_findings_list(text):
+                if is_debug_repr(text) or is_findings_list(text, self.findings):
                     self.n_dropped += 1
                     continue
                 new = {"text/plain": shorten_floats(text)}
