@@ -433,7 +433,7 @@ def validate(
     >>> from workbench.data import simulate, synthetic_spec
     >>> frame, truth = simulate(500, seed=1)
     >>> ds = validate(frame, synthetic_spec())
-    >>> ds.n, ds.frame["churned"].isin([0, 1]).all()
+    >>> ds.n, bool(ds.frame["churned"].isin([0, 1]).all())
     (500, True)
     """
     if not isinstance(df, pd.DataFrame):
