@@ -278,7 +278,8 @@ def test_summary_ranks_at_most_eight_findings_with_their_caveats(tmp_path):
     assert len(items) == 8
     assert items[0].startswith("Offer A gained") and "not randomised" in items[0]
     assert items[1] == "old string finding"  # importance 2 before the details, order kept
-    assert "8 most important of 11 findings" in box and "read the caveats" in box
+    assert "8 most important of 11 findings" in box
+    assert "<li>A hazard ratio changes with tenure</li>" in box  # run caveats named in the box
     every = text[text.index('id="all-findings"') :]
     assert all(f"detail {i}" in every for i in range(9))
     # banner: simulated data with its seed and the period; navigation to index and batch

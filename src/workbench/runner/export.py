@@ -222,6 +222,7 @@ def prepare_notebook(
     id_names=ID_COLUMN_NAMES,
     units=None,
     alpha: float | None = None,
+    findings: frozenset[str] = frozenset(),
 ):
     """A copy of ``nb`` ready for export (see :mod:`workbench.runner.outputs`).
 
@@ -235,7 +236,10 @@ def prepare_notebook(
 
     nb = copy.deepcopy(nb)
     cleaner = OutputCleaner(
-        sanitize=lambda markup: _sanitize(markup, id_names), units=units, alpha=alpha
+        sanitize=lambda markup: _sanitize(markup, id_names),
+        units=units,
+        alpha=alpha,
+        findings=findings,
     )
     cells = []
     failing_section = None
@@ -363,12 +367,17 @@ def export_report(
     ds = manifest.get("dataset") or {}
     id_names = (*ID_COLUMN_NAMES, *([ds["id_col"]] if ds.get("id_col") else []))
     from ..presentation.labels import units_from
-    from .summary import footer_html, header_html
+    from .summary import footer_html, header_html, ranked_findings
 
     alpha = (manifest.get("parameters") or {}).get("alpha")
     alpha = float(alpha) if isinstance(alpha, int | float) and 0 < alpha < 1 else None
     prepared, cleaner, failing_section = prepare_notebook(
-        nb, show_code=show_code, id_names=id_names, units=units_from(ds.get("units")), alpha=alpha
+        nb,
+        show_code=show_code,
+        id_names=id_names,
+        units=units_from(ds.get("units")),
+        alpha=alpha,
+        findings=frozenset(f.text for f in ranked_findings(results)),
     )
     _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title

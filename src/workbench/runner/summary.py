@@ -175,14 +175,16 @@ def key_findings_html(results: Mapping[str, Any], manifest: Mapping[str, Any]) -
                 f"The {len(shown)} most important of {len(findings)} findings; "
                 "<a href='#all-findings'>all findings</a> are listed below the analysis."
             )
-        n_cav = len(group_caveats(manifest.get("warnings") or []))
-        if n_cav:
-            notes.append(
-                f"{n_cav} kind{'s' if n_cav > 1 else ''} of caveat raised by the analysis: "
-                "<a href='#caveats'>read the caveats</a> before acting on these numbers."
-            )
         if notes:
             parts.append(f"<p class='wb-note'>{' '.join(notes)}</p>")
+        groups = group_caveats(manifest.get("warnings") or [])
+        if groups:
+            titles = "".join(f"<li>{_e(g['title'])}</li>" for g in groups)
+            parts.append(
+                "<div class='wb-box-caveats'><strong>Read these numbers with the caveats the "
+                f"analysis raised</strong> (<a href='#caveats'>details and remedies</a>):"
+                f"<ul>{titles}</ul></div>"
+            )
     else:
         parts.append("<p>No results were recorded by this run.</p>")
     parts.append("</section>")
