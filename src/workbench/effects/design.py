@@ -323,6 +323,38 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         m.update(kw)
         return m
 
+    def describe(self):
+        """The study in words (treatment, arms, design, population, confounders, specification)."""
+        from ..plotting.effects import Sentence
+
+        conf = ", ".join(self.confounders) if self.confounders else "none"
+        spec = (
+            self.specification_().describe()
+            if self.confounders
+            else "No confounders: unadjusted contrasts only."
+        )
+        left = getattr(self, "constant_roles_", [])
+        left = f" Left out as constant in the study population: {', '.join(left)}." if left else ""
+        return Sentence(
+            f"Treatment '{self.treatment_col}' ({self.design}): {', '.join(self.arms_)} compared with "
+            f"'{self.control_label_}' among {len(self.frame_):,} customers ({self.n_excluded_:,} "
+            f"excluded). Confounders: {conf}.{left} {spec}"
+        )
+
+    def record(self) -> dict:
+        """What a notebook records about the declared study."""
+        return {
+            "treatment": self.treatment_col,
+            "control_arm": self.control_label_,
+            "arms": list(self.arms_),
+            "design": self.design,
+            "n": int(len(self.frame_)),
+            "n_excluded": int(self.n_excluded_),
+            "confounders": list(self.confounders),
+            "specification": self.specification,
+            "specification_text": self.specification_().describe() if self.confounders else "",
+        }
+
     def __repr__(self) -> str:
         return (
             f"<InterventionStudy {self.treatment_col}: {self.arms_} vs {self.control_label_!r}, {self.design}, "

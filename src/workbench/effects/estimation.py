@@ -224,6 +224,7 @@ class StudyEstimates:
         z = stats.norm.ppf(1 - self.alpha / 2)
         rows, curves, caveats = [], [], list(self.warnings)
         self._pending: list[str] = []
+        self._followup_caveats(caveats)  # as check() does: estimates beyond follow-up extrapolate
         hmax = max(self.horizons + [self.tau])
         grid = np.linspace(0, hmax, grid_points)
         if weighting != "none":

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..checks import check_alpha
 from ..data import Dataset
 from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
 from ..results import Result
@@ -81,6 +82,7 @@ def winback(
     >>> list(res.summary["estimand"])[:2]
     ['reactivation_within_window', 'reactivation_within_window']
     """
+    alpha = check_alpha(alpha)  # before anything: alpha=1.5 once gave inverted intervals
     frame = data.frame if isinstance(data, Dataset) else data
     event_col = event_col or (data.spec.event if isinstance(data, Dataset) else None)
     if missing not in ("raise", "skip"):
