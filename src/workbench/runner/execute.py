@@ -147,7 +147,10 @@ def plan_run(
     """
     nb_path = Path(notebook).expanduser()
     if nb_path.suffix != ".ipynb":
-        raise ParameterError(f"notebook '{notebook}' is not a .ipynb file.")
+        raise ParameterError(
+            f"notebook '{notebook}' is not a .ipynb file; give the path of a Jupyter notebook, "
+            "e.g. notebooks/01-retention-overview.ipynb."
+        )
     declared = read_parameters(nb_path)  # raises for a missing notebook
     given = resolve_paths(dict(parameters or {}), paths_relative_to or Path.cwd())
     given = validate_parameters(declared, given, notebook=nb_path.name)
