@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--n", type=int, default=20_000)
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_data_describe)
+    from .data.from_events import register_cli as _register_from_events
+
+    _register_from_events(dsub)
 
     try:  # the runner's commands: run, batch, reports
         from .runner.cli import register

@@ -47,6 +47,11 @@ class ModelError(WorkbenchError, RuntimeError):
     """A model cannot be fitted at all on these data (no events, singular design, ...)."""
 
 
+class CollinearityError(ModelError):
+    """The design is singular: some covariates are exact linear combinations of others (the
+    message lists them). Not separation, which gives estimates with a SeparationWarning."""
+
+
 class RunError(WorkbenchError, RuntimeError):
     """A notebook run or batch failed."""
 
@@ -156,5 +161,31 @@ class AlphaError(ParameterError):
     """``alpha`` is not a number in (0, 1)."""
 
 
+class LateEntryWarning(SmallSampleWarning):
+    """Delayed entry leaves the risk sets at early tenure tiny: the start of the curve is unreliable.
+
+    The message gives the tenure range that is estimable (where enough customers are at risk).
+    """
+
+
+class MethodNotAvailableError(ParameterError):
+    """The requested option has no validated implementation (e.g. Fine-Gray with delayed entry)."""
+
+
 class TooManyLevelsError(ParameterError):
     """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
+
+
+class UnavailableWarning(WorkbenchWarning):
+    """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
+    lifetime value); the result is empty and says which role would enable it."""
+
+
+class ResidualImbalanceWarning(WorkbenchWarning):
+    """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
+    the propensity model misses part of the confounding."""
+
+
+class SpecificationWarning(WorkbenchWarning):
+    """An estimate moves materially when the confounders enter the models differently: it depends
+    on how the propensity / outcome models are specified."""

@@ -293,7 +293,12 @@ def test_resolve_missing_covariates_refused_or_excluded(df):
 
 
 def test_resolve_func_prefix_and_unit(df):
-    with pytest.raises(ParameterError, match=_m("f: `tenure_unit` must be one of")):
+    with pytest.raises(
+        ParameterError,
+        match=_m(
+            "f: `tenure_unit` must be one of ['days', 'weeks', 'months', 'years'], got 'fortnights'."
+        ),
+    ):
         C.resolve(
             df, duration_col="tenure", event_col="churned", tenure_unit="fortnights", func="f"
         )

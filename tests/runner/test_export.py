@@ -142,8 +142,10 @@ def test_report_sections_and_escaping(executed, tmp_path):
     assert ">1.235<" in text and "0.1235" in text
     assert "SeparationWarning: noise" not in text
     # caveats and provenance
-    assert "<strong>SeparationWarning</strong>: group &lt;b&gt;x&lt;/b&gt; separated (×2)" in text
-    assert "abc123def4567890" in text and "deadbeef" in text and "alpha=0.1" in text
+    assert "<strong>An outcome is perfectly predicted in some group</strong>" in text
+    assert "group &lt;b&gt;x&lt;/b&gt; separated (2 times)" in text
+    assert "Firth" in text  # the remedy, in words
+    assert "abc123def4567890" in text and "deadbeef" in text and "alpha = 0.1" in text
     # code hidden by default, shown on request
     assert "plot()" not in text
     shown = export_report(
@@ -181,7 +183,7 @@ def test_key_findings_fallback_from_scalars():
             "table": [{"a": 1}],
             "segment": "consumer",
         }
-    ) == ["median tenure: 23.5", "n customers: 20,000", "segment: consumer"]
+    ) == ["Median tenure (months): 23.5", "Customers: 20,000", "Segment: consumer"]
     assert key_findings({}) == []
 
 
@@ -220,3 +222,181 @@ def test_customer_ids_in_tables_are_pseudonymised(tmp_path, monkeypatch):
     assert "7590-VHVEG" not in text and "5575-GNVDE" not in text
     assert text.count(pseudonym("7590-VHVEG")) == 2 and ">34<" in text
     assert "4 customer ids shown in tables were replaced by pseudonyms" in text
+
+
+# ---------------------------------------------------------------------------------- issue 13
+def _blank_png() -> str:
+    fig = plt.figure(figsize=(2, 1.5))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _notebook(tmp_path, cells):
+    nb = new_notebook()
+    nb.cells = cells
+    path = tmp_path / "notebook.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _cell(source, *outputs):
+    c = new_code_cell(source)
+    c.outputs = list(outputs)
+    return c
+
+
+def test_summary_ranks_at_most_eight_findings_with_their_caveats(tmp_path):
+    findings = [{"text": f"detail {i}", "importance": 3} for i in range(9)] + [
+        {
+            "text": "Offer A gained 3.2 months (95% CI 1.0 to 5.4).",
+            "importance": 1,
+            "caveats": ["not randomised: an association after weighting, not an effect"],
+        },
+        "old string finding",
+    ]
+    path = _notebook(tmp_path, [new_markdown_cell("# T")])
+    manifest = {
+        "status": "ok",
+        "batch": "default",
+        "parameters": {"seed": 3},
+        "dataset": {
+            "name": "synthetic",
+            "n": 1200,
+            "period": {"start": "2020-01-04", "end": "2025-12-30", "observed_until": "2025-12-31"},
+        },
+        "warnings": [{"category": "ProportionalHazardsWarning", "message": "m", "count": 1}] * 3,
+    }
+    text = export_report(
+        path, tmp_path / "r.html", manifest=manifest, results={"key_findings": findings}
+    ).read_text()
+    box = text[
+        text.index('id="key-findings"') : text.index("</section>", text.index('id="key-findings"'))
+    ]
+    items = re.findall(r'<li class="wb-finding[^"]*">(.*?)</li>', box)
+    assert len(items) == 8
+    assert items[0].startswith("Offer A gained") and "not randomised" in items[0]
+    assert items[1] == "old string finding"  # importance 2 before the details, order kept
+    assert "8 most important of 11 findings" in box and "read the caveats" in box
+    every = text[text.index('id="all-findings"') :]
+    assert all(f"detail {i}" in every for i in range(9))
+    # banner: simulated data with its seed and the period; navigation to index and batch
+    assert "Simulated customers (seed 3, 1,200 customers), not real data" in text
+    assert "customers joining Jan 2020 to Dec 2025, observed until Dec 2025" in text
+    assert 'href="../../index.html"' in text and 'href="../../default/summary.html"' in text
+    # one caveat raised three times: grouped once, in words with the remedy
+    cav = text[text.index('id="caveats"') :]
+    assert cav.count("A hazard ratio changes with tenure") == 1 and "(3 times)" in cav
+
+
+def test_debug_output_is_dropped(tmp_path):
+    findings = ["In 2025Q4, 4.9% of the 11,174 customers churned.", "Median tenure is 41 months."]
+    marker = new_markdown_cell(
+        '<span style="color:red">An Exception was encountered at <a href="#x">In [11]</a></span>'
+    )
+    marker.metadata["tags"] = ["papermill-error-cell-tag"]
+    cells = [
+        marker,
+        new_markdown_cell("## Effects"),
+        _cell(
+            "ax = plot()",
+            new_output(
+                "execute_result", data={"text/plain": "<Axes: xlabel='tenure'>"}, execution_count=11
+            ),
+        ),
+        _cell(
+            "study",
+            new_output(
+                "execute_result",
+                data={"text/plain": "<workbench.effects.Study object at 0x7f>"},
+                execution_count=12,
+            ),
+        ),
+        _cell(
+            "# Figure: Empty view\nplot()",
+            new_output(
+                "display_data",
+                data={"image/png": _blank_png(), "text/plain": "<Figure size 200x150 with 0 Axes>"},
+            ),
+        ),
+        _cell(
+            "# Figure: Real view\nplot()", new_output("display_data", data={"image/png": _png()})
+        ),
+        _cell(
+            "record('key_findings', f)",
+            new_output("execute_result", data={"text/plain": repr(findings)}, execution_count=13),
+        ),
+        _cell(
+            "boom()",
+            new_output(
+                "error",
+                ename="ModelError",
+                evalue="no <events>",
+                traceback=["\x1b[31mTraceback\x1b[0m line"],
+            ),
+        ),
+        new_markdown_cell("## Key findings"),
+    ]
+    path = _notebook(tmp_path, cells)
+    text = export_report(
+        path, tmp_path / "r.html", manifest={"status": "failed"}, results={"key_findings": findings}
+    ).read_text()
+    body = text[text.index('id="wb-notebook"') :]
+    for bad in ("&lt;Axes", "&lt;workbench.", "In [11]", "Out[", "[&#39;In 2025Q4", "\x1b[31m"):
+        assert bad not in body, bad
+    assert "No figure: \u201cEmpty view\u201d has nothing to draw" in body
+    assert "<strong>Figure 1.</strong> Real view" in body  # the blank one takes no number
+    assert "<strong>ModelError</strong>: no &lt;events&gt;" in body
+    assert 'id="Key-findings"' not in body  # the notebook's own findings heading gives way
+    assert "stopped in the section \u201cEffects\u201d" in text
+
+
+def test_tables_go_through_the_formatting_layer(tmp_path):
+    cox = pd.DataFrame(
+        {
+            "term": ["contract[two_year]", "monthly_charge"],
+            "estimate": [-0.632, 0.00912],
+            "hazard_ratio": [0.532, 1.00916],
+            "ci_lower": [0.501, 1.0081],
+            "ci_upper": [0.565, 1.0102],
+            "p_value": [4.721e-88, 0.0004],
+            "n": [4893.0, 12.0],
+        }
+    )
+    long = pd.DataFrame({"month": range(40), "churn_rate": [0.049] * 40})
+    wide = pd.DataFrame({f"very_long_column_name_{i}": [1.5] for i in range(30)})
+    cells = [
+        new_markdown_cell("## Cox model"),
+        _cell(
+            "cox",
+            new_output("execute_result", data={"text/html": cox.to_html()}, execution_count=1),
+        ),
+        _cell(
+            "# Table: Churn per month\nlong",
+            new_output("execute_result", data={"text/html": long.to_html()}, execution_count=2),
+        ),
+        _cell(
+            "wide",
+            new_output("execute_result", data={"text/html": wide.to_html()}, execution_count=3),
+        ),
+    ]
+    path = _notebook(tmp_path, cells)
+    text = export_report(
+        path,
+        tmp_path / "r.html",
+        manifest={"status": "ok", "parameters": {"alpha": 0.1}},
+        results={},
+    ).read_text()
+    body = text[text.index('id="wb-notebook"') :]
+    assert "<th></th>" not in body and "<th>0</th>" not in body  # no pandas index column
+    assert (
+        "<strong>Table 1.</strong> Cox model" in body
+        and "<strong>Table 2.</strong> Churn per month" in body
+    )
+    assert "contract: two year" in body and 'title="hazard_ratio"' in body
+    assert "0.532 (0.501 to 0.565)" in body and "Hazard ratio (90% CI)" in body  # HR scale, not log
+    assert "&lt;0.001" in body and "4.721e-88" not in body
+    assert ">4,893<" in body and "4893.0" not in body
+    assert "4.9%" in body and "Show all 40 rows" in body
+    assert body.count('class="wb-table-wrap"') >= 4  # every table scrolls in its own box

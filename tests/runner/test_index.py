@@ -46,7 +46,7 @@ def test_index_lists_every_run_newest_first_escaped(tmp_path):
     text = write_index(tmp_path).read_text()
     links = re.findall(r"href='([^']+)'", text)
     assert links == ["02-b/new/report.html", "01-a/mid/report.html", "01-a/old/report.html"]
-    assert "<script>" not in text and "group=&quot;&lt;script&gt;&quot;" in text
+    assert "<script>" not in text and "group = &lt;script&gt;" in text
     assert (
         "<span class='failed'>failed</span>" in text
         and "<span class='timed_out'>timed_out</span>" in text
@@ -115,7 +115,7 @@ def test_batch_summary_compares_runs_and_links_them(tmp_path):
         "href='../02-s/seg-group=a/report.html'" in text
         and "href='../02-s/seg-group=b/report.html'" in text
     )
-    assert "<th>cox[x]</th>" in text and ">0.512<" in text
+    assert "<th title='cox[x]'>Cox: x</th>" in text and ">0.512<" in text
     assert "ModelError: no events in &lt;b&gt;" in text
     assert "2 runs: 1 ok (0 unchanged, skipped), 1 failed, 0 timed out" in text
 
@@ -128,3 +128,38 @@ def test_workbench_reports_command(tmp_path, capsys):
     assert "01-a/r/report.html" in (tmp_path / "index.html").read_text()
     assert main(["reports", "--out", str(tmp_path / "none")]) == 2
     assert "reports folder" in capsys.readouterr().err
+
+
+def test_index_shows_titles_data_source_headlines_and_readable_dates(tmp_path):
+    d = _run(
+        tmp_path,
+        "02-tenure-survival",
+        "default",
+        "2026-12-04T17:06:34+00:00",
+        results={
+            "key_findings": [
+                {"text": "detail", "importance": 3},
+                {"text": "Median tenure is 41 months (95% CI 39 to 43).", "importance": 1},
+                "Churn differs by contract (month_to_month highest).",
+                {"text": "another detail", "importance": 3},
+            ]
+        },
+        batch="default",
+    )
+    (d / "report.html").write_text(
+        "<html><head><title>Tenure survival &amp; churn</title></head></html>"
+    )
+    m = json.loads((d / "manifest.json").read_text())
+    m["dataset"] = {"name": "synthetic", "n": 20000}
+    m["parameters"] = {"seed": 0}
+    write_manifest(d, m)
+    text = write_index(tmp_path).read_text()
+    assert ">Tenure survival &amp; churn</a>" in text
+    assert "Simulated customers (seed 0, 20,000 customers), not real data" in text
+    heads = re.findall(r"<ul class='head'>(.*?)</ul>", text)[0]
+    assert re.findall(r"<li>(.*?)</li>", heads) == [
+        "Median tenure is 41 months (95% CI 39 to 43).",
+        "Churn differs by contract (month to month highest).",
+        "detail",
+    ]
+    assert "4 Dec 2026, 17:06 UTC" in text and "2026-12-04T17:06:34" not in text

@@ -58,7 +58,8 @@ def test_workbench_run_writes_run_folder_with_provenance(nbdir, reports, capsys)
         "<figcaption><strong>Figure 1.</strong> Survival by &lt;segment&gt; &amp; plan</figcaption>"
         in html
     )
-    assert "<strong>SeparationWarning</strong>: separation in &lt;group&gt; x" in html
+    assert "<strong>An outcome is perfectly predicted in some group</strong>" in html
+    assert "separation in &lt;group&gt; x" in html
     assert "import matplotlib" not in html  # code hidden by default
     assert "r1/report.html" in (reports / "index.html").read_text()
 
@@ -121,7 +122,7 @@ timeout: 150
     }  # partial results kept
     assert "deliberate failure for x=1" in (reports / "fail" / "mixed" / "report.html").read_text()
     assert timed["error"]["ename"] == "TimeoutError" and 12 <= timed["duration_s"] < 12 + 20
-    assert "Run timed_out" in (reports / "sleep" / "mixed" / "report.html").read_text()
+    assert "Run timed out" in (reports / "sleep" / "mixed" / "report.html").read_text()
     assert (reports / "sleep" / "mixed" / "notebook.ipynb").is_file()
     summary = (reports / "mixed" / "summary.html").read_text()
     assert (

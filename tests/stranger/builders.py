@@ -164,7 +164,11 @@ def from_telco(telco_dir, n: int = N_CUSTOMERS, seed: int = 12) -> StrangerData:
         plan_levels=["monthly", "annual", "biennial"],
         products=t["n_services"].to_numpy(),
         age=t["age"].to_numpy(),
-        region=t["city"].astype(str).str[0].map(lambda c: f"area_{c}").to_numpy(),
+        region=pd.qcut(
+            t["latitude"], 4, labels=["south", "south_central", "north_central", "north"]
+        )
+        .astype(str)
+        .to_numpy(),
         usage=t["avg_monthly_gb_download"].to_numpy() + rng.uniform(0, 1, n),
     )
 

@@ -137,7 +137,7 @@ def test_defaults_from_dataset_spec(synthetic_small):
     comp = g.summary.set_index("cause").loc["competitive"]
     assert comp["df"] == 2 and comp["p_value"] < 1e-6  # contracts protect against competitive churn
     fg = fine_gray(synthetic_small, cause="competitive", covariates=["contract"])
-    assert (fg.summary["subdistribution_hr"] < 1).all() and fg.meta["competing_events"] > 0
+    assert (fg.summary["hazard_ratio"] < 1).all() and fg.meta["competing_events"] > 0
 
 
 # ------------------------------------------------------------------------------ bad input
@@ -215,7 +215,8 @@ def test_results_carry_the_shared_columns():
         "term",
         "estimate",
         "se",
-        "subdistribution_hr",
+        "hazard_ratio",
+        "hr_ci_lower",
         "ci_lower",
         "ci_upper",
         "p_value",

@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.exceptions import CollinearityWarning, ConvergenceWarning, ModelError, ParameterError
+from workbench.exceptions import (
+    CollinearityError,
+    CollinearityWarning,
+    ConvergenceWarning,
+    ModelError,
+    ParameterError,
+    SeparationWarning,
+)
 from workbench.survival.engine import CoxFit, cox_fit, predict_survival
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "engine"
@@ -254,14 +261,17 @@ def test_non_convergence_warns(tied):
 def test_separation_warns_about_infinite_coefficient(tied):
     """A covariate equal to 1 exactly for churners: the likelihood is monotone."""
     X = tied[COVS[:3]].assign(leak=tied["churned"].astype(float))
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(SeparationWarning, match=r"Monotone likelihood for 'leak'.*firth=True"):
         fit = cox_fit(X, tied["tenure"], tied["churned"], max_iter=60)
-    assert fit.params[-1] > 5
+    assert fit.params[-1] > 5 and fit.separated == ["leak"]
+    assert not fit.converged and fit.loglik <= 0 and np.isinf(fit.se[-1])
 
 
 def test_collinear_columns_are_a_model_error(tied):
     X = tied[COVS].assign(twice_age=2 * tied["age_10"])
-    with pytest.raises(ModelError, match="collinear"):
+    with pytest.raises(
+        CollinearityError, match=r"collinear \('twice_age' = combination of \['age_10'\]\)"
+    ):
         cox_fit(X, tied["tenure"], tied["churned"])
 
 

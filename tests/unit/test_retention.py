@@ -9,7 +9,8 @@ import pytest
 
 from workbench import retention as R
 from workbench.config import DAYS_PER_MONTH
-from workbench.exceptions import DataValidationError, ParameterError
+from workbench.exceptions import DataQualityWarning, DataValidationError, ParameterError
+from workbench.findings import Finding
 
 
 def _customers(rows, analysis="2024-12-31"):
@@ -46,12 +47,12 @@ def test_period_rates_hand_computed():
     assert s.loc[
         "2024Q1", ["customers_at_risk", "churned", "joined", "joined_and_churned"]
     ].tolist() == [0, 0, 3, 1]
-    assert np.isnan(s.loc["2024Q1", "churn_rate"])
+    assert np.isnan(s.loc["2024Q1", "estimate"])
     # Q2: customers 1 and 2 active on 1 April; customer 1 churns; joiners 4 (churns) and 5 outside
     assert s.loc[
         "2024Q2", ["customers_at_risk", "churned", "joined", "joined_and_churned"]
     ].tolist() == [2, 1, 2, 1]
-    assert s.loc["2024Q2", "churn_rate"] == pytest.approx(0.5)
+    assert s.loc["2024Q2", "estimate"] == pytest.approx(0.5)
     assert s.loc["2024Q2", "retention_rate"] == pytest.approx(0.5)
     # Q3: customers 2 and 5 at risk; 5 churns
     assert s.loc["2024Q3", ["customers_at_risk", "churned", "joined"]].tolist() == [2, 1, 1]
@@ -116,12 +117,12 @@ def test_lifecycle_life_table_hand_computed():
     s = r.summary.set_index("stage")
     # 0-3: 8 at risk, churned 2 (1.0, 2.5), censored 1 (2.0): q = 2 / (8 - 0.5)
     assert s.loc["0-3", ["customers_at_risk", "churned", "censored"]].tolist() == [8, 2, 1]
-    assert s.loc["0-3", "churn_rate"] == pytest.approx(2 / 7.5)
+    assert s.loc["0-3", "estimate"] == pytest.approx(2 / 7.5)
     assert s.loc["0-3", "customer_months"] == pytest.approx(1 + 2 + 2.5 + 3 * 5)
     assert s.loc["0-3", "monthly_churn_rate"] == pytest.approx(2 / 20.5)
     # 3-12: 5 at risk (4, 5, 8, 13, 14), churned 2 (4, 8), censored 1 (5)
     assert s.loc["3-12", ["customers_at_risk", "churned", "censored"]].tolist() == [5, 2, 1]
-    assert s.loc["3-12", "churn_rate"] == pytest.approx(2 / 4.5)
+    assert s.loc["3-12", "estimate"] == pytest.approx(2 / 4.5)
     assert s.loc["3-12", "customer_months"] == pytest.approx(1 + 2 + 5 + 9 + 9)
     # 12+: 2 at risk, 1 churned, 1 censored
     assert s.loc["12+", ["customers_at_risk", "churned", "censored"]].tolist() == [2, 1, 1]
@@ -149,7 +150,7 @@ def test_churn_by_cause_shares_and_rates():
     r = R.churn_by_cause(df, duration_col="t", event_col="e", cause_col="why")
     s = r.summary.set_index("cause")
     assert s.loc["price", "churned"] == 2 and s.loc["(unknown)", "churned"] == 1
-    assert s.loc["price", "share"] == pytest.approx(2 / 3)
+    assert s.loc["price", "estimate"] == pytest.approx(2 / 3)
     assert s.loc["price", "proportion"] == pytest.approx(2 / 5)
     assert s.loc["price", "rate_per_100_months"] == pytest.approx(100 * 2 / 30)
 
@@ -157,7 +158,7 @@ def test_churn_by_cause_shares_and_rates():
 def test_churn_by_cause_synthetic_matches_truth_ordering(synthetic):
     r = R.churn_by_cause(synthetic)
     s = r.summary.set_index("cause")
-    assert s["share"].sum() == pytest.approx(1.0)
+    assert s["estimate"].sum() == pytest.approx(1.0)
     assert set(s.index) == {"competitive", "price", "service_fault", "natural", "involuntary"}
     # natural churn has the smallest baseline hazard (0.0015 a month) and no covariate effects
     assert s.loc["natural", "rate_per_100_months"] == pytest.approx(0.15, abs=0.03)
@@ -169,18 +170,16 @@ def test_rates_by_segment_person_time(telco):
     f = telco.frame
     m = f["contract"] == "Month-to-Month"
     assert s.loc["Month-to-Month", "churned"] == int(f.loc[m, "churn_value"].sum())
-    assert s.loc["Month-to-Month", "monthly_churn_rate"] == pytest.approx(
+    assert s.loc["Month-to-Month", "estimate"] == pytest.approx(
         f.loc[m, "churn_value"].sum() / f.loc[m, "tenure_in_months"].sum()
     )
-    assert s.loc["Two Year", "monthly_churn_rate"] < s.loc["Month-to-Month", "monthly_churn_rate"]
+    assert s.loc["Two Year", "estimate"] < s.loc["Month-to-Month", "estimate"]
 
 
 def test_referral_rate(synthetic_small, telco):
     r = R.referral_rate(synthetic_small, group_col="segment")
     allrow = r.summary.set_index("group").loc["all"]
-    assert allrow["referral_rate"] == pytest.approx(
-        (synthetic_small.frame["n_referrals"] > 0).mean()
-    )
+    assert allrow["estimate"] == pytest.approx((synthetic_small.frame["n_referrals"] > 0).mean())
     t = R.referral_rate(telco)
     assert t.meta["referral_col"] == "number_of_referrals"
 
@@ -234,10 +233,10 @@ def test_telco_has_no_start_dates(telco):
     assert p.summary["customers_at_risk"].iloc[0] == 7043
     assert p.summary["churned"].iloc[0] == 1869
     findings = R.key_findings(rates=p, cohorts=r)
-    assert any("unavailable" in s for s in findings)
-    assert (
-        findings[0]
-        == "Over the observation window, 26.5% of the 7,043 customers churned (retention 73.5%)."
+    assert any("unavailable" in f.text and "`start_date`" in f.text for f in findings)
+    assert findings[0].text == (
+        "Over the observation window, 26.5% of the 7,043 customers churned "
+        "(95% CI 25.5% to 27.6%; retention 73.5%)."
     )
 
 
@@ -249,7 +248,11 @@ def test_key_findings_synthetic(synthetic_small):
         segments=R.rates_by_segment(synthetic_small),
         cohorts=R.cohort_table(synthetic_small),
     )
-    assert len(f) >= 5 and all(isinstance(s, str) and s for s in f)
+    assert len(f) >= 5 and all(isinstance(x, Finding) and x.text for x in f)
+    assert all(
+        "95% CI" not in x.text
+        for x in R.key_findings(rates=R.period_rates(synthetic_small, alpha=0.1))
+    )
 
 
 # ------------------------------------------------------------------------------------------------ bad input
@@ -261,13 +264,16 @@ def test_bad_period():
 
 
 def test_missing_column_named():
-    with pytest.raises(ParameterError, match="column 'tenur' .* Did you mean 'tenure'"):
+    with pytest.raises(
+        ParameterError,
+        match="`duration_col`='tenur' is not a column of the data. Did you mean 'tenure'",
+    ):
         R.lifecycle_rates(HAND, duration_col="tenur", event_col="churned")
 
 
 def test_event_not_binary():
     df = HAND.assign(churned=[0, 1, 2, 0, 1, 0])
-    with pytest.raises(DataValidationError, match="must be 0/1"):
+    with pytest.raises(DataValidationError, match="'churned': 1 of 6 row\\(s\\) are not 0 or 1"):
         R.lifecycle_rates(df, duration_col="tenure", event_col="churned")
 
 
@@ -285,3 +291,59 @@ def test_analysis_date_before_joins():
             start_col="start",
             analysis_date="2024-02-01",
         )
+
+
+# ------------------------------------------------------------------------------------------------ issue 12
+def test_lifecycle_keeps_zero_tenure_customers():
+    """Zero-tenure customers are at risk in the first stage (a churner at 0 churned there), as in the
+    Kaplan-Meier estimate of notebook 02, never dropped silently."""
+    df = pd.DataFrame({"t": [0.0, 0.0, 0.0, 2.0, 5.0], "e": [1, 0, 1, 1, 0]})
+    r = R.lifecycle_rates(df, stages=[0, 3, 12], duration_col="t", event_col="e")
+    s = r.summary.set_index("stage")
+    assert s.loc["0-3", ["customers_at_risk", "churned", "censored"]].tolist() == [5, 3, 1]
+    assert s.loc["0-3", "estimate"] == pytest.approx(3 / 4.5)
+    assert r.meta["zero_tenure"] == 3 and r.meta["zero_tenure_churned"] == 2
+    assert int(s["churned"].sum()) == int(df["e"].sum())
+
+
+def test_lifecycle_counts_like_kaplan_meier_on_zero_tenure():
+    from workbench.survival import kaplan_meier
+
+    rng = np.random.default_rng(5)
+    t = np.where(rng.random(400) < 0.1, 0.0, rng.integers(1, 30, 400).astype(float))
+    df = pd.DataFrame({"t": t, "e": (rng.random(400) < 0.4).astype(int)})
+    life = R.lifecycle_rates(df, stages=[0, 3, np.inf], duration_col="t", event_col="e").summary
+    km = kaplan_meier(df, duration_col="t", event_col="e")
+    assert life["customers_at_risk"].iloc[0] == km.meta["n"] == 400
+    assert life["churned"].sum() == km.meta["events"]
+
+
+def test_lifecycle_on_yearly_tenure_uses_the_grid():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(
+        {"t": 12.0 * rng.integers(0, 6, 500), "e": (rng.random(500) < 0.3).astype(int)}
+    )
+    with pytest.warns(DataQualityWarning, match="whole steps of 12 months"):
+        r = R.lifecycle_rates(df, duration_col="t", event_col="e")
+    assert r.summary["stage"].tolist()[:3] == ["0-12", "12-24", "24-36"]
+    assert r.meta["tenure_grid"] == 12.0
+    assert r.summary["customers_at_risk"].iloc[0] == 500
+    same_unit = R.lifecycle_rates(
+        df.assign(t=df["t"] / 12),
+        duration_col="t",
+        event_col="e",
+        tenure_unit="years",
+        stages=[0, 12, 24, 36, 48, 60],
+    )
+    pd.testing.assert_frame_equal(same_unit.summary, r.summary)
+
+
+def test_key_findings_all_censored_never_names_highest_and_lowest():
+    df = pd.DataFrame({"t": np.arange(1.0, 41.0), "e": 0})
+    f = R.key_findings(lifecycle=R.lifecycle_rates(df, duration_col="t", event_col="e"))
+    assert len(f) == 1 and "No churn was observed" in f[0].text and "highest" not in f[0].text
+
+
+def test_key_findings_interval_label_from_alpha(synthetic_small):
+    f = R.key_findings(lifecycle=R.lifecycle_rates(synthetic_small, alpha=0.1))
+    assert "90% CI" in f[0].text and "95%" not in f[0].text

@@ -234,9 +234,10 @@ def test_customer_values_equal_closed_form_weibull(synthetic_small):
     lam_b = params.loc["lambda_"]
     rho = float(np.exp(params.loc["rho_"].iloc[0]))
     c = r.tables["customers"]
-    from workbench.value.clv import _design
+    from workbench.value.customer import _design
 
-    X = _design(synthetic_small.frame, r.meta["covariates"])
+    X, refs = _design(synthetic_small.frame, r.meta["covariates"])
+    assert r.meta["reference_levels"] == refs  # R's rule: first declared / sorted level
     d = monthly_discount_rate(0.12)
     u = np.linspace(0, 24, 24_001)
     for i in np.flatnonzero((c["churned"] == 0).to_numpy())[:5]:

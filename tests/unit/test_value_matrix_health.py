@@ -78,8 +78,51 @@ def test_auc_and_uno_c_match_sksurv(synthetic_small, h):
         sk.cumulative_dynamic_auc(y, y, risk, [h])[0][0], abs=1e-10
     )
     assert uno_concordance(t, e, risk, h) == pytest.approx(
-        sk.concordance_index_ipcw(y, y, risk, tau=h)[0], abs=1e-5
+        sk.concordance_index_ipcw(y, y, risk, tau=h)[0], abs=1e-10
     )
+
+
+@pytest.mark.parametrize("tau", [6.0, 24.0])
+def test_uno_c_matches_sksurv_on_telco_tied_months(telco, tau):
+    """Telco tenure is whole months (heavy ties, churners and censored customers at the same month);
+    the risk score is rounded charges (ties in risk too). Issue 12: 0.5522 before, sksurv 0.5449."""
+    sk = pytest.importorskip("sksurv.metrics")
+    from sksurv.util import Surv
+
+    f = telco.frame
+    t = f[telco.spec.tenure].to_numpy(float)
+    e = f[telco.spec.event].to_numpy().astype(bool)
+    keep = t > 0  # sksurv's censoring weights need G > 0 at every event time
+    t, e = t[keep], e[keep]
+    risk = np.round(f["monthly_charge"].to_numpy(float)[keep] / 10.0)
+    y = Surv.from_arrays(e, t)
+    assert uno_concordance(t, e, risk, tau) == pytest.approx(
+        sk.concordance_index_ipcw(y, y, risk, tau=tau)[0], abs=1e-10
+    )
+
+
+def test_uno_c_counts_censored_at_a_churners_time():
+    """Hand-counted: churner at 2 (risk 3) vs censored at 2 (risk 1) is a concordant pair; the two
+    churners at 2 are not comparable with each other."""
+    sk = pytest.importorskip("sksurv.metrics")
+    from sksurv.util import Surv
+
+    rng = np.random.default_rng(8)
+    t = rng.integers(1, 6, 300).astype(float)
+    e = rng.random(300) < 0.5
+    risk = rng.integers(0, 4, 300).astype(float) - 0.3 * t
+    y = Surv.from_arrays(e, t)
+    for tau in (3.0, 4.5):
+        assert uno_concordance(t, e, risk, tau) == pytest.approx(
+            sk.concordance_index_ipcw(y, y, risk, tau=tau)[0], abs=1e-10
+        )
+    # no censoring at all: every weight is 1 and C is the share of concordant comparable pairs
+    t2, e2, r2 = (
+        np.array([2.0, 2.0, 2.0, 3.0]),
+        np.array([1, 1, 0, 0], bool),
+        np.array([3.0, 2.0, 1.0, 0.0]),
+    )
+    assert uno_concordance(t2, e2, r2, 10.0) == pytest.approx(1.0)
 
 
 def test_auc_without_censoring_is_mann_whitney():
@@ -146,7 +189,7 @@ def test_telco_without_score_is_unavailable(telco):
     with pytest.warns(UnavailableWarning, match="health-score validation is unavailable"):
         r = validate_health_score(telco)
     assert r.meta["available"] is False
-    assert any("unavailable" in s for s in key_findings(health=r))
+    assert any("unavailable" in f.text and "`score_col`" in f.text for f in key_findings(health=r))
 
 
 # ------------------------------------------------------------------------------------------------ strategy effect

@@ -98,7 +98,7 @@ def test_value_key_findings(results):
         health=results["health"],
     )
     assert len(f) >= 6
-    assert any("Type IV" in s for s in f) and any("AUC" in s for s in f)
+    assert any("Type IV" in x.text for x in f) and any("AUC" in x.text for x in f)
 
 
 def test_whole_lifetime_is_extrapolated_beyond_followup(synthetic_small):

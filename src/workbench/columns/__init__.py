@@ -28,9 +28,19 @@ from .arrays import (
     weights_array,
 )
 from .levels import categorical_levels, dummies, is_categorical, reference_level, term_name
-from .names import check_alpha, column_list, column_name, data_fingerprint, resolve_frame
+from .names import (
+    MONTHS_PER_UNIT,
+    check_alpha,
+    column_list,
+    column_name,
+    data_fingerprint,
+    months_per_unit,
+    resolve_frame,
+)
 
 __all__ = [
+    "MONTHS_PER_UNIT",
+    "months_per_unit",
     "Resolved",
     "categorical_levels",
     "check_alpha",

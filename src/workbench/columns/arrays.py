@@ -19,7 +19,15 @@ from ..exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
-from .names import N_EXAMPLES, _where, column_list, column_name, data_fingerprint, resolve_frame
+from .names import (
+    N_EXAMPLES,
+    _where,
+    column_list,
+    column_name,
+    data_fingerprint,
+    months_per_unit,
+    resolve_frame,
+)
 
 
 # ---------------------------------------------------------------------------------- arrays
@@ -382,8 +390,6 @@ def resolve(
     """
     import warnings
 
-    from ..data.schema import TENURE_UNITS
-
     if missing not in ("error", "exclude"):
         raise ParameterError(f"`missing` must be 'error' or 'exclude', got {missing!r}.")
     frame, spec = resolve_frame(data, func=func)
@@ -416,10 +422,7 @@ def resolve(
         or (getattr(spec, "tenure_unit", None) if spec is not None else None)
         or "months"
     )
-    if unit not in TENURE_UNITS:
-        raise ParameterError(
-            f"{_where(func)}`tenure_unit` must be one of {TENURE_UNITS}, got {unit!r}."
-        )
+    months_per_unit(unit, func=func)
     exclusions: list[dict] = list(getattr(data, "exclusions", []) or [])
     messages: list[str] = []
     optional = [c for c in [names["group_col"], *covs] if c is not None]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import DAYS_PER_MONTH, DAYS_PER_WEEK
 from ..exceptions import (
     AlphaError,
     ColumnListError,
@@ -43,6 +44,30 @@ def check_alpha(alpha: Any) -> float:
             f"`alpha` must be a number in (0, 1), e.g. 0.05 for 95% intervals; got {alpha!r}."
         )
     return a
+
+
+#: months per tenure unit (a month is 30.4375 days, the Gregorian average)
+MONTHS_PER_UNIT = {
+    "days": 1.0 / DAYS_PER_MONTH,
+    "weeks": DAYS_PER_WEEK / DAYS_PER_MONTH,
+    "months": 1.0,
+    "years": 12.0,
+}
+
+
+def months_per_unit(unit: str, *, argument: str = "tenure_unit", func: str | None = None) -> float:
+    """How many months one ``unit`` of tenure is (``days``, ``weeks``, ``months``, ``years``).
+
+    Examples
+    --------
+    >>> months_per_unit("years")
+    12.0
+    """
+    if unit not in MONTHS_PER_UNIT:
+        raise ParameterError(
+            f"{_where(func)}`{argument}` must be one of {list(MONTHS_PER_UNIT)}, got {unit!r}."
+        )
+    return MONTHS_PER_UNIT[unit]
 
 
 def _where(func: str | None) -> str:

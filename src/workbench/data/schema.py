@@ -24,6 +24,8 @@ CHURN_TYPE_POLICIES = ("churned_only", "optional")
 ZERO_TENURE_POLICIES = ("error", "keep", "exclude")
 MISSING_POLICIES = ("error", "exclude")
 SINGLE_COLUMN_ROLES = (
+    "entry",
+    "start",
     "churn_type",
     "churn_reason",
     "start_date",
@@ -99,6 +101,21 @@ class RoleSpec:
         How to read a CSV file (e.g. ``encoding: latin-1``, ``sep: ";"``).
     analysis_date : str, optional
         Date the data were extracted (YYYY-MM-DD); start date + tenure must not pass it.
+    entry : str, optional
+        Delayed entry (left truncation): tenure at which each customer came under observation,
+        e.g. the start of a snapshot's window (the Telco adapter derives it as
+        ``max(0, tenure - 3)``, one quarter). Analyses take it as ``entry_col``.
+    observation_window : float, optional
+        Length (tenure units) of the snapshot window ending at the analysis date from which the
+        data were exported; documents how ``entry`` was derived.
+    start : str, optional
+        Counting-process layout: several ``(start, tenure]`` rows per customer (``tenure`` is the
+        row's end, ``event`` 1 on the row ending in churn), e.g. from
+        :func:`workbench.data.events.build_intervals`; ids then repeat, intervals of one customer
+        must not overlap.
+    event_log : dict, optional
+        Dated covariate table (an event log) for ``workbench data from-events``: ``time``,
+        ``kind``, ``value`` (its columns) and ``rules`` (kind -> ``last`` / ``count`` / ``sum``).
     """
 
     id: str
@@ -132,6 +149,10 @@ class RoleSpec:
     encoding: str | None = None
     sep: str | None = None
     analysis_date: str | None = None
+    entry: str | None = None
+    observation_window: float | None = None
+    start: str | None = None
+    event_log: dict | None = None
 
     def __post_init__(self) -> None:
         for name in ("id", "tenure", "event"):
@@ -218,6 +239,30 @@ class RoleSpec:
                 raise SpecError(
                     f"spec role `{name}` must name one column, got {v!r} ({type(v).__name__}). "
                     f"Write `{name}: my_column`, or leave it out."
+                )
+        if self.entry is not None and self.start is not None:
+            raise SpecError(
+                "spec: give `entry` (one row per customer, delayed entry) or `start` ((start, "
+                "stop] rows per customer), not both."
+            )
+        ow = self.observation_window
+        if ow is not None and (isinstance(ow, bool) or not isinstance(ow, (int, float)) or ow <= 0):
+            raise SpecError(
+                f"spec `observation_window` must be a positive number of tenure units, got {ow!r}. "
+                "Write e.g. `observation_window: 3` for a one-quarter snapshot."
+            )
+        if self.event_log is not None:
+            from .events import RULES
+
+            log = self.event_log
+            ok = isinstance(log, dict) and set(log) <= {"time", "kind", "value", "rules"}
+            rules = log.get("rules") if isinstance(log, dict) else None
+            if not ok or not isinstance(rules, dict) or not set(rules.values()) <= set(RULES):
+                raise SpecError(
+                    f"spec `event_log` must be a mapping with `time`, `kind`, `value` (columns of "
+                    f"the log) and `rules` (kind -> one of {RULES}), got {log!r}. Write e.g. "
+                    "`event_log: {time: date, kind: kind, value: value, rules: {satisfaction: "
+                    "last, complaint: count}}`."
                 )
 
     # -- construction ----------------------------------------------------------------------------
@@ -336,6 +381,8 @@ class RoleSpec:
             "margin",
             "cltv",
             "referrals",
+            "entry",
+            "start",
         ):
             v = getattr(self, k)
             if v:

@@ -69,6 +69,7 @@ TERMS = (
     "dissat_x_sc",
     "loyalty_programme",
     "retention_offer",
+    "charge_threshold",
 )
 
 # log hazard ratios by cause; rows follow TERMS.
@@ -91,7 +92,12 @@ _LOG_HR = {
     "dissat_x_sc": (-0.15, -0.10, -0.15, 0.0, 0.0),
     "loyalty_programme": (-0.30, -0.25, 0.0, 0.0, 0.0),
     "retention_offer": (-0.40, -0.30, 0.0, 0.0, 0.0),
+    "charge_threshold": (0.0, 0.0, 0.0, 0.0, 0.0),  # acts only with targeting="threshold"
 }
+# targeting="threshold": log HR of charge_threshold on the competitive and price causes
+_THRESHOLD_LOG_HR = {"competitive": 0.5, "price": 0.5}
+CHARGE_THRESHOLD = 85.0
+TARGETINGS = ("risk", "threshold")
 _SAT_TERMS = ("sat_1", "sat_2", "sat_4", "sat_5")
 
 # switching-cost score used in the true interaction: contract steps and bundle size
@@ -175,6 +181,9 @@ def true_design(frame: pd.DataFrame, *, loyalty: Any = None, offer: Any = None) 
             if offer is None
             else np.broadcast_to(np.asarray(offer, dtype=float), n).copy()
         ),
+        # a threshold that bites twice as hard on month-to-month contracts (targeting="threshold")
+        "charge_threshold": (f["monthly_charge"].to_numpy(dtype=float) > CHARGE_THRESHOLD)
+        * (1.0 + _is(f, "contract", "month_to_month")),
     }
     return pd.DataFrame(d, index=f.index)[list(TERMS)]
 
@@ -240,21 +249,29 @@ def true_rmst(frame: pd.DataFrame, tau: float, truth: dict, **kw) -> np.ndarray:
 
 
 def _effects(
-    frame: pd.DataFrame, truth: dict, column: str, population: np.ndarray, chunk: int = 200_000
+    frame: pd.DataFrame,
+    truth: dict,
+    column: str,
+    population: np.ndarray,
+    chunk: int = 200_000,
+    weights: np.ndarray | None = None,
 ) -> dict:
-    """Mean over ``population`` of both potential outcomes' true survival and RMST (in chunks)."""
+    """Mean over ``population`` of both potential outcomes' true survival and RMST (in chunks);
+    ``weights`` (one per customer) make it a weighted mean (e.g. the overlap population)."""
     base = np.asarray(truth["baseline_hazard"])
     idx = np.flatnonzero(population)
+    wts = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
     hz = np.asarray(HORIZONS, dtype=float)
     sums = {a: np.zeros(len(HORIZONS)) for a in (0, 1)}
     rsum = {0: 0.0, 1: 0.0}
     for start in range(0, len(idx), chunk):
-        sub = frame.iloc[idx[start : start + chunk]]
+        rows = idx[start : start + chunk]
+        sub, w = frame.iloc[rows], wts[rows]
         for a in (0, 1):
             risk = _risk(sub, truth, **{column: float(a)})
-            sums[a] += _survival_from_risk(risk, base, hz).sum(axis=0)
-            rsum[a] += float(_rmst_from_risk(risk, base, TAU).sum())
-    n = max(len(idx), 1)
+            sums[a] += w @ _survival_from_risk(risk, base, hz)
+            rsum[a] += float(w @ _rmst_from_risk(risk, base, TAU))
+    n = max(float(wts[idx].sum()), 1e-300) if len(idx) else 1
     s = {a: sums[a] / n for a in (0, 1)}
     out = {f"survival_difference_{h}": float(s[1][j] - s[0][j]) for j, h in enumerate(HORIZONS)}
     out.update({f"survival_treated_{h}": float(s[1][j]) for j, h in enumerate(HORIZONS)})
@@ -279,6 +296,7 @@ def simulate(
     offer_share: float = 0.5,
     competing_risks: bool = True,
     tenure_unit: str = "months",
+    targeting: str = "risk",
 ) -> tuple[pd.DataFrame, dict]:
     """Simulate a customer base and return ``(frame, truth)``; deterministic for a seed.
 
@@ -309,6 +327,12 @@ def simulate(
         effects and the sum of the baselines (one proportional-hazards model, for clean tests).
     tenure_unit : {'months', 'days'}
         ``'days'`` reports tenure as whole days (ties), ``'months'`` as months to 1e-4.
+    targeting : {'risk', 'threshold'}
+        How the loyalty programme picks customers. ``'risk'``: month-to-month contracts, higher
+        charges (linearly), any complaint, satisfaction <= 2, younger customers. ``'threshold'``:
+        the linear charge term is replaced by ``charge_threshold`` (monthly charge above 85, twice
+        as strong on month-to-month contracts), which also raises the competitive and price hazards
+        (log HR 0.5): a continuous confounder acting through a threshold and an interaction.
 
     Returns
     -------
@@ -328,6 +352,14 @@ def simulate(
         raise ParameterError(f"`tenure_unit` must be 'months' or 'days', got {tenure_unit!r}.")
     if not 0 < offer_share < 1:
         raise ParameterError(f"`offer_share` must be in (0, 1), got {offer_share!r}.")
+    if targeting not in TARGETINGS:
+        raise ParameterError(f"`targeting` must be one of {TARGETINGS}, got {targeting!r}.")
+    try:
+        pd.Timestamp(analysis_date)
+    except (ValueError, TypeError) as e:
+        raise ParameterError(
+            f"`analysis_date` must be a date such as '2025-12-31', got {analysis_date!r}."
+        ) from e
     rng = np.random.default_rng(seed)
     n = int(n_customers)
     M = history_months + 1
@@ -345,6 +377,9 @@ def simulate(
             base_c = _LOG_HR[term][0]
             for k, c in enumerate(CAUSES):
                 truth_log_hr[c][term] = eff * _LOG_HR[term][k] / base_c
+    if targeting == "threshold":
+        for c, v in _THRESHOLD_LOG_HR.items():
+            truth_log_hr[c]["charge_threshold"] = v
     if not competing_risks:
         truth_log_hr = {c: dict(truth_log_hr["competitive"]) for c in CAUSES}
     base = baseline_hazards(M, hazard_scale)
@@ -391,9 +426,13 @@ def simulate(
         sat_risk = 0.35 * (satisfaction <= 2)
     else:
         sat_risk = 0.0
+    if targeting == "threshold":
+        charge_term = 0.9 * (charge > CHARGE_THRESHOLD) * (1.0 + (contract == 0))
+    else:
+        charge_term = 0.25 * (charge - 70) / 10
     logit = -1.3 + confounding * (
         0.9 * (contract == 0)
-        + 0.25 * (charge - 70) / 10
+        + charge_term
         + 0.4 * (n_complaints > 0)
         + sat_risk
         - 0.2 * (age - 45) / 10
@@ -522,6 +561,7 @@ def simulate(
                 "offer_share": offer_share,
                 "competing_risks": competing_risks,
                 "tenure_unit": tenure_unit,
+                "targeting": targeting,
             },
             "causes": list(CAUSES) if competing_risks else ["voluntary"],
             "terms": list(TERMS),
@@ -554,6 +594,11 @@ def simulate(
                 "log_hr": {c: truth_log_hr[c]["loyalty_programme"] for c in CAUSES},
                 "ate": _effects(frame, truth, "loyalty", loyal_all),
                 "att": _effects(frame, truth, "loyalty", loyal_treated),
+                # the overlap population (Li, Morgan & Zaslavsky 2018): weights e(1 - e) with the
+                # true propensity, the estimand of overlap weighting
+                "ato": _effects(
+                    frame, truth, "loyalty", loyal_all, weights=p_loyal * (1 - p_loyal)
+                ),
             },
             "winback": {
                 "window_months": 3,

@@ -4,8 +4,11 @@ Reads ``Telco_customer_churn_{status,services,demographics,location,population}.
 joins them on ``Customer ID`` (population on ``Zip Code``) and returns the canonical frame with its
 spec (``specs/telco.yml``). Every source column is kept, renamed to snake_case
 (``Monthly Charge`` -> ``monthly_charge``); the text ``None`` in ``Offer`` and ``Internet Type`` is
-kept as the level ``None`` (pandas would read it as missing). One derived column is added:
-``n_services``, the number of services the customer holds (a bundle-size switching cost).
+kept as the level ``None`` (pandas would read it as missing). Two derived columns are added:
+``n_services``, the number of services the customer holds (a bundle-size switching cost), and
+``entry_months = max(0, tenure_in_months - 3)``: the release is a one-quarter snapshot (``Churn
+Value`` = left this quarter), so customers who left before the quarter are absent and everyone is
+observed from the start of the quarter on (delayed entry, the spec's ``entry`` role).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ FILES = {
     "location": "Telco_customer_churn_location.csv",
     "population": "Telco_customer_churn_population.csv",
 }
+QUARTER_MONTHS = 3  # the observation window of the snapshot (one quarter)
+ENTRY_COLUMN = "entry_months"  # derived: tenure at the start of the quarter
 SERVICE_COLUMNS = (
     "phone_service",
     "multiple_lines",
@@ -80,6 +85,10 @@ def read_telco_frame(folder: str | Path) -> pd.DataFrame:
     frame = frame.merge(pop, on="zip_code", how="left", validate="many_to_one")
     yes = frame[list(SERVICE_COLUMNS)].astype(str).eq("Yes")
     frame["n_services"] = yes.sum(axis=1).astype(int)
+    # the release is a one-quarter snapshot: customers who left before the quarter are absent, so
+    # every customer is observed from max(0, tenure - 3) months on (delayed entry)
+    tenure = pd.to_numeric(frame["tenure_in_months"], errors="coerce")
+    frame[ENTRY_COLUMN] = (tenure - QUARTER_MONTHS).clip(lower=0)
     return frame
 
 

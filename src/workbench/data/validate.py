@@ -172,6 +172,67 @@ def check_tenure(
     return s
 
 
+def check_entry(df: pd.DataFrame, col: str, tenure: pd.Series, *, id_col: str) -> pd.Series:
+    """Delayed entry: numeric, complete, >= 0 and at or before the customer's tenure (exit)."""
+    v = pd.to_numeric(df[col], errors="coerce")
+    bad = v.isna().to_numpy() | (v < 0).to_numpy()
+    if bad.any():
+        _fail(
+            df,
+            bad,
+            column=col,
+            rule="entry is a tenure >= 0",
+            problem="have a missing, non-numeric or negative entry",
+            fix="Entry is the tenure at which observation began; use 0 for customers observed "
+            "from joining.",
+            id_col=id_col,
+        )
+    after = (v > tenure).to_numpy()
+    if after.any():
+        _fail(
+            df,
+            after,
+            column=col,
+            rule="entry <= exit",
+            problem="enter observation after they leave (entry > tenure)",
+            fix="Check which column holds which time; entry must be at or before tenure.",
+            id_col=id_col,
+        )
+    return v.astype(float)
+
+
+def check_intervals(df: pd.DataFrame, col: str, stop: pd.Series, *, id_col: str) -> pd.Series:
+    """Counting-process rows: ``start < stop`` on every row and no overlap within a customer."""
+    v = pd.to_numeric(df[col], errors="coerce")
+    bad = v.isna().to_numpy() | ~(v < stop).to_numpy()
+    if bad.any():
+        _fail(
+            df,
+            bad,
+            column=col,
+            rule="start < stop",
+            problem="have a missing start or a start at or after the row's end",
+            fix="Each row covers (start, stop] with start < stop; drop zero-length rows.",
+            id_col=id_col,
+        )
+    order = np.lexsort((v.to_numpy(), df[id_col].to_numpy()))
+    ids, st, sp = df[id_col].to_numpy()[order], v.to_numpy()[order], stop.to_numpy()[order]
+    ov = np.zeros(len(df), dtype=bool)
+    ov[order[1:]] = (ids[1:] == ids[:-1]) & (st[1:] < sp[:-1])
+    if ov.any():
+        _fail(
+            df,
+            ov,
+            column=col,
+            rule="intervals do not overlap",
+            problem="start before the previous interval of the same customer ends",
+            fix="Rebuild the rows with workbench.data.events.build_intervals, which cuts "
+            "spells at event times without overlaps.",
+            id_col=id_col,
+        )
+    return v.astype(float)
+
+
 def check_event(df: pd.DataFrame, col: str, *, id_col: str) -> pd.Series:
     """Churned is 0/1 or boolean (also 'yes'/'no', 'true'/'false')."""
     s = df[col]
@@ -383,7 +444,8 @@ def validate(
         )
     check_columns_present(df, spec)
     id_col = spec.id
-    check_ids_unique(df, id_col)
+    if not spec.start:  # the counting-process layout repeats ids (one row per interval)
+        check_ids_unique(df, id_col)
     out = df.copy(deep=False)  # columns are replaced whole, never changed in place
     exclusions: list[dict] = []
 
@@ -391,6 +453,10 @@ def validate(
         df, spec.tenure, id_col=id_col, zero_policy=spec.zero_tenure, unit=spec.tenure_unit
     )
     out[spec.event] = check_event(df, spec.event, id_col=id_col)
+    if spec.entry:
+        out[spec.entry] = check_entry(df, spec.entry, out[spec.tenure], id_col=id_col)
+    if spec.start:
+        out[spec.start] = check_intervals(df, spec.start, out[spec.tenure], id_col=id_col)
     if spec.churn_type:
         check_churn_type(
             df, spec.churn_type, out[spec.event], id_col=id_col, policy=spec.churn_type_policy

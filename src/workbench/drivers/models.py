@@ -137,7 +137,7 @@ def _logistic_parts(X, y, w, beta, firth):
             raise np.linalg.LinAlgError("singular information")
         ll_pen = ll + 0.5 * logdet
         inv = np.linalg.inv(info)
-        h = np.einsum("ij,jk,ik->i", X, inv, X) * v
+        h = ((X @ inv) * X).sum(axis=1) * v
         resid = resid + h * (0.5 - p)
     else:
         ll_pen = ll
@@ -308,7 +308,7 @@ def _cox_parts(cd: _CoxData, beta, firth, need_resid=False):
             raise np.linalg.LinAlgError("singular information")
         ll_pen = ll + 0.5 * logdet
         A = np.linalg.inv(info)
-        s = np.einsum("ij,jk,ik->i", X, A, X)
+        s = ((X @ A) * X).sum(axis=1)
         Ss = _rev_cumsum(r * s)[cd.start] / S0  # E_t[s]
         Amu = mu @ A
         cq = np.einsum("tj,tj->t", mu, Amu)  # mu' A mu

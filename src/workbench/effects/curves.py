@@ -51,6 +51,7 @@ def ipw_survival_curve(
     seed: int = 0,
     n_jobs: int | None = None,
     alpha: float = 0.05,
+    specification: str = "flexible",
 ) -> IPWCurveResult:
     """IPW-adjusted survival curve of every arm and control with percentile bootstrap CIs.
 
@@ -66,6 +67,8 @@ def ipw_survival_curve(
         Grid of months (default ``grid_points`` points from 0 to ``max_time``).
     n_bootstrap, seed, n_jobs : int
         Replicates (propensity refitted in each), seed, worker processes.
+    specification : {'flexible', 'linear', 'gbm'}
+        The propensity model's specification (see :class:`~workbench.effects.InterventionStudy`).
 
     Examples
     --------
@@ -92,6 +95,7 @@ def ipw_survival_curve(
         horizons=[max_time],
         tau=max_time,
         alpha=alpha,
+        specification=specification,
     )
     grid = np.asarray(
         times if times is not None else np.linspace(0, max_time, grid_points), dtype=float
@@ -107,7 +111,11 @@ def ipw_survival_curve(
         d, e, t = study._arrays(sub, arm)
         if weighting != "none":
             X, beta = study._ps_cache["fits"][arm][3], study._ps_cache["fits"][arm][2]
+            score = study._ps_cache["fits"][arm][0] if beta is None else None
+            if beta is None:
+                beta = np.zeros(X.shape[1])
         else:
+            score = None
             X, beta = np.ones((len(t), 1)), np.zeros(1)
         stat = est.IPWStatistic(
             X,
@@ -120,6 +128,7 @@ def ipw_survival_curve(
             tau=max_time,
             grid=grid,
             beta=beta,
+            score=score,
             with_hr=False,
         )
         full = stat(None)

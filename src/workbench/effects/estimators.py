@@ -32,7 +32,7 @@ from ._km import (
     rmst_var,
     step_at,
 )
-from .outcome import fit_cox
+from .outcome import fit_outcome
 from .propensity import fit_logistic_irls
 from .weights import balancing_weights
 
@@ -80,8 +80,17 @@ def km_contrast(duration, event, treated, horizons, tau):
 
 def cox_hr(duration, event, treated, weights=None) -> tuple[float, float]:
     """Log hazard ratio of arm vs control from a Cox model with the arm indicator only, and its SE."""
-    fit = fit_cox(duration, event, np.asarray(treated, dtype=float)[:, None], weights=weights)
-    return float(fit.coef_[0]), float(fit.se_[0])
+    from ..survival.engine import cox_fit
+
+    X = np.asarray(treated, dtype=float)[:, None]
+    fit = cox_fit(
+        X,
+        np.asarray(duration, dtype=float),
+        np.asarray(event, dtype=float),
+        weights=weights,
+        ties="breslow",
+    )
+    return float(fit.params[0]), float(fit.se[0])
 
 
 def robust_cox_hr(duration, event, treated, weights) -> tuple[float, float]:
@@ -125,6 +134,7 @@ class IPWStatistic:
         with_hr: bool = True,
         refit: bool = True,
         newton_steps: int = 3,
+        score=None,
     ):
         self.X = np.ascontiguousarray(X, dtype=float)
         self.treated = np.asarray(treated, dtype=float)
@@ -135,6 +145,8 @@ class IPWStatistic:
         self.tau, self.grid = float(tau), np.asarray(grid, dtype=float)
         self.beta, self.with_hr, self.refit = beta, with_hr, refit
         self.newton_steps = int(newton_steps)
+        # a fixed score (e.g. cross-fitted gradient boosting) is held fixed in every replicate
+        self.score = None if score is None else np.asarray(score, dtype=float)
         self.m1 = self.treated == 1
         self.idx1 = KMIndex.build(self.duration[self.m1], self.event[self.m1])
         self.idx0 = KMIndex.build(self.duration[~self.m1], self.event[~self.m1])
@@ -151,6 +163,10 @@ class IPWStatistic:
     def weights(self, freq):
         if self.weighting == "none":
             return np.ones(len(self.treated))
+        if self.score is not None:
+            return balancing_weights(
+                self.score, self.treated, self.weighting, trim=self.trim, freq=freq
+            )
         if self.refit and freq is not None:
             # Newton steps warm-started at the full-sample fit (frequency-weighted);
             # from a start O(n^-1/2) away, three steps reach the converged fit to ~1e-8.
@@ -205,23 +221,30 @@ def _log_hr_sorted(order, last, grp, x, ev, w, b0: float = 0.0, steps: int = 25)
     return float(b)
 
 
-def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=None):
+def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=None, folds=None):
     """Augmented IPW for S(h) and RMST(tau) of arm and control, with influence functions.
 
     Outcomes are the pooled KM pseudo-values (valid under censoring independent of arm and
     covariates, e.g. administrative censoring by the analysis date); the outcome model is a Cox model
-    per arm on ``Xc``; ``score`` is P(arm | x). Returns (psi1, psi0, phi1, phi0) with ``phi`` the
-    centred influence values (n x k), k = len(horizons) + 1.
+    per arm on ``Xc``; ``score`` is P(arm | x). ``folds`` (one fold label per row) cross-fits the
+    outcome model: each fold's predictions come from the model fitted on the other folds (with a
+    cross-fitted ``score``, as for a machine-learning propensity). Returns (psi1, psi0, phi1, phi0)
+    with ``phi`` the centred influence values (n x k), k = len(horizons) + 1.
     """
     P, _ = pseudo_values(duration, event, horizons, tau)
     t = np.asarray(treated, dtype=float)
     e = np.clip(np.asarray(score, dtype=float), trim or 0.0, 1 - (trim or 0.0))
     m = {}
+    parts = [None] if folds is None else list(np.unique(folds))
     for a, mask in ((1, t == 1), (0, t == 0)):
-        keep = _varying_columns(Xc[mask])
-        fit = fit_cox(duration[mask], event[mask], Xc[mask][:, keep])
-        Xa = Xc[:, keep]
-        m[a] = np.column_stack([fit.survival(Xa, horizons), fit.rmst(Xa, tau)])
+        m[a] = np.empty((len(t), len(np.atleast_1d(horizons)) + 1))
+        for k in parts:
+            train = mask if k is None else mask & (folds != k)
+            rows = slice(None) if k is None else folds == k
+            keep = _varying_columns(Xc[train])
+            fit = fit_outcome(duration[train], event[train], Xc[train][:, keep])
+            Xa = Xc[rows][:, keep]
+            m[a][rows] = np.column_stack([fit.survival(Xa, horizons), fit.rmst(Xa, tau)])
     a1 = m[1] + (t / e)[:, None] * (P - m[1])
     a0 = m[0] + ((1 - t) / (1 - e))[:, None] * (P - m[0])
     psi1, psi0 = a1.mean(axis=0), a0.mean(axis=0)

@@ -31,7 +31,7 @@ from scipy import stats
 from ..exceptions import ParameterError, SmallSampleWarning
 from ..results import Result
 from ._km import pseudo_values
-from .outcome import fit_cox
+from .outcome import fit_outcome
 
 MIN_PER_ARM = 20
 
@@ -216,7 +216,9 @@ def uplift(
     The predicted uplift of a customer is ``S(h | x, arm) - S(h | x, control)``; the observed outcome is
     the KM pseudo-value at the horizon (so censoring is handled) and, for observational studies, each
     customer counts with the study's balancing weight. The Qini coefficient is the mean height of the
-    curve above the random-targeting line, per customer of the population.
+    curve above the random-targeting line, per customer of the population. The T-learner enters the
+    confounders linearly whatever the study's specification: it only ranks customers, and a
+    flexible per-arm model on half the data ranks them less stably.
     """
     if not study.confounders:
         raise ParameterError("uplift needs `confounders` (the features of the T-learner).")
@@ -229,7 +231,7 @@ def uplift(
     for arm in study.arms_:
         sub = study._pair(arm)
         d, e, t = study._arrays(sub, arm)
-        X, _ = study._pair_design(arm)
+        X, _ = study._pair_design(arm, "linear")  # a ranking score: the linear T-learner
         Xc = X[:, 1:]
         n = len(t)
         fold = rng.permutation(np.arange(n) % 2)
@@ -242,7 +244,7 @@ def uplift(
                 keep = Xc[m].std(axis=0) > 1e-12
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    fit = fit_cox(d[m], e[m], Xc[m][:, keep])
+                    fit = fit_outcome(d[m], e[m], Xc[m][:, keep])
                 for w in caught:
                     msg = f"uplift T-learner ({arm}, fold {k}, arm {a}): {w.message}"
                     if msg not in caveats:

@@ -290,6 +290,8 @@ def placebo_treatment(
         d, e, t = study._arrays(sub, arm)
         if weighting != "none":
             X, beta = study._ps_cache["fits"][arm][3], study._ps_cache["fits"][arm][2]
+            if beta is None:  # gradient boosting: permutations refit the flexible logistic design
+                beta = np.zeros(X.shape[1])
         else:
             X, beta = np.ones((len(t), 1)), np.zeros(1)
 

@@ -12,15 +12,16 @@ def plot_forest(
 ):
     """Forest plot: one row per term, point estimate and interval on a log axis, line at 1.
 
-    ``result`` is a :class:`~workbench.survival.cox.CoxResult` (or any result whose summary has
-    ``term``, ``column``, ``ci_lower``, ``ci_upper``). Returns the Axes.
+    ``result`` is a :class:`~workbench.survival.cox.CoxResult` or a Fine-Gray result (any result
+    whose summary has ``term``, ``column`` and its interval ``hr_ci_lower`` / ``hr_ci_upper``).
+    Returns the Axes.
     """
     s = result.summary
     ax = get_ax(ax, figsize=(7.0, 0.45 * len(s) + 1.5))
     y = np.arange(len(s))[::-1]
     est = s[column].to_numpy(dtype=float)
-    lo = s["ci_lower"].to_numpy(dtype=float)
-    hi = s["ci_upper"].to_numpy(dtype=float)
+    lo = s["hr_ci_lower"].to_numpy(dtype=float)
+    hi = s["hr_ci_upper"].to_numpy(dtype=float)
     ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
     ax.errorbar(
         est[ok],

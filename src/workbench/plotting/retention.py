@@ -20,21 +20,19 @@ def plot_rates(result, ax=None, *, min_at_risk: int = 30):
     """Churn rate per period with its CI (periods with fewer than ``min_at_risk`` customers omitted)."""
     ax = get_ax(ax)
     s = result.summary
-    if len(s) and "churn_rate" not in s and "monthly_churn_rate" in s:
+    if len(s) and "customer_months" in s and "group" in s and "period" not in s:
         return plot_segment_rates(result, ax=ax)
-    if not len(s) or "churn_rate" not in s:
+    if not len(s) or "estimate" not in s:
         return _message(ax, "; ".join(result.warnings) or "no rates")
     if "customers_at_risk" in s:
         s = s[s["customers_at_risk"] >= min_at_risk]
     label = s["period"] if "period" in s else s["group"]
     x = np.arange(len(s))
-    y = 100 * s["churn_rate"].to_numpy(dtype=float)
+    y = 100 * s["estimate"].to_numpy(dtype=float)
     lo = 100 * s["ci_lower"].to_numpy(dtype=float)
     hi = 100 * s["ci_upper"].to_numpy(dtype=float)
     ax.plot(x, y, marker="o", color="C3")
-    ax.fill_between(
-        x, lo, hi, color="C3", alpha=0.2, label=f"{1 - result.meta.get('alpha', 0.05):.0%} CI"
-    )
+    ax.fill_between(x, lo, hi, color="C3", alpha=0.2, label=result.ci_label)
     step = max(1, len(x) // 12)
     ax.set_xticks(x[::step], [str(v) for v in label.iloc[::step]], rotation=45, ha="right")
     ax.set_ylabel("churn rate (% of customers active at period start)")
@@ -48,7 +46,7 @@ def plot_segment_rates(result, ax=None):
     ax = get_ax(ax)
     s = result.summary
     x = np.arange(len(s))
-    y = 100 * s["monthly_churn_rate"].to_numpy(dtype=float)
+    y = 100 * s["estimate"].to_numpy(dtype=float)
     err = np.vstack(
         [
             y - 100 * s["ci_lower"].to_numpy(dtype=float),
@@ -96,11 +94,11 @@ def plot_causes(result, ax=None):
         return _message(ax, "; ".join(result.warnings) or "no causes")
     if "group" in s:
         s = s.groupby("cause", as_index=False)["churned"].sum()
-        s["share"] = s["churned"] / s["churned"].sum()
-        s["ci_lower"] = s["ci_upper"] = s["share"]
-    s = s.sort_values("share")
+        s["estimate"] = s["churned"] / s["churned"].sum()
+        s["ci_lower"] = s["ci_upper"] = s["estimate"]
+    s = s.sort_values("estimate")
     y = np.arange(len(s))
-    share = 100 * s["share"].to_numpy(dtype=float)
+    share = 100 * s["estimate"].to_numpy(dtype=float)
     err = np.vstack(
         [
             share - 100 * s["ci_lower"].to_numpy(dtype=float),

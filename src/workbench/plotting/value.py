@@ -16,12 +16,19 @@ def _message(ax, text):
     return ax
 
 
+def _unavailable(result, ax):
+    """The reason an unavailable result is empty, drawn in place of the figure (else ``None``)."""
+    if result.meta.get("available") is False:
+        return _message(ax, result.meta.get("reason") or "unavailable for these data")
+    return None
+
+
 def plot_clv(result, ax=None):
     """Lifetime value per segment with its CI; the extrapolated part hatched."""
     ax = get_ax(ax)
     s = result.summary
     if not len(s):
-        return _message(ax, "no lifetime value")
+        return _message(ax, result.meta.get("reason") or "no lifetime value")
     x = np.arange(len(s))
     est = s["estimate"].to_numpy(float)
     tail = est * s["tail_share"].to_numpy(float)
@@ -31,6 +38,7 @@ def plot_clv(result, ax=None):
             x, tail, bottom=est - tail, color="C0", alpha=0.4, hatch="//", label="extrapolated tail"
         )
     if s["ci_lower"].notna().any():
+        ax.plot([], [], color="k", label=result.ci_label)
         err = np.vstack([est - s["ci_lower"].to_numpy(float), s["ci_upper"].to_numpy(float) - est])
         ax.errorbar(x, est, yerr=err, fmt="none", ecolor="k", capsize=4)
     ax.set_xticks(x, s["group"].tolist())
@@ -82,6 +90,8 @@ def plot_sbg_cohorts(result, ax=None):
 def plot_customer_value(result, ax=None):
     """Distribution of customers' current (residual) value."""
     ax = get_ax(ax)
+    if _unavailable(result, ax) is not None:
+        return ax
     v = result.tables["customers"]["current_value"].dropna()
     ax.hist(v, bins=50, color="C2")
     ax.set_xlabel("current value (discounted residual margin)")
@@ -92,6 +102,8 @@ def plot_customer_value(result, ax=None):
 def plot_value_matrix(result, ax=None, *, max_points: int = 4000, seed: int = 0):
     """Current value against growth potential, with the cuts and the four types."""
     ax = get_ax(ax)
+    if _unavailable(result, ax) is not None:
+        return ax
     p = result.tables["points"]
     if len(p) > max_points:
         p = p.sample(max_points, random_state=seed)
@@ -115,6 +127,8 @@ def plot_value_matrix(result, ax=None, *, max_points: int = 4000, seed: int = 0)
 def plot_lorenz(result, ax=None):
     """Lorenz curve of value (customers sorted from least to most valuable) and the equality line."""
     ax = get_ax(ax)
+    if _unavailable(result, ax) is not None:
+        return ax
     c = result.tables["curve"]
     ax.plot(
         100 * c["customer_share"],

@@ -214,6 +214,9 @@ def label(key: Any, units: Mapping[str, str] | None = None) -> str:
     k = str(key)
     base = LABELS.get(k) or LABELS.get(k.lower())
     if base is None:
+        m = re.match(r"^(.+?)_(months|days|weeks|years)$", k)
+        if m:
+            return f"{humanize(m.group(1))} ({m.group(2)})"
         return humanize(k)
     text = base.replace("{tenure}", u.tenure)
     if "{currency}" in text:

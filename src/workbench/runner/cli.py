@@ -63,6 +63,10 @@ def _run(args) -> int:
         kernel_name=args.kernel,
     )
     write_index(outcome.run_dir.parents[1])
+    if getattr(args, "pdf", False):
+        from .pdf import export_pdf
+
+        print(f"pdf: {export_pdf(outcome.run_dir / 'report.html')}")
     err = outcome.manifest.get("error") or {}
     line = f"{outcome.status}: {outcome.run_dir / 'report.html'} ({outcome.duration_s:.1f} s)"
     if outcome.ok:
@@ -106,6 +110,13 @@ def _batch(args) -> int:
                 f"{str(err.get('evalue', ''))[:200]}  -> {o.report}",
                 file=sys.stderr,
             )
+    if getattr(args, "pdf", False):
+        from .pdf import export_pdf
+
+        for o in result.outcomes:
+            if Path(o.report).is_file():
+                export_pdf(o.report)
+        print(f"pdf:     report.pdf beside each of the {len(result.outcomes)} reports")
     print(f"summary: {result.summary_path}")
     if result.index_path:
         print(f"index:   {result.index_path}")
@@ -149,6 +160,9 @@ def register(subparsers) -> None:
         "--timeout", type=positive_seconds, default=900.0, help="wall-clock limit in seconds (900)"
     )
     r.add_argument("--show-code", action="store_true", help="show code cells in the report")
+    r.add_argument(
+        "--pdf", action="store_true", help="also print the report to report.pdf (Chromium)"
+    )
     r.add_argument("--kernel", default="python3", help="Jupyter kernel (python3)")
     r.add_argument(
         "--list-parameters", action="store_true", help="print the declared parameters and exit"
@@ -178,6 +192,9 @@ def register(subparsers) -> None:
         help="per-run limit in seconds > 0 (default: file, else 900)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--pdf", action="store_true", help="also print every report to report.pdf (Chromium)"
+    )
     b.set_defaults(func=_batch)
 
     i = subparsers.add_parser("reports", help="rebuild reports/index.html from the run folders")

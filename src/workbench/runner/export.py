@@ -16,10 +16,8 @@ self-contained (images embedded as data URIs, CSS inline, no JavaScript or CDN).
 
 from __future__ import annotations
 
-import base64
 import copy
 import html
-import json
 import re
 from collections.abc import Mapping
 from html.parser import HTMLParser
@@ -30,9 +28,6 @@ from ..results import format_number
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-FIGURE_PREFIX = "# Figure:"
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-KEEP_TYPES = ("text/html", "text/markdown", "text/latex", "text/plain", *IMAGE_TYPES)
 _BLOCKED = {
     "script",
     "iframe",
@@ -60,7 +55,6 @@ _VOID = {
     "wbr",
 }
 _LONG_FLOAT = re.compile(r"^\s*-?\d+\.\d{5,}(e[-+]?\d+)?\s*$", re.IGNORECASE)
-_LONG_FLOAT_TEXT = re.compile(r"(?<![\w.])-?\d+\.\d{8,}(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------- sanitising
@@ -207,43 +201,58 @@ def _sanitize(markup: str, id_names=ID_COLUMN_NAMES) -> tuple[str, int]:
     return "".join(p.out), p.masked
 
 
-def _shorten_floats(text: str) -> str:
-    return _LONG_FLOAT_TEXT.sub(lambda m: format_number(float(m.group(0)), 4), text)
-
-
 # ---------------------------------------------------------------------------------- notebook prep
-def _figure_caption(source: str) -> str | None:
-    first = source.lstrip().splitlines()[0] if source.strip() else ""
-    if first.startswith(FIGURE_PREFIX):
-        return first[len(FIGURE_PREFIX) :].strip() or "Figure"
-    return None
+_PAPERMILL_ERROR = "papermill-error-cell-tag"
+_OWN_FINDINGS = re.compile(r"^#{1,4}\s+Key findings\s*$", re.I | re.M)
 
 
-def _image_html(mime: str, data: Any, caption: str, number: int) -> str:
-    if mime == "image/svg+xml":
-        raw = data if isinstance(data, str) else "".join(data)
-        b64 = base64.b64encode(raw.encode("utf-8")).decode("ascii")
-    else:
-        b64 = (
-            "".join(data).replace("\n", "")
-            if isinstance(data, list)
-            else str(data).replace("\n", "")
-        )
-    cap = html.escape(caption)
-    return (
-        f'<figure class="wb-figure" id="figure-{number}"><img alt="{cap}" src="data:{mime};base64,{b64}"/>'
-        f"<figcaption><strong>Figure {number}.</strong> {cap}</figcaption></figure>"
+def _is_papermill_marker(cell) -> bool:
+    """papermill's "An Exception was encountered at In [n]" cells (the report has its own box)."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    return _PAPERMILL_ERROR in tags or (
+        cell.cell_type == "markdown" and "An Exception was encountered at" in cell.source
     )
 
 
-def prepare_notebook(nb, *, show_code: bool = False, id_names=ID_COLUMN_NAMES):
-    """A copy of ``nb`` ready for export (see module docstring); also returns the figure count
-    and the number of customer ids replaced by pseudonyms."""
+def prepare_notebook(
+    nb,
+    *,
+    show_code: bool = False,
+    id_names=ID_COLUMN_NAMES,
+    units=None,
+    alpha: float | None = None,
+):
+    """A copy of ``nb`` ready for export (see :mod:`workbench.runner.outputs`).
+
+    Returns ``(notebook, cleaner, failing_section)``: the cleaner holds the figure and table
+    counts and the number of customer ids replaced by pseudonyms; ``failing_section`` is the
+    heading above the first cell that holds an error.
+    """
+    import nbformat
+
+    from .outputs import OutputCleaner, heading_of
+
     nb = copy.deepcopy(nb)
+    cleaner = OutputCleaner(
+        sanitize=lambda markup: _sanitize(markup, id_names), units=units, alpha=alpha
+    )
     cells = []
-    n_fig = 0
-    n_masked = 0
+    failing_section = None
     for cell in nb.cells:
+        if _is_papermill_marker(cell):
+            continue
+        if cell.cell_type == "markdown":
+            cleaner.section = heading_of(cell.source) or cleaner.section
+            if _OWN_FINDINGS.search(cell.source):  # the report has its own findings sections
+                cell.source = _OWN_FINDINGS.sub("", cell.source)
+                if not cell.source.strip():
+                    continue
+            cells.append(cell)
+            continue
+        if failing_section is None and any(
+            o.get("output_type") == "error" for o in cell.get("outputs", [])
+        ):
+            failing_section = cleaner.section or "start"
         tags = set(cell.get("metadata", {}).get("tags", []))
         if (
             cell.cell_type == "code"
@@ -254,41 +263,13 @@ def prepare_notebook(nb, *, show_code: bool = False, id_names=ID_COLUMN_NAMES):
         if cell.cell_type != "code":
             cells.append(cell)
             continue
-        caption = _figure_caption(cell.source)
-        outputs = []
-        for out in cell.get("outputs", []):
-            kind = out.get("output_type")
-            if kind == "stream":
-                if out.get("name") == "stderr":
-                    continue  # warnings are listed under Caveats; progress bars are noise
-                outputs.append(out)
-                continue
-            if kind == "error":
-                outputs.append(out)
-                continue
-            data = {k: v for k, v in out.get("data", {}).items() if k in KEEP_TYPES}
-            if not data:
-                continue
-            image = next((m for m in IMAGE_TYPES if m in data), None)
-            if image is not None and caption is not None:
-                n_fig += 1
-                data = {"text/html": _image_html(image, data[image], caption, n_fig)}
-            elif "text/html" in data:
-                raw = data["text/html"]
-                clean, masked = _sanitize(raw if isinstance(raw, str) else "".join(raw), id_names)
-                n_masked += masked
-                data = {"text/html": clean}
-            elif "text/plain" in data and image is None:
-                raw = data["text/plain"]
-                data = {
-                    "text/plain": _shorten_floats(raw if isinstance(raw, str) else "".join(raw))
-                }
-            out["data"] = data
-            outputs.append(out)
-        cell.outputs = outputs
+        cell.outputs = [nbformat.from_dict(o) for o in cleaner.clean_cell(cell)]
+        cell.execution_count = None
+        if not show_code and not cell.outputs:
+            continue
         cells.append(cell)
     nb.cells = cells
-    return nb, n_fig, n_masked
+    return nb, cleaner, failing_section
 
 
 def notebook_title(nb, fallback: str) -> str:
@@ -314,143 +295,12 @@ def _drop_title_heading(nb, title: str) -> None:
 
 # ---------------------------------------------------------------------------------- sections
 def key_findings(results: Mapping[str, Any], *, limit: int = 8) -> list[str]:
-    """The recorded ``key_findings`` list, or sentences built from recorded scalar results."""
-    kf = results.get("key_findings")
-    if isinstance(kf, str):
-        kf = [kf]
-    if isinstance(kf, list) and kf:
-        return [str(x) for x in kf]
-    out = []
-    for name, value in results.items():
-        if isinstance(value, bool) or value is None:
-            continue
-        if isinstance(value, (int, float)):
-            out.append(f"{name.replace('_', ' ')}: {format_number(value)}")
-        elif isinstance(value, str) and len(value) < 200:
-            out.append(f"{name.replace('_', ' ')}: {value}")
-        if len(out) >= limit:
-            break
-    return out
+    """The texts of the summary box: recorded findings ranked by importance (at most ``limit``),
+    else sentences from recorded scalar results."""
+    from .summary import fallback_findings, ranked_findings
 
-
-def _failure_html(manifest: Mapping[str, Any]) -> str:
-    status = manifest.get("status")
-    if status not in ("failed", "timed_out"):
-        return ""
-    err = manifest.get("error") or {}
-    if status == "timed_out":
-        head = (
-            f"The run was stopped after {format_number(manifest.get('timeout_s'))} s (timed out)."
-        )
-    else:
-        head = "The run failed."
-    parts = [
-        f"<section id='failure' class='wb-box wb-failure'><h2>Run {html.escape(str(status))}</h2>",
-        f"<p>{html.escape(head)} What ran before is kept below.</p>",
-    ]
-    if err.get("cell_index") is not None:
-        parts.append(
-            f"<p>Failing cell: cell {int(err['cell_index']) + 1} of the executed notebook "
-            "(counting the injected parameters cell):</p>"
-        )
-    if err.get("source"):
-        parts.append(f"<pre class='wb-failing-cell'>{html.escape(str(err['source']))}</pre>")
-    if err.get("ename") or err.get("evalue"):
-        parts.append(
-            f"<p><strong>{html.escape(str(err.get('ename', '')))}</strong>: "
-            f"{html.escape(str(err.get('evalue', '')))}</p>"
-        )
-    parts.append("</section>")
-    return "".join(parts)
-
-
-def _header_html(title: str, manifest: Mapping[str, Any], results: Mapping[str, Any]) -> str:
-    status = str(manifest.get("status", "unknown"))
-    params = manifest.get("parameters_given") or {}
-    sub = [f"<span class='wb-status-{html.escape(status)}'>{html.escape(status)}</span>"]
-    if manifest.get("notebook"):
-        sub.append(html.escape(str(manifest["notebook"])))
-    if manifest.get("started"):
-        sub.append(html.escape(str(manifest["started"])))
-    if params:
-        sub.append(
-            html.escape(", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items()))
-        )
-    parts = [
-        f"<h1 class='wb-title' id='wb-title'>{html.escape(title)}</h1>",
-        f"<p class='wb-subtitle'>{' &middot; '.join(sub)}</p>",
-        _failure_html(manifest),
-    ]
-    findings = key_findings(results)
-    parts.append("<section id='key-findings' class='wb-box wb-key-findings'><h2>Key findings</h2>")
-    if findings:
-        parts.append("<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in findings) + "</ul>")
-    else:
-        parts.append("<p>No results were recorded by this run.</p>")
-    parts.append("</section><!-- wb:toc -->")
-    return "".join(parts)
-
-
-def _caveats_html(manifest: Mapping[str, Any], n_masked: int = 0) -> str:
-    warns = manifest.get("warnings") or []
-    parts = ["<section id='caveats' class='wb-box wb-caveats'><h2>Caveats</h2>"]
-    if n_masked:
-        parts.append(
-            f"<p class='wb-privacy'>{n_masked:,} customer ids shown in tables were replaced by "
-            "pseudonyms (workbench.privacy).</p>"
-        )
-    if warns:
-        items = []
-        for w in warns:
-            count = int(w.get("count", 1) or 1)
-            times = f" (&times;{count})" if count > 1 else ""
-            items.append(
-                f"<li class='wb-warning'><strong>{html.escape(str(w.get('category', 'Warning')))}</strong>: "
-                f"{html.escape(str(w.get('message', '')))}{times}</li>"
-            )
-        parts.append("<ul>" + "".join(items) + "</ul>")
-    else:
-        parts.append("<p>No statistical caveats were raised during this run.</p>")
-    parts.append("</section>")
-    return "".join(parts)
-
-
-def _provenance_html(manifest: Mapping[str, Any]) -> str:
-    ds = manifest.get("dataset") or {}
-    git = manifest.get("git") or {}
-    versions = manifest.get("packages") or {}
-    rows: list[tuple[str, str]] = [
-        ("notebook", str(manifest.get("notebook", ""))),
-        ("run", str(manifest.get("run_name", ""))),
-        ("status", str(manifest.get("status", ""))),
-    ]
-    if ds:
-        rows.append(
-            (
-                "dataset",
-                f"{ds.get('name', '')}: {format_number(ds.get('n'))} customers, "
-                f"{format_number(ds.get('events'))} churned ({ds.get('source', '')})",
-            )
-        )
-        rows.append(("data fingerprint", str(ds.get("fingerprint", ""))))
-    params = manifest.get("parameters") or {}
-    rows.append(
-        (
-            "parameters",
-            ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items()) or "none",
-        )
-    )
-    commit = git.get("commit") or "unknown"
-    rows.append(("git commit", f"{commit}{' (uncommitted changes)' if git.get('dirty') else ''}"))
-    rows.append(("started / ended", f"{manifest.get('started', '')} / {manifest.get('ended', '')}"))
-    if manifest.get("duration_s") is not None:
-        rows.append(("duration", f"{float(manifest['duration_s']):.1f} s"))
-    rows.append(("kernel", str(manifest.get("kernel", ""))))
-    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
-    body = "".join(
-        f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(v)}</code></td></tr>" for k, v in rows
-    )
-    return f"<footer id='provenance' class='wb-provenance'><h2>Provenance</h2><table>{body}</table></footer>"
+    found = ranked_findings(results) or fallback_findings(results, limit)
+    return [f.text for f in found[:limit]]
 
 
 _H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.DOTALL)
@@ -511,7 +361,14 @@ def export_report(
     title = title or notebook_title(nb, stem)
     ds = manifest.get("dataset") or {}
     id_names = (*ID_COLUMN_NAMES, *([ds["id_col"]] if ds.get("id_col") else []))
-    prepared, _, n_masked = prepare_notebook(nb, show_code=show_code, id_names=id_names)
+    from ..presentation.labels import units_from
+    from .summary import footer_html, header_html
+
+    alpha = (manifest.get("parameters") or {}).get("alpha")
+    alpha = float(alpha) if isinstance(alpha, int | float) and 0 < alpha < 1 else None
+    prepared, cleaner, failing_section = prepare_notebook(
+        nb, show_code=show_code, id_names=id_names, units=units_from(ds.get("units")), alpha=alpha
+    )
     _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title
     exporter = HTMLExporter(
@@ -524,8 +381,8 @@ def export_report(
     )
     resources = {
         "wb_css": (TEMPLATES / "report.css").read_text(),
-        "wb_header": _header_html(title, manifest, results),
-        "wb_footer": _caveats_html(manifest, n_masked) + _provenance_html(manifest),
+        "wb_header": header_html(title, manifest, results, failing_section=failing_section),
+        "wb_footer": footer_html(manifest, results, cleaner.masked),
         "metadata": {"name": stem},
     }
     body, _ = exporter.from_notebook_node(prepared, resources=resources)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,12 @@ th { background: #f3f5f7; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; }
 .scroll { overflow-x: auto; max-width: 100%; }
+a { color: #0b5cad; }
+.title a { font-weight: 600; }
+.sub { color: #57606a; font-size: 0.85em; }
+ul.head { margin: 0; padding-left: 1.1em; font-size: 0.9em; }
+.source-simulated { background: #fff8e1; padding: 0 0.3em; border-radius: 3px; }
+th[title] { cursor: help; }
 """
 
 
@@ -40,14 +47,36 @@ def _page(title: str, body: str) -> str:
 
 
 def _params_text(params: Mapping[str, Any] | None) -> str:
-    if not params:
-        return "defaults"
-    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items())
+    from .summary import params_text
+
+    return params_text(params)
 
 
 def _status(status: str) -> str:
     s = html.escape(str(status))
     return f"<span class='{s}'>{s}</span>"
+
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+
+
+def report_title(run_dir: Path, fallback: str) -> str:
+    """The report's title (its ``<title>``, read from the first bytes of report.html)."""
+    path = Path(run_dir) / "report.html"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return fallback
+    m = _TITLE.search(head)
+    return html.unescape(m.group(1)).strip() if m and m.group(1).strip() else fallback
+
+
+def headlines(results: Mapping[str, Any], n: int = 3) -> list[str]:
+    """The top ``n`` findings of a run (ranked by importance), for the index."""
+    from .summary import plain_words, ranked_findings
+
+    return [plain_words(f.text) for f in ranked_findings(results)[:n]]
 
 
 def collect_runs(out_root: str | Path) -> list[dict]:
@@ -65,8 +94,10 @@ def collect_runs(out_root: str | Path) -> list[dict]:
 
 
 def write_index(out_root: str | Path) -> Path:
-    """Rebuild ``<out_root>/index.html``: every run with notebook, parameters, status, date,
-    duration and a link to its report; then the batch summaries."""
+    """Rebuild ``<out_root>/index.html``: every run with its report's title, data source, status,
+    headline findings, a readable date and its batch; then the batch summaries."""
+    from .summary import data_source, readable_date
+
     root = Path(out_root)
     root.mkdir(parents=True, exist_ok=True)
     runs = collect_runs(root)
@@ -74,23 +105,31 @@ def write_index(out_root: str | Path) -> Path:
     for m in runs:
         d: Path = m["_dir"]
         rel = d.relative_to(root).as_posix()
+        stem = str(m.get("notebook_stem") or d.parent.name)
+        title = report_title(d, stem)
         report = d / "report.html"
-        link = (
-            f"<a href='{html.escape(rel)}/report.html'>report</a>"
-            if report.is_file()
-            else "no report"
+        name = html.escape(title)
+        link = f"<a href='{html.escape(rel)}/report.html'>{name}</a>" if report.is_file() else name
+        src = data_source(m)
+        heads = headlines(read_results(d), 3)
+        head_html = (
+            "<ul class='head'>" + "".join(f"<li>{html.escape(h)}</li>" for h in heads) + "</ul>"
+            if heads
+            else ""
         )
         dur = m.get("duration_s")
+        batch = str(m.get("batch") or "")
         rows.append(
             "<tr>"
-            f"<td>{html.escape(str(m.get('notebook_stem') or d.parent.name))}</td>"
-            f"<td>{html.escape(str(m.get('run_name') or d.name))}</td>"
-            f"<td class='params'>{html.escape(_params_text(m.get('parameters_given')))}</td>"
+            f"<td class='title'>{link}<div class='sub'>{html.escape(stem)} &middot; run "
+            f"{html.escape(str(m.get('run_name') or d.name))} &middot; "
+            f"<span class='params'>{html.escape(_params_text(m.get('parameters_given')))}</span></div></td>"
+            f"<td><span class='source-{src['kind']}'>{html.escape(src['text'])}</span></td>"
             f"<td>{_status(m.get('status', 'unknown'))}</td>"
-            f"<td>{html.escape(str(m.get('started') or ''))}</td>"
-            f"<td class='num'>{'' if dur is None else f'{float(dur):.1f} s'}</td>"
-            f"<td>{html.escape(str(m.get('batch') or ''))}</td>"
-            f"<td>{link}</td></tr>"
+            f"<td>{head_html}</td>"
+            f"<td>{html.escape(readable_date(m.get('started')))}"
+            f"<div class='sub'>{'' if dur is None else f'{float(dur):.1f} s'}</div></td>"
+            f"<td>{html.escape(batch)}</td></tr>"
         )
     batches = sorted(p.parent for p in root.glob("*/batch.json"))
     blinks = "".join(
@@ -102,10 +141,10 @@ def write_index(out_root: str | Path) -> Path:
     body = (
         "<h1>Retention Workbench reports</h1>"
         f"<p class='note'>{len(runs)} runs, {n_bad} not ok. Newest first.</p>"
-        + (f"<h2>Batches</h2><ul>{blinks}</ul>" if blinks else "")
-        + "<h2>Runs</h2><table id='runs'><thead><tr><th>notebook</th><th>run</th><th>parameters</th>"
-        "<th>status</th><th>started (UTC)</th><th>duration</th><th>batch</th><th>report</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        + (f"<h2>Batch summaries</h2><ul>{blinks}</ul>" if blinks else "")
+        + "<h2>Runs</h2><div class='scroll'><table id='runs'><thead><tr><th>report</th><th>data</th>"
+        "<th>status</th><th>headline findings</th><th>started</th><th>batch</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
     out = root / "index.html"
     out.write_text(_page("Retention Workbench reports", body), encoding="utf-8")
@@ -125,7 +164,7 @@ def comparable_values(results: Mapping[str, Any], keys: list[str] | None = None)
     for name, value in results.items():
         if keys is not None and name not in keys:
             continue
-        if name == "key_findings":
+        if name == "key_findings" or str(name).startswith("_"):
             continue
         if isinstance(value, (int, float, str, bool)) and not (
             isinstance(value, str) and len(value) > 80
@@ -144,12 +183,39 @@ def comparable_values(results: Mapping[str, Any], keys: list[str] | None = None)
     return out
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any, fmt=None) -> str:
     if v is None:
         return "<td></td>"
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return f"<td class='num'>{html.escape(format_number(v))}</td>"
+        text = fmt(v) if fmt is not None else format_number(v)
+        return f"<td class='num'>{html.escape(text)}</td>"
     return f"<td>{html.escape(str(v))}</td>"
+
+
+_KEYED = re.compile(r"^([^\[.]+)(?:\[(.*)\]|\.(.+))$")
+
+
+def column_label(key: str, units: Any = None) -> str:
+    """A compared column in words: ``cox[contract[one_year]] -> "Cox: contract: one year"``,
+    ``median_tenure -> "Median tenure (months)"``.
+
+    Examples
+    --------
+    >>> column_label("cox[contract[one_year]]")
+    'Cox: contract: one year'
+    >>> column_label("rmst_difference")
+    'Difference in mean tenure (months)'
+    """
+    from ..presentation.labels import humanize_term, label
+
+    m = _KEYED.match(key)
+    if not m:
+        return label(key, units)
+    inner = m.group(2) if m.group(2) is not None else m.group(3)
+    text = humanize_term(inner)
+    if text == inner:
+        text = inner.replace("_", " ")
+    return f"{label(m.group(1), units)}: {text}"
 
 
 def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
@@ -188,7 +254,17 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
             for c in v:
                 if c not in cols and len(cols) < MAX_COLUMNS:
                     cols.append(c)
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        from ..presentation.tables import column_format
+
+        units = (rows[0]["manifest"].get("dataset") or {}).get("units") if rows else None
+        fmts = {
+            c: column_format(c, [v.get(c) for v in values if isinstance(v.get(c), int | float)])
+            for c in cols
+        }
+        head = "".join(
+            f"<th title='{html.escape(c, quote=True)}'>{html.escape(column_label(c, units))}</th>"
+            for c in cols
+        )
         body = []
         for r, v in zip(rows, values):
             e, m = r["entry"], r["manifest"]
@@ -197,17 +273,18 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
             err = m.get("error") or {}
             err_txt = f"{err.get('ename', '')}: {err.get('evalue', '')}"[:200] if err else ""
             body.append(
-                f"<tr><td><a href='../{html.escape(rel)}/report.html'>{html.escape(e['run_name'])}</a></td>"
+                f"<tr><td><a href='../{html.escape(rel)}/report.html'>"
+                f"{html.escape(_params_text(m.get('parameters_given')))}</a>"
+                f"<div class='sub'>run {html.escape(e['run_name'])}</div></td>"
                 f"<td>{_status(status)}{' (unchanged)' if e.get('skipped') else ''}</td>"
                 f"<td class='num'>{float(e.get('duration_s') or 0):.1f} s</td>"
-                f"<td class='params'>{html.escape(_params_text(m.get('parameters_given')))}</td>"
                 f"<td class='err'>{html.escape(err_txt)}</td>"
-                + "".join(_cell(v.get(c)) for c in cols)
+                + "".join(_cell(v.get(c), fmts[c]) for c in cols)
                 + "</tr>"
             )
         parts.append(
-            f"<h2>{html.escape(stem)}</h2><div class='scroll'><table class='wb-compare'><thead><tr><th>run</th><th>status</th>"
-            f"<th>duration</th><th>parameters</th><th>error</th>{head}</tr></thead><tbody>{''.join(body)}"
+            f"<h2>{html.escape(report_title(rows[0]['dir'], stem))}</h2><div class='scroll'><table class='wb-compare'><thead><tr><th>settings</th><th>status</th>"
+            f"<th>duration</th><th>error</th>{head}</tr></thead><tbody>{''.join(body)}"
             "</tbody></table></div>"
         )
     if not entries:

@@ -126,13 +126,51 @@ def dataset_info(params: Mapping[str, Any]) -> dict[str, Any] | None:
         if "seed" in dp:
             kw["seed"] = dp["seed"]
     ds = load_dataset(name, **kw)
-    return {
+    info = {
         "name": name,
         "source": ds.source,
         "n": int(ds.n),
         "events": int(ds.events),
         "fingerprint": ds.fingerprint,
         "id_col": getattr(ds.spec, "id", None),
+        "units": {
+            "tenure_unit": getattr(ds.spec, "tenure_unit", None),
+            "currency": getattr(ds.spec, "currency", None),
+        },
+    }
+    period = data_period(ds)
+    if period:
+        info["period"] = period
+    return info
+
+
+_DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}
+
+
+def data_period(ds) -> dict[str, str] | None:
+    """The period the data cover: first and last start date and the last observed date (start
+    plus tenure), ISO dates; ``None`` when the spec declares no start date."""
+    import pandas as pd
+
+    spec = getattr(ds, "spec", None)
+    col = getattr(spec, "start_date", None)
+    frame = getattr(ds, "frame", None)
+    if not col or frame is None or col not in frame:
+        return None
+    try:
+        start = pd.to_datetime(frame[col], errors="coerce")
+        days = _DAYS_PER_UNIT.get(str(getattr(spec, "tenure_unit", "months")), 365.25 / 12)
+        end = start + pd.to_timedelta(
+            pd.to_numeric(frame[spec.tenure], errors="coerce") * days, unit="D"
+        )
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if start.notna().sum() == 0:
+        return None
+    return {
+        "start": start.min().date().isoformat(),
+        "end": start.max().date().isoformat(),
+        "observed_until": end.max().date().isoformat() if end.notna().any() else None,
     }
 
 

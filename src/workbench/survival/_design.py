@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
+from scipy import stats
 
 from ..exceptions import (
     CollinearityWarning,
@@ -21,6 +21,7 @@ from ..exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
+from .engine import collinear_columns
 
 MIN_EVENTS_PER_PARAMETER = 10
 
@@ -277,28 +278,15 @@ def _drop_degenerate(
                 dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
     idx = np.flatnonzero(keep)
     if idx.size > 1:
-        Xc = X[:, idx] - X[:, idx].mean(axis=0)
-        scale = np.sqrt((Xc**2).mean(axis=0))
-        Xs = Xc / scale
-        _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(R))
-        tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)
-        rank = int((diag > tol).sum())
-        if rank < idx.size:
-            basis = idx[piv[:rank]]
-            for pj in piv[rank:]:
-                j = idx[pj]
-                coef, *_ = linalg.lstsq(Xs[:, piv[:rank]], Xs[:, pj])
-                partners = [
-                    design.terms[basis[k]] for k in np.argsort(-np.abs(coef)) if abs(coef[k]) > 1e-6
-                ][:4]
-                keep[j] = False
-                dropped.append(
-                    {
-                        "term": design.terms[j],
-                        "reason": "collinear with " + (", ".join(partners) or "the other terms"),
-                    }
-                )
+        pos = {t: j for j, t in zip(idx, (design.terms[i] for i in idx))}
+        for term, partners in collinear_columns(X[:, idx], [design.terms[i] for i in idx]):
+            keep[pos[term]] = False
+            dropped.append(
+                {
+                    "term": term,
+                    "reason": "collinear with " + (", ".join(partners) or "the other terms"),
+                }
+            )
     for d in dropped:
         _warn(
             messages,
@@ -347,3 +335,27 @@ def _strata_codes(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarr
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # first row of each combination
     labels = frame[list(columns)].iloc[first].astype(str).agg("|".join, axis=1).tolist()
     return codes.astype(np.int64), labels
+
+
+def hazard_ratio_table(terms, covariates, beta, se, alpha: float) -> pd.DataFrame:
+    """One row per term: the log hazard ratio with its interval on the same (log) scale, and the
+    hazard ratio with its interval beside it."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        lo, hi = beta - z * se, beta + z * se
+        stat = beta / se
+        return pd.DataFrame(
+            {
+                "term": terms,
+                "covariate": covariates,
+                "estimate": beta,
+                "se": se,
+                "ci_lower": lo,
+                "ci_upper": hi,
+                "hazard_ratio": np.exp(beta),
+                "hr_ci_lower": np.exp(lo),
+                "hr_ci_upper": np.exp(hi),
+                "statistic": stat,
+                "p_value": 2 * stats.norm.sf(np.abs(stat)),
+            }
+        )

@@ -68,9 +68,21 @@ class _Stratum:
         "e_wt",
         "row_block",
         "row_dead",
+        "start_order",
+        "start_cnt",
+        "start_idx",
     )
 
-    def __init__(self, lo: int, hi: int, t: np.ndarray, d: np.ndarray, w: np.ndarray, ties: str):
+    def __init__(
+        self,
+        lo: int,
+        hi: int,
+        t: np.ndarray,
+        d: np.ndarray,
+        w: np.ndarray,
+        ties: str,
+        entry: np.ndarray | None = None,
+    ):
         self.lo, self.hi = lo, hi
         # blocks of tied times: ends (exclusive) in the descending order
         change = np.flatnonzero(t[1:] != t[:-1]) + 1
@@ -103,6 +115,14 @@ class _Stratum:
             self.e_frac = np.zeros(len(ev_blocks))
             self.e_wt = self.wt_dead
         self.row_block = None
+        # (entry, t] rows (delayed entry / counting process): a row leaves the risk sets of the
+        # event times at or before its entry, i.e. the sums over ``time >= t_e`` lose the rows
+        # with ``entry >= t_e`` (rows ordered by entry, descending, counted per event time)
+        self.start_order = self.start_cnt = self.start_idx = None
+        if entry is not None:
+            self.start_order = np.argsort(-entry, kind="stable").astype(np.intp)
+            self.start_cnt = np.searchsorted(-entry[self.start_order], -self.ev_times, side="right")
+            self.start_idx = np.searchsorted(-self.ev_times, -entry, side="left")
 
 
 @dataclass
@@ -117,7 +137,7 @@ class _Eval:
 class _Problem:
     """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
 
-    def __init__(self, X, time, event, weights, strata_codes, ties):
+    def __init__(self, X, time, event, weights, strata_codes, ties, entry=None):
         n = len(time)
         self.ties = ties
         order = (
@@ -129,6 +149,7 @@ class _Problem:
         self.X = np.ascontiguousarray(X[order])
         self.t = time[order]
         self.d = event[order]
+        self.entry = entry[order] if entry is not None else None
         self.w = weights[order] if weights is not None else np.ones(n)
         self.unit_weights = weights is None
         if strata_codes is not None:
@@ -138,7 +159,15 @@ class _Problem:
         else:
             bounds = np.array([0, n])
         self.strata = [
-            _Stratum(lo, hi, self.t[lo:hi], self.d[lo:hi], self.w[lo:hi], ties)
+            _Stratum(
+                lo,
+                hi,
+                self.t[lo:hi],
+                self.d[lo:hi],
+                self.w[lo:hi],
+                ties,
+                None if self.entry is None else self.entry[lo:hi],
+            )
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
         self.wd = self.w * self.d
@@ -170,6 +199,10 @@ class _Problem:
             tail = lo + s.ev_end[-1] + 1
             S0 = np.cumsum(np.add.reduceat(r[lo:tail], s.seg_starts))
             S1 = np.cumsum(np.add.reduceat(rX[lo:tail], s.seg_starts, axis=0), axis=0)
+            if s.start_order is not None:
+                ro = s.start_order + lo
+                S0 = S0 - np.concatenate([[0.0], np.cumsum(r[ro])])[s.start_cnt]
+                S1 = S1 - np.vstack([np.zeros((1, p)), np.cumsum(rX[ro], axis=0)])[s.start_cnt]
             dr = s.death_rows + lo
             D0 = np.add.reduceat(r[dr], s.death_starts)
             D1 = np.add.reduceat(rX[dr], s.death_starts, axis=0)
@@ -189,6 +222,8 @@ class _Problem:
                 A = np.bincount(b, g, minlength=nb)
                 RA = np.concatenate([np.cumsum(A[::-1])[::-1], [0.0]])
                 a = RA[s.row_idx]
+                if s.start_idx is not None:
+                    a = a - RA[s.start_idx]
                 if self.ties == "efron":
                     F = np.bincount(b, f * g, minlength=nb)
                     a[s.death_rows] -= F[s.death_block]
@@ -225,6 +260,8 @@ class _Problem:
             Bm = _rowsum(xbar * g[:, None], b, nb)
             RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
             bx = RB[s.row_idx]
+            if s.start_idx is not None:
+                bx = bx - RB[s.start_idx]
             if F is not None:
                 Gm = _rowsum(xbar * (f * g)[:, None], b, nb)
                 bx[s.death_rows] -= Gm[s.death_block]

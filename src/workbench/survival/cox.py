@@ -27,7 +27,6 @@ from scipy import stats
 
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
-    CollinearityWarning,
     ConvergenceWarning,
     DataValidationError,
     ModelError,
@@ -50,6 +49,7 @@ from ._design import (
     _single_thread,
     _strata_codes,
     _warn,
+    hazard_ratio_table,
 )
 from .concordance import _concordance
 from .diagnostics import PHTestResult, ph_test
@@ -63,8 +63,9 @@ TIES = ("efron", "breslow")
 class CoxResult(Result):
     """A fitted Cox model: ``summary`` has one row per model term.
 
-    Columns: ``term``, ``covariate``, ``estimate`` (log hazard ratio), ``se``, ``hazard_ratio``,
-    ``ci_lower``/``ci_upper`` (hazard-ratio scale), ``statistic`` (Wald z) and ``p_value``.
+    Columns: ``term``, ``covariate``, ``estimate`` (log hazard ratio), ``se``, ``ci_lower`` /
+    ``ci_upper`` (its interval, log scale like ``estimate``), ``hazard_ratio`` with ``hr_ci_lower``
+    / ``hr_ci_upper`` (the same interval exponentiated), ``statistic`` (Wald z) and ``p_value``.
     Attributes ending in ``_`` hold the fit: ``params_``, ``variance_``, ``baseline_cumulative_hazard_``.
     """
 
@@ -97,6 +98,11 @@ class CoxResult(Result):
         Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards tests and diagnostics based on
         weighted residuals. Biometrika 81(3), 515-526.
         """
+        if self._state.get("entry") is not None:
+            raise ParameterError(
+                "ph_test is not available for a fit with delayed entry or (start, stop] rows yet; "
+                "check proportional hazards on a model without entry, or add time interactions."
+            )
         if transform not in self._ph:
             res = ph_test(self._state, self.meta, transform)
             for msg in res.warnings:
@@ -183,6 +189,10 @@ def fit_cox(
     penalizer: float = 0.0,
     alpha: float = 0.05,
     max_iter: int = 50,
+    entry_col: str | None = None,
+    start_col: str | None = None,
+    stop_col: str | None = None,
+    id_col: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
 
@@ -218,12 +228,21 @@ def fit_cox(
         ``1 - alpha`` confidence intervals; also the level of the proportional-hazards check.
     max_iter : int
         Newton-Raphson iterations before a :class:`ConvergenceWarning` (R ``iter.max``).
+    entry_col : str, optional
+        Delayed entry (left truncation): tenure at which each customer came under observation;
+        risk sets start there (R ``coxph(Surv(entry, tenure, churn) ~ ...)``).
+    start_col, stop_col, id_col : str, optional
+        Counting-process layout: several ``(start, stop]`` rows per customer with time-varying
+        covariates (e.g. from :func:`workbench.data.events.build_intervals`); ``event_col`` is 1 on
+        the row ending in churn; ``id_col`` gives robust SEs by customer (R
+        ``coxph(Surv(start, stop, event) ~ ..., cluster = id)``). With any of these the fit runs
+        entirely in the Cox engine; ``ph_test`` is not available for it.
 
     Returns
     -------
     CoxResult
-        ``.summary`` (term, covariate, estimate, se, hazard_ratio, ci_lower, ci_upper, statistic,
-        p_value), ``.meta`` (n, events, alpha, ties, concordance, loglik, aic, exclusions, method,
+        ``.summary`` (term, covariate, estimate, se, ci_lower, ci_upper on the log scale,
+        hazard_ratio, hr_ci_lower, hr_ci_upper, statistic, p_value), ``.meta`` (n, events, alpha, ties, concordance, loglik, aic, exclusions, method,
         ...), ``.ph_test()``, ``.predict_survival()``, ``.plot()``.
 
     Raises
@@ -256,6 +275,12 @@ def fit_cox(
     JASA 84, 1074-1078.
     Therneau, T. M. & Grambsch, P. M. (2000). Modeling Survival Data: Extending the Cox Model. Springer.
     """
+    if entry_col is not None or start_col is not None or stop_col is not None or id_col is not None:
+        kwargs = dict(locals())
+        from ._counting import fit_cox_counting
+
+        return fit_cox_counting(**kwargs)
+    del entry_col, start_col, stop_col, id_col
     return _fit_cox(**locals())
 
 
@@ -430,9 +455,8 @@ def _fit_cox(
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
     robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
     pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
-    with warnings.catch_warnings():  # the engine's caveats are restated below in the model's terms
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.simplefilter("ignore", CollinearityWarning)
+    with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
+        warnings.simplefilter("always")
         fit = _cox_fit(
             Xc[pos],
             time[pos],
@@ -447,47 +471,22 @@ def _fit_cox(
             robust=robust,
             cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
             return_residuals=False,
+            names=design.terms,
         )
-    if not fit.converged:
+    for rec in caught:  # separation names the user's terms; other engine caveats are restated
+        if issubclass(rec.category, SeparationWarning):
+            _warn(messages, str(rec.message), SeparationWarning)
+    if not fit.converged and not fit.separated:
         _warn(
             messages,
             f"The Cox fit did not converge after {fit.n_iter} Newton steps; estimates are not "
             "reliable. Check for covariates with extreme values or separation; try a penalizer.",
             ConvergenceWarning,
         )
-    beta, naive_var, var = fit.params, fit.naive_variance, fit.variance
-    # monotone likelihood (R coxph.fit's check): one more Newton step would still move the coefficient
-    sd2 = Xc.var(axis=0, ddof=1) if len(time) > 1 else np.zeros(p)
-    with np.errstate(invalid="ignore"):
-        infs = np.abs(naive_var @ fit.score)
-        eps = 1e-9
-        bad = (infs > eps) & (infs > math.sqrt(eps) * np.abs(beta))
-        big = np.abs(beta) * np.sqrt(sd2) > 8
-        huge_se = ~(np.sqrt(np.diag(naive_var)) < 10 * np.abs(beta))
-    for j in np.flatnonzero((bad | (big & huge_se)) & fit.converged):
-        _warn(
-            messages,
-            f"Monotone likelihood for {design.terms[j]!r}: its coefficient ({beta[j]:.3g}) is "
-            "heading to +/- infinity, typically because churn occurs only (or never) in one group. "
-            "Its hazard ratio and interval are not usable; merge levels, drop it or set a penalizer.",
-            SeparationWarning,
-        )
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt(np.diag(var))  # NaN only for a flagged monotone-likelihood term
-    z = stats.norm.ppf(1 - alpha / 2)
-    summary = pd.DataFrame(
-        {
-            "term": design.terms,
-            "covariate": design.term_covariate,
-            "estimate": beta,
-            "se": se,
-            "hazard_ratio": np.exp(beta),
-            "ci_lower": np.exp(beta - z * se),
-            "ci_upper": np.exp(beta + z * se),
-            "statistic": beta / se,
-            "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
-        }
-    )
+    beta, var = fit.params, fit.variance
+    with np.errstate(invalid="ignore", over="ignore"):
+        se = np.sqrt(np.diag(var))  # inf for a coefficient heading to infinity (separation)
+    summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
     # the engine's baseline cumulative hazard, moved from its centre to the covariate means
     base = fit.baseline
     scale = math.exp(-float(np.nan_to_num(base.center) @ np.nan_to_num(beta)))
@@ -542,7 +541,7 @@ def _fit_cox(
     state = {
         "beta": beta,
         "var": var,
-        "naive_var": naive_var,
+        "naive_var": fit.naive_variance,
         "fit": fit,
         "terms": design.terms,
         "term_covariate": design.term_covariate,

@@ -44,10 +44,12 @@ import pandas as pd
 from scipy import linalg, stats
 
 from ..exceptions import (
+    CollinearityError,
     CollinearityWarning,
     ConvergenceWarning,
     ModelError,
     ParameterError,
+    SeparationWarning,
 )
 from ._riskset import CoxBaseline, _Eval, _Problem
 from .prediction import baseline_hazard, predict_survival
@@ -116,6 +118,7 @@ class CoxFit:
     score_residuals: np.ndarray | None = None
     penalizer: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    separated: list[str] = field(default_factory=list)
     # (sorted problem, last evaluation, beta over kept columns, kept columns): residuals and cox.zph
     # of the model layer are computed from it; None on what cox_fit returns
     _internals: Any = field(default=None, repr=False, compare=False)
@@ -241,6 +244,7 @@ def cox_fit(
     robust: bool = False,
     cluster=None,
     return_residuals: bool = False,
+    entry=None,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
 
@@ -277,6 +281,10 @@ def cox_fit(
         Cluster ids; implies ``robust`` and sums score residuals within cluster (R's ``cluster()``).
     return_residuals : bool
         Keep the ``n x p`` score residuals in the result.
+    entry : array-like (n,), optional
+        Start of each row's interval: the row is at risk on ``(entry, time]`` (delayed entry, or
+        the ``(start, stop]`` rows of time-varying covariates: R's ``Surv(start, stop, event)``).
+        Pass ``cluster=`` the customer id for robust SEs when a customer has several rows.
 
     Returns
     -------
@@ -326,6 +334,7 @@ def cox_fit(
             robust=robust,
             cluster=cluster,
             return_residuals=return_residuals,
+            entry=entry,
         )
     fit._internals = None  # the sorted problem is kept only for the package's own model layer
     return fit
@@ -343,6 +352,21 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
+def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
+    if entry is None:
+        return None
+    ent = _as_1d("entry", entry, len(t)).astype(float)
+    bad = ~np.isfinite(ent) | ~(ent < t)
+    if bad.any():
+        raise ParameterError(
+            "`entry` must be finite and before `time` (rows at risk on (entry, time]); "
+            f"{int(bad.sum()):,} row(s) are not (first row positions: "
+            f"{np.flatnonzero(bad)[:5].tolist()}). Drop zero-length intervals and check that "
+            "entry and exit are not swapped."
+        )
+    return ent
+
+
 def _cox_fit(
     X,
     time,
@@ -358,6 +382,47 @@ def _cox_fit(
     robust,
     cluster,
     return_residuals,
+    entry=None,
+    names: Sequence[str] | None = None,
+) -> CoxFit:
+    """:func:`cox_fit` without the BLAS limit; ``names`` label the columns of an array ``X``."""
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        return _cox_fit_impl(
+            X,
+            time,
+            event,
+            weights=weights,
+            strata=strata,
+            ties=ties,
+            penalizer=penalizer,
+            init=init,
+            tol=tol,
+            max_iter=max_iter,
+            robust=robust,
+            cluster=cluster,
+            return_residuals=return_residuals,
+            entry=entry,
+            names=names,
+        )
+
+
+def _cox_fit_impl(
+    X,
+    time,
+    event,
+    *,
+    weights,
+    strata,
+    ties,
+    penalizer,
+    init,
+    tol,
+    max_iter,
+    robust,
+    cluster,
+    return_residuals,
+    entry,
+    names,
 ) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
@@ -368,6 +433,8 @@ def _cox_fit(
     if not (np.isscalar(penalizer) and penalizer >= 0):
         raise ParameterError(f"`penalizer` must be a number >= 0, got {penalizer!r}.")
     Xa, terms, t, e, w, codes, levels, cl = _check_inputs(X, time, event, weights, strata, cluster)
+    if names is not None:
+        terms = [str(x) for x in names]
     n, p = Xa.shape
     n_events = int(e.sum())
     if n_events == 0:
@@ -393,7 +460,8 @@ def _cox_fit(
     k = len(keep)
     pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
 
-    prob = _Problem(Xk, t, e, w, codes, ties)
+    ent = _check_entry(entry, t)
+    prob = _Problem(Xk, t, e, w, codes, ties, ent)
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):
@@ -411,9 +479,19 @@ def _cox_fit(
     loglik_null = ev.loglik if not beta.any() else prob.evaluate(np.zeros(k), second=False).loglik
     U = ev.score - pen * beta
     Imat = ev.info + np.diag(pen)
-    score_stat = _quad_solve(Imat, U, terms, keep) if k else 0.0
+    names = [terms[j] for j in keep]
+    if k:
+        try:
+            score_stat = _quad_solve(Imat, U, terms, keep)
+        except ModelError:  # singular at the start: the design itself is collinear
+            raise _collinearity_error(Xk, names) from None
+    else:
+        score_stat = 0.0
     cur_ll = pll(ev, beta)
     converged = False
+    halted = False  # stopped on a monotone likelihood (coefficients diverging)
+    flat_steps = 0
+    sd_k = np.where(sd[keep] > 0, sd[keep], 1.0)
     n_iter = 0
     if k == 0:
         converged = True
@@ -423,9 +501,13 @@ def _cox_fit(
             cand = beta + step
             ev_new = prob.evaluate(cand, keep=True)
             new_ll = pll(ev_new, cand)
+            if not (np.isfinite(ev_new.info).all() and np.isfinite(ev_new.score).all()):
+                new_ll = -np.inf  # exp(x b) under- or overflowed: treated as a worse point
             rel = abs(1.0 - cur_ll / new_ll) if np.isfinite(new_ll) and new_ll != 0 else np.inf
-            if rel <= tol:
-                # converged (R's criterion); a step that is worse only by rounding is not taken
+            # R's relative criterion; the absolute one ends monotone likelihoods whose log
+            # likelihood creeps towards 0 (where the relative change never gets small)
+            if rel <= tol or (np.isfinite(new_ll) and abs(new_ll - cur_ll) <= tol):
+                # converged; a step that is worse only by rounding is not taken
                 if new_ll >= cur_ll:
                     beta, cur_ll, ev = cand, new_ll, ev_new
                 converged = True
@@ -434,11 +516,55 @@ def _cox_fit(
                 # not improving: halve the step (as R's coxfit6)
                 step = 0.5 * step
                 continue
+            gain = new_ll - cur_ll
             beta, cur_ll, ev = cand, new_ll, ev_new
             U = ev.score - pen * beta
             Imat = ev.info + np.diag(pen)
-            step = _solve(Imat, U, terms, keep)
-    if not converged:
+            try:
+                step = _solve(Imat, U, terms, keep)
+            except ModelError:  # exp(x b) out of range: diverging coefficients, stop here
+                halted = True
+                break
+            # monotone likelihood: near a finite maximum a step of half a standard deviation
+            # gains far more than 1e-4; steps that stay large while the gains vanish mean the
+            # maximum is at infinity (R runs on to iter.max; we stop after two such steps)
+            if gain < 1e-4 and np.max(np.abs(step) * sd_k) > 0.5:
+                flat_steps += 1
+                if flat_steps >= 2:
+                    halted = True
+                    break
+            else:
+                flat_steps = 0
+    Imat = ev.info + np.diag(pen)  # ev: the last accepted evaluation, at beta
+    Vk, singular = _safe_inverse(Imat) if k else (np.zeros((0, 0)), np.zeros(0, dtype=bool))
+    U = ev.score - pen * beta
+    infinite = np.zeros(k, dtype=bool)
+    if k:
+        # R's check (the Newton step of a diverging coefficient stays large after convergence),
+        # plus coefficients beyond e^10 per standard deviation whose SE dwarfs them
+        nstep = np.nan_to_num(Vk @ U, nan=np.inf)
+        with np.errstate(invalid="ignore"):
+            se_k = np.sqrt(np.diag(Vk))
+            if converged:
+                infinite = (np.abs(nstep) > tol) & (np.abs(nstep) > math.sqrt(tol) * np.abs(beta))
+            infinite |= (np.abs(beta) * sd_k > 10) & ~(se_k < 10 * np.abs(beta))
+            infinite |= singular
+            if halted:
+                infinite |= (np.abs(beta) * sd_k > 5) | (np.abs(nstep) * sd_k > 0.5)
+    for j in np.flatnonzero(infinite):
+        msg = (
+            f"Monotone likelihood for {names[j]!r}: its coefficient ({beta[j]:.3g}) is heading to "
+            "+/- infinity (separation: churn occurs only, or never, in part of its range), so its "
+            "hazard ratio and interval are not usable. Refit with Firth's penalised likelihood "
+            "(firth=True) or merge / drop levels of that covariate."
+        )
+        warnings.warn(msg, SeparationWarning, stacklevel=4)
+        msgs.append(msg)
+    if infinite.any():
+        converged = False  # the maximum is at infinity: never reported as converged
+        Vk[np.ix_(infinite, infinite)] = np.nan
+        Vk[infinite, infinite] = np.inf
+    elif not converged:
         msg = (
             f"the Cox fit did not converge in {max_iter} Newton-Raphson iterations (last log "
             f"partial likelihood {cur_ll:.6g}); estimates are not to be trusted. Raise `max_iter`, "
@@ -446,24 +572,6 @@ def _cox_fit(
         )
         warnings.warn(msg, ConvergenceWarning, stacklevel=4)
         msgs.append(msg)
-    Imat = ev.info + np.diag(pen)  # ev: the last accepted evaluation, at beta
-    Vk = _inverse(Imat, terms, keep) if k else np.zeros((0, 0))
-    U = ev.score - pen * beta
-    if converged and k:
-        # R's check: after convergence the Newton step of a diverging coefficient stays large
-        nstep = Vk @ U
-        inf_like = np.flatnonzero(
-            (np.abs(nstep) > tol) & (np.abs(nstep) > math.sqrt(tol) * np.abs(beta))
-        )
-        if inf_like.size:
-            names = [terms[keep[j]] for j in inf_like]
-            msg = (
-                f"the log-likelihood converged before the coefficient(s) of {names}: the estimate "
-                "may be infinite (a covariate separates churners from stayers, monotone "
-                "likelihood). Remove or merge that covariate, or use a `penalizer`."
-            )
-            warnings.warn(msg, ConvergenceWarning, stacklevel=4)
-            msgs.append(msg)
 
     is_robust = bool(robust or cl is not None)
     resid_sorted = None
@@ -509,11 +617,12 @@ def _cox_fit(
         variance=variance,
         naive_variance=naive,
         information=Imat,
-        loglik=float(ev.loglik),
-        loglik_null=float(loglik_null),
+        separated=[names[j] for j in np.flatnonzero(infinite)],
+        loglik=min(float(ev.loglik), 0.0),  # at most 0; a positive value is rounding
+        loglik_null=min(float(loglik_null), 0.0),
         score_test=_test(score_stat, k),
         wald_test=_test(wald, k),
-        lr_test=_test(2 * (ev.loglik - loglik_null), k),
+        lr_test=_test(2 * (min(ev.loglik, 0.0) - min(loglik_null, 0.0)), k),
         n_iter=int(n_iter),
         converged=converged,
         n=n,
@@ -530,6 +639,62 @@ def _cox_fit(
     )
     fit._internals = (prob, ev, beta, keep)
     return fit
+
+
+def _safe_inverse(M) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of the information; where it is singular (diverging coefficients) a pseudo-inverse,
+    with the directions it cannot invert flagged."""
+    try:
+        c = linalg.cho_factor(M, lower=True, check_finite=True)
+    except (linalg.LinAlgError, ValueError):
+        M = np.nan_to_num(M, nan=0.0, posinf=0.0, neginf=0.0)
+        vals, vecs = np.linalg.eigh(0.5 * (M + M.T))
+        small = vals <= max(vals.max(initial=0.0), 0.0) * 1e-12
+        inv = (vecs[:, ~small] / vals[~small]) @ vecs[:, ~small].T
+        weight = (vecs[:, small] ** 2).sum(axis=1) if small.any() else np.zeros(len(M))
+        return 0.5 * (inv + inv.T), weight > 1e-6
+    inv = linalg.cho_solve(c, np.eye(M.shape[0]))
+    return 0.5 * (inv + inv.T), np.zeros(M.shape[0], dtype=bool)
+
+
+def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Columns of ``X`` that are linear combinations of others, each with its partners.
+
+    Pivoted QR of the standardised columns; a column beyond the numerical rank is collinear with
+    the basis columns that reproduce it. Returns ``[(name, [partner, ...]), ...]``.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.shape[1] < 2:
+        return []
+    Xc = X - X.mean(axis=0)
+    scale = np.sqrt((Xc**2).mean(axis=0))
+    scale[scale == 0] = 1.0
+    Xs = Xc / scale
+    gram = Xs.T @ Xs / len(Xs)  # p x p: a well-conditioned design needs no QR of the n x p data
+    ev = np.linalg.eigvalsh(gram)
+    if ev.min(initial=np.inf) > 1e-8 * max(ev.max(initial=0.0), 1e-300):
+        return []
+    _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)
+    rank = int((diag > tol).sum())
+    out = []
+    for pj in piv[rank:]:
+        coef, *_ = linalg.lstsq(Xs[:, piv[:rank]], Xs[:, pj])
+        order = np.argsort(-np.abs(coef))
+        partners = [names[piv[:rank][i]] for i in order if abs(coef[i]) > 1e-6][:4]
+        out.append((names[pj], partners))
+    return out
+
+
+def _collinearity_error(X: np.ndarray, names: list[str]) -> CollinearityError:
+    found = collinear_columns(X, names)
+    listed = "; ".join(f"{c!r} = combination of {p}" for c, p in found) or f"among {names}"
+    return CollinearityError(
+        f"the covariates are collinear ({listed}): their effects cannot be separated, so the "
+        "Cox model has no unique estimate. Drop one column of each set (e.g. one dummy per "
+        "categorical) or combine them."
+    )
 
 
 def _chol(M, terms, keep):

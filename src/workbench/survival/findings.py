@@ -193,7 +193,7 @@ def key_findings(
             )
             top = sig.loc[key.sort_values(ascending=False).index].head(3)
             bits = [
-                f"{r.term} (hazard ratio {_hr(r.hazard_ratio)}, 95% CI {_hr(r.ci_lower)}-{_hr(r.ci_upper)})"
+                f"{r.term} (hazard ratio {_hr(r.hazard_ratio)}, 95% CI {_hr(r.hr_ci_lower)}-{_hr(r.hr_ci_upper)})"
                 for r in top.itertuples()
             ]
             out.append("Clearest churn drivers in the Cox model: " + "; ".join(bits) + ".")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
@@ -28,6 +28,7 @@ from ._design import (
     _drop_degenerate,
     _single_thread,
     _warn,
+    hazard_ratio_table,
 )
 from ._riskset import _rowsum as _group_sum
 from .competing import _cause_code, _competing_input
@@ -157,8 +158,9 @@ def _fg_variance(D: _FGData, beta: np.ndarray, H: np.ndarray) -> np.ndarray:
 class FineGrayResult(Result):
     """Fine-Gray subdistribution-hazard model of one churn cause.
 
-    ``summary``: cause, term, estimate (log subdistribution hazard ratio), se, subdistribution_hr,
-    ci_lower, ci_upper (ratio scale), statistic (z), p_value.
+    ``summary``: cause, term, covariate, estimate (log subdistribution hazard ratio), se,
+    ci_lower, ci_upper (log scale, like ``estimate``), hazard_ratio (the subdistribution hazard
+    ratio) with hr_ci_lower, hr_ci_upper, statistic (z), p_value.
     """
 
     title = "Fine-Gray subdistribution hazards"
@@ -167,9 +169,7 @@ class FineGrayResult(Result):
         """Forest plot of the subdistribution hazard ratios."""
         from ..plotting.cox import plot_forest
 
-        return plot_forest(
-            self, ax=ax, column="subdistribution_hr", label="Subdistribution hazard ratio", **kwargs
-        )
+        return plot_forest(self, ax=ax, label="Subdistribution hazard ratio", **kwargs)
 
 
 @_single_thread
@@ -184,6 +184,7 @@ def fine_gray(
     reference: dict | None = None,
     alpha: float = 0.05,
     max_iter: int = 50,
+    entry_col: str | None = None,
 ) -> FineGrayResult:
     """Fine-Gray regression of the cumulative incidence of one churn cause.
 
@@ -204,6 +205,10 @@ def fine_gray(
         ``1 - alpha`` Wald intervals.
     max_iter : int
         Newton-Raphson iterations.
+    entry_col : str, optional
+        Refused with :class:`~workbench.exceptions.MethodNotAvailableError`: Fine-Gray with delayed
+        entry needs truncation weights (Geskus 2011) that ``cmprsk::crr`` does not implement, so
+        no cmprsk-equivalent reference exists.
 
     Returns
     -------
@@ -228,6 +233,16 @@ def fine_gray(
     Fine, J. P. & Gray, R. J. (1999). A proportional hazards model for the subdistribution of a
     competing risk. JASA 94(446), 496-509.
     """
+    if entry_col is not None:
+        from ..exceptions import MethodNotAvailableError
+
+        raise MethodNotAvailableError(
+            "fine_gray: delayed entry (`entry_col`) is not supported: Fine-Gray regression with "
+            "left truncation needs censoring-and-truncation weights (Geskus 2011) that R "
+            "cmprsk::crr, the reference this function reproduces, does not implement. Use "
+            "cumulative_incidence(..., entry_col=) for the curves and a cause-specific Cox model "
+            "(fit_cox with entry_col= and the cause as event) for covariate effects."
+        )
     alpha = _check_alpha(alpha)
     if isinstance(covariates, str):
         covariates = [covariates]
@@ -315,22 +330,9 @@ def fine_gray(
         )
     with np.errstate(invalid="ignore"):
         se = np.sqrt(np.diag(var))
-    z = stats.norm.ppf(1 - alpha / 2)
     lab = labels[k]
-    summary = pd.DataFrame(
-        {
-            "cause": lab,
-            "term": design.terms,
-            "covariate": design.term_covariate,
-            "estimate": beta,
-            "se": se,
-            "subdistribution_hr": np.exp(beta),
-            "ci_lower": np.exp(beta - z * se),
-            "ci_upper": np.exp(beta + z * se),
-            "statistic": beta / se,
-            "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
-        }
-    )
+    summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
+    summary.insert(0, "cause", lab)
     meta = {
         "n": int(len(frame)),
         "events": n_events,

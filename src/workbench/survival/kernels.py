@@ -44,7 +44,7 @@ _TOL = np.sqrt(np.finfo(float).eps)
 
 
 # ------------------------------------------------------------------------------ product limit
-def km_estimate(durations, events, weights=None) -> dict[str, np.ndarray]:
+def km_estimate(durations, events, weights=None, entry=None) -> dict[str, np.ndarray]:
     """Kaplan-Meier estimate on plain arrays (vectorised; no checks, for bootstrap loops).
 
     Parameters
@@ -53,6 +53,9 @@ def km_estimate(durations, events, weights=None) -> dict[str, np.ndarray]:
     events : array-like of 0/1
     weights : array-like of float, optional
         Case weights (counts at risk and events become weighted sums).
+    entry : array-like of float, optional
+        Delayed entry (left truncation): a customer is at risk on ``(entry, duration]``, so the
+        number at risk at ``t`` counts ``entry < t <= duration`` (R ``Surv(entry, time, event)``).
 
     Returns
     -------
@@ -83,6 +86,13 @@ def km_estimate(durations, events, weights=None) -> dict[str, np.ndarray]:
         d = np.bincount(inv, weights=w * e, minlength=k)
         tot = np.bincount(inv, weights=w, minlength=k)
     n = np.cumsum(tot[::-1])[::-1]
+    if entry is not None:
+        # remove those not yet entered: entry >= t
+        en = np.asarray(entry, dtype=float)
+        order = np.argsort(en, kind="stable")
+        we = np.ones(len(en)) if weights is None else np.asarray(weights, dtype=float)[order]
+        tail = np.concatenate([np.cumsum(we[::-1])[::-1], [0.0]])
+        n = n - tail[np.searchsorted(en[order], times, side="left")]
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(n > 0, d / n, 0.0)
         inc = np.where(d > 0, np.where(n - d > 0, d / (n * (n - d)), np.inf), 0.0)
@@ -263,7 +273,7 @@ def rmst_and_variance(time, surv, at_risk, events, tau: float) -> tuple[float, f
 
 # --------------------------------------------------------------------------------- log-rank
 def logrank_parts(
-    time, event, group, n_groups: int, stratum=None, rho: float = 0.0
+    time, event, group, n_groups: int, stratum=None, rho: float = 0.0, entry=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Observed, expected and covariance of the log-rank / G-rho statistics (R ``survdiff``).
 
@@ -279,6 +289,9 @@ def logrank_parts(
         are handled together by one sort on ``(stratum, time)``; no per-row string keys.
     rho : float
         G-rho weight ``S(t-)^rho`` with ``S`` the pooled Kaplan-Meier curve of the stratum.
+    entry : array-like (n,), optional
+        Delayed entry: a customer is at risk on ``(entry, time]`` (the log-rank test is then the
+        score test of a Breslow Cox model on ``Surv(entry, time, event) ~ group``).
 
     Returns
     -------
@@ -317,6 +330,14 @@ def logrank_parts(
     last_blk = np.r_[np.flatnonzero(np.diff(blk_stratum)), m - 1]  # last block of each stratum
     after = np.vstack([rev[1:], np.zeros((1, k))])[last_blk]  # at risk beyond the stratum
     n = rev - after[np.cumsum(np.r_[0, np.diff(blk_stratum) != 0])]
+    if entry is not None:
+        en = np.asarray(entry, dtype=float)
+        blk_time = ts[new]
+        for sv in np.unique(s):
+            rows_b = np.flatnonzero(blk_stratum == sv)
+            for gv in range(k):
+                eg = np.sort(en[(s == sv) & (g == gv)])
+                n[rows_b, gv] -= len(eg) - np.searchsorted(eg, blk_time[rows_b], side="left")
     d_all = d.sum(axis=1)
     n_all = n.sum(axis=1)
     if rho != 0:

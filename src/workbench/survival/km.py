@@ -22,12 +22,12 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_alpha
-from ..exceptions import ExtrapolationWarning, ParameterError
+from ..exceptions import ExtrapolationWarning, LateEntryWarning, ParameterError
 from ..results import Result
 from ._frame import _check_times, _group_warnings, prepare_survival_frame
 from .kernels import km_confint, km_estimate, km_median, km_robust_log_variance
 
-__all__ = ["KaplanMeierResult", "kaplan_meier"]
+__all__ = ["KaplanMeierResult", "kaplan_meier", "late_entry_check"]
 
 CI_SCALES = ("log", "log-log", "plain")
 
@@ -130,6 +130,31 @@ class KaplanMeierResult(Result):
         return plot_km(self, ax=ax, at_risk=at_risk, **kwargs)
 
 
+def late_entry_check(r: dict, min_at_risk: int, what: str, func: str) -> list[str]:
+    """Warn when early event times have fewer than ``min_at_risk`` at risk (delayed entry).
+
+    ``r`` is :func:`~workbench.survival.kernels.km_estimate`'s output. Returns the messages raised.
+    """
+    ev = r["events"] > 0
+    small = ev & (r["at_risk"] < min_at_risk)
+    ok = np.flatnonzero(ev & ~small)
+    if not small.any() or (len(ok) and not (np.flatnonzero(small)[0] < ok[0])):
+        return []
+    first_small = r["time"][np.flatnonzero(small)[0]]
+    if len(ok):
+        rng = f"tenure {r['time'][ok[0]]:g} to {r['time'][ev][-1]:g}"
+    else:
+        rng = "none (no event time has enough customers at risk)"
+    msg = (
+        f"{func}: {what}: from tenure {first_small:g} on, fewer than {min_at_risk} customers are at "
+        "risk at early event times because customers enter observation late (delayed entry), so the "
+        f"start of the curve, and everything after it, is unreliable. Estimable range: {rng}; "
+        "report the curve conditional on surviving to the start of that range."
+    )
+    warnings.warn(msg, LateEntryWarning, stacklevel=3)
+    return [msg]
+
+
 def _check_scale(ci_scale: Any) -> str:
     if ci_scale not in CI_SCALES:
         raise ParameterError(
@@ -150,6 +175,8 @@ def kaplan_meier(
     ci_scale: str = "log",
     times: Sequence[float] | None = None,
     variance: str | None = None,
+    entry_col: str | None = None,
+    min_at_risk: int = 10,
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival curves with confidence intervals, overall or by group.
 
@@ -175,6 +202,14 @@ def kaplan_meier(
         Variance of the curve: Greenwood's formula (on weighted counts when weighted) or the
         robust infinitesimal-jackknife variance. Default as R ``survfit``: ``"robust"`` when the
         weights are not all whole numbers (e.g. inverse-probability weights), else Greenwood.
+    entry_col : str, optional
+        Delayed entry (left truncation): tenure at which each customer came under observation
+        (e.g. a snapshot's window start). Risk sets start at entry: a customer is counted at risk
+        on ``(entry, tenure]`` (R ``survfit(Surv(entry, tenure, churn) ~ 1)``), and ``at_risk``
+        shows those numbers.
+    min_at_risk : int
+        With ``entry_col``: event times before the first with at least this many customers at risk
+        make the start of the curve unreliable; a :class:`LateEntryWarning` names the estimable range.
 
     Returns
     -------
@@ -196,6 +231,8 @@ def kaplan_meier(
         Rows with missing values were left out.
     DataQualityWarning
         Customers with tenure 0.
+    LateEntryWarning
+        With ``entry_col``: fewer than ``min_at_risk`` customers at risk at early event times.
 
     References
     ----------
@@ -224,7 +261,19 @@ def kaplan_meier(
         event_col=event_col,
         group_col=group_col,
         weights_col=weights_col,
+        extra_cols=[entry_col] if entry_col is not None else (),
     )
+    if entry_col is not None:
+        from ..columns import entry_array
+
+        prep["_entry"] = entry_array(
+            prep, entry_col, prep["duration"].to_numpy(), func="kaplan_meier"
+        )
+        if variance == "robust":
+            raise ParameterError(
+                "kaplan_meier: `variance='robust'` is not available with `entry_col`; use the "
+                "Greenwood variance (variance=None) with delayed entry."
+            )
     if variance is None:
         wts = prep["weight"].to_numpy()
         variance = (
@@ -238,7 +287,10 @@ def kaplan_meier(
         d = sub["duration"].to_numpy()
         e = sub["event"].to_numpy()
         w = sub["weight"].to_numpy() if weighted else None
-        r = km_estimate(d, e, w)
+        en = sub["_entry"].to_numpy() if entry_col is not None else None
+        r = km_estimate(d, e, w, entry=en)
+        if en is not None:
+            messages += late_entry_check(r, min_at_risk, f"group '{g}'", "kaplan_meier")
         if variance == "robust":
             r["greenwood"] = km_robust_log_variance(d, e, w, r)
         lo_r, hi_r = km_confint(r["survival"], r["greenwood"], z, ci_scale)
@@ -265,7 +317,7 @@ def kaplan_meier(
             }
         )
         if weighted:
-            u = km_estimate(d, e)
+            u = km_estimate(d, e, entry=en)
             cur["n_at_risk"] = u["at_risk"].astype(int)
             cur["n_events"] = u["events"].astype(int)
         curves.append(cur)
@@ -297,7 +349,9 @@ def kaplan_meier(
         "n": len(prep),
         "events": int(prep["event"].sum()),
         "alpha": alpha,
-        "method": f"Kaplan-Meier, {ci_scale} confidence intervals, {variance} variance",
+        "method": f"Kaplan-Meier, {ci_scale} confidence intervals, {variance} variance"
+        + (f", delayed entry at '{entry_col}'" if entry_col is not None else ""),
+        "entry_col": entry_col,
         "ci_scale": ci_scale,
         "variance": variance,
         **info,

@@ -43,6 +43,7 @@ def _logrank_parts(
         len(prep["group"].cat.categories),
         prep["stratum"].to_numpy(),
         rho,
+        prep["_entry"].to_numpy() if "_entry" in prep else None,
     )
 
 
@@ -60,7 +61,7 @@ class LogRankResult(Result):
         self.p_value = float(summary["p_value"].iloc[0])
 
 
-def _prepare(data, duration_col, event_col, group_col, strata, func):
+def _prepare(data, duration_col, event_col, group_col, strata, func, entry_col=None):
     if group_col is None:
         spec = getattr(data, "spec", None)
         group_col = getattr(spec, "segment", None) if spec is not None else None
@@ -76,9 +77,13 @@ def _prepare(data, duration_col, event_col, group_col, strata, func):
         duration_col=duration_col,
         event_col=event_col,
         group_col=group_col,
-        extra_cols=strata,
+        extra_cols=strata + ([entry_col] if entry_col is not None else []),
         func=func,
     )
+    if entry_col is not None:
+        from ..columns import entry_array
+
+        prep["_entry"] = entry_array(prep, entry_col, prep["duration"].to_numpy(), func=func)
     if len(prep["group"].cat.categories) < 2:
         raise ParameterError(
             f"{func}: `group_col`='{group_col}' has only the level(s) {list(prep['group'].cat.categories)}; "
@@ -114,6 +119,7 @@ def logrank_test(
     strata: Sequence[str] | str | None = None,
     rho: float = 0.0,
     alpha: float = 0.05,
+    entry_col: str | None = None,
 ) -> LogRankResult:
     """Log-rank test of equal survival across the k groups of ``group_col``, optionally stratified.
 
@@ -131,6 +137,10 @@ def logrank_test(
         G-rho weights ``S(t-)^rho`` (0: log-rank, 1: Peto-Peto / Wilcoxon-type), as R.
     alpha : float
         Stored in ``meta``; the test reports its p-value.
+    entry_col : str, optional
+        Delayed entry (left truncation): customers are in the risk sets from this tenure on (the
+        test equals the score test of R ``coxph(Surv(entry, tenure, churn) ~ group,
+        ties = "breslow")``; R's ``survdiff`` does not take entry times).
 
     Returns
     -------
@@ -166,7 +176,7 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
     prep, info, messages = _prepare(
-        data, duration_col, event_col, group_col, strata, "logrank_test"
+        data, duration_col, event_col, group_col, strata, "logrank_test", entry_col
     )
     obs, exp_, var, sizes = _logrank_parts(prep, rho)
     use = exp_ > 0
@@ -199,6 +209,8 @@ def logrank_test(
     name = "log-rank" if rho == 0 else f"G-rho (rho={rho:g})"
     if info["strata"]:
         name = f"stratified {name} (strata: {', '.join(info['strata'])})"
+    if entry_col is not None:
+        name = f"{name} with delayed entry"
     summary = pd.DataFrame([{"test": name, "statistic": chi, "df": df, "p_value": p}])
     meta = {
         "n": len(prep),

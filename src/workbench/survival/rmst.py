@@ -99,6 +99,7 @@ def rmst(
     group_col: str | None = None,
     weights_col: str | None = None,
     alpha: float = 0.05,
+    entry_col: str | None = None,
 ) -> RMSTResult:
     """Restricted mean survival time (RMST) up to ``tau`` per group, with R's standard error.
 
@@ -115,6 +116,10 @@ def rmst(
     tau : float
         Horizon (tenure units), > 0.
     alpha : float
+    entry_col : str, optional
+        Delayed entry (left truncation): the curve is the Kaplan-Meier with risk sets starting at
+        entry (R ``survfit(Surv(entry, tenure, churn) ~ 1)``, ``rmean``), see
+        :func:`~workbench.survival.kaplan_meier`.
 
     Returns
     -------
@@ -156,14 +161,23 @@ def rmst(
         event_col=event_col,
         group_col=group_col,
         weights_col=weights_col,
+        extra_cols=[entry_col] if entry_col is not None else (),
         func="rmst",
     )
+    if entry_col is not None:
+        from ..columns import entry_array
+        from .km import late_entry_check
+
+        prep["_entry"] = entry_array(prep, entry_col, prep["duration"].to_numpy(), func="rmst")
     messages += _group_warnings(prep, "rmst")
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for g, sub in prep.groupby("group", observed=True, sort=True):
         w = sub["weight"].to_numpy() if weights_col else None
-        r = km_estimate(sub["duration"].to_numpy(), sub["event"].to_numpy(), w)
+        en = sub["_entry"].to_numpy() if entry_col is not None else None
+        r = km_estimate(sub["duration"].to_numpy(), sub["event"].to_numpy(), w, entry=en)
+        if en is not None:
+            messages += late_entry_check(r, 10, f"group '{g}'", "rmst")
         est, var = rmst_and_variance(r["time"], r["survival"], r["at_risk"], r["events"], tau_f)
         last = r["time"][-1]
         if tau_f > last and r["survival"][-1] > 0:
@@ -191,7 +205,9 @@ def rmst(
         "events": int(prep["event"].sum()),
         "alpha": alpha,
         "tau": tau_f,
-        "method": "Kaplan-Meier RMST, Greenwood-type SE (R print.survfit rmean)",
+        "method": "Kaplan-Meier RMST, Greenwood-type SE (R print.survfit rmean)"
+        + (f", delayed entry at '{entry_col}'" if entry_col is not None else ""),
+        "entry_col": entry_col,
         **info,
     }
     return RMSTResult(pd.DataFrame(rows), meta, warnings=messages)

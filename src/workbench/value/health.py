@@ -34,14 +34,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..columns import check_alpha, column_name, months_per_unit, resolve
 from ..exceptions import (
     DataValidationError,
     ParameterError,
     RowsExcludedWarning,
     SmallSampleWarning,
+    UnavailableWarning,
 )
-from ..results import Result
-from ..retention import UnavailableWarning, _check_alpha, _frame_and_cols, _to_months_factor
+from ..results import Result, standard_meta
 from ..survival.nonparametric import km_estimate
 
 #: indicator groups of the domain brief (section 7) -> (column, +1 if higher is healthier else -1)
@@ -163,8 +164,25 @@ def cumulative_dynamic_auc(time, event, risk, horizon: float) -> float:
 
 
 def uno_concordance(time, event, risk, tau: float) -> float:
-    """Uno's IPCW concordance truncated at ``tau``: pairs ``T_i < T_j``, ``T_i < tau``, ``i`` churned,
-    weight ``1 / G(T_i)^2``; ties in risk count one half (``sksurv.metrics.concordance_index_ipcw``)."""
+    """Uno's IPCW concordance truncated at ``tau``, counted as ``sksurv.metrics.concordance_index_ipcw``.
+
+    Comparable pairs: ``i`` churned at ``T_i < tau`` and ``j`` still at risk after her, that is
+    ``T_j > T_i``, or ``T_j == T_i`` with ``j`` censored (a customer censored at a churner's time was
+    at risk at that time, as in R's ``survival::concordance`` and the project's Harrell C); two
+    churners at the same time are not comparable. Weight ``1 / G(T_i)^2`` with ``G`` the Kaplan-Meier
+    curve of censoring (churn at a tied time counted first); ties in risk count one half.
+
+    Examples
+    --------
+    >>> uno_concordance([1, 1, 2, 3], [1, 0, 1, 0], [0.9, 0.1, 0.5, 0.2], tau=3)
+    1.0
+
+    References
+    ----------
+    Uno, H., Cai, T., Pencina, M. J., D'Agostino, R. B. & Wei, L. J. (2011). On the C-statistics for
+    evaluating overall adequacy of risk prediction procedures with censored survival data.
+    *Statistics in Medicine*, 30(10), 1105-1117.
+    """
     t = np.asarray(time, float)
     e = np.asarray(event, bool)
     r = np.asarray(risk, float)
@@ -179,15 +197,16 @@ def uno_concordance(time, event, risk, tau: float) -> float:
         while j < n and t[order[j]] == t[order[i]]:
             j += 1
         block = order[i:j]
-        if later:
-            for k in block:
-                if e[k] and t[k] < tau:
-                    g = float(_g_at(gt, gs, t[k]))
-                    w = 1.0 / (g * g)
-                    lo = bisect.bisect_left(later, r[k])
-                    hi = bisect.bisect_right(later, r[k])
+        censored_here = sorted(r[k] for k in block if not e[k])
+        for k in block:
+            if e[k] and t[k] < tau and (later or censored_here):
+                g = float(_g_at(gt, gs, t[k]))
+                w = 1.0 / (g * g)
+                for pool in (later, censored_here):
+                    lo = bisect.bisect_left(pool, r[k])
+                    hi = bisect.bisect_right(pool, r[k])
                     num += w * (lo + 0.5 * (hi - lo))
-                    den += w * len(later)
+                    den += w * len(pool)
         for k in block:
             bisect.insort(later, r[k])
         i = j
@@ -265,14 +284,26 @@ def validate_health_score(
     Uno, H., Cai, T., Tian, L. & Wei, L. J. (2007). Evaluating prediction rules for t-year survivors
     with censored regression models. *JASA*, 102(478), 527-537.
     """
-    _check_alpha(alpha)
+    check_alpha(alpha)
     if not isinstance(landmark_months, (int, float)) or landmark_months < 0:
         raise ParameterError(f"`landmark_months` must be >= 0, got {landmark_months!r}.")
     if not horizon_months > 0:
         raise ParameterError(f"`horizon_months` must be positive, got {horizon_months!r}.")
     lo_r, hi_r = score_range
-    f, cols = _frame_and_cols(
-        data, duration_col=duration_col, event_col=event_col, tenure_unit=tenure_unit
+    r = resolve(
+        data,
+        duration_col=duration_col,
+        event_col=event_col,
+        tenure_unit=tenure_unit,
+        covariates=[],
+        func="validate_health_score",
+    )
+    f = r.frame
+    base_meta = standard_meta(
+        r,
+        alpha=alpha,
+        method="IPCW cumulative/dynamic AUC, Uno's C, IPCW sensitivity; bootstrap CIs",
+        horizon_months=float(horizon_months),
     )
     warns: list[str] = []
     columns = [
@@ -294,11 +325,15 @@ def validate_health_score(
             except ParameterError:
                 msg = (
                     "no health score column and none of the indicator groups (activity, spending, risk, "
-                    "relationship) in the data: health-score validation is unavailable. Pass `score_col`."
+                    "relationship) in the data: health-score validation is unavailable; pass "
+                    "`score_col` (notebook parameter `score_col`) to enable it."
                 )
                 warnings.warn(msg, UnavailableWarning, stacklevel=2)
                 return HealthScoreResult(
-                    pd.DataFrame(columns=columns), {"available": False}, warnings=[msg]
+                    pd.DataFrame(columns=columns),
+                    {**base_meta, "available": False, "reason": msg},
+                    warnings=[msg],
+                    key="threshold",
                 )
             f = f.assign(health_score_built=built.to_numpy())
             score_col = "health_score_built"
@@ -307,7 +342,7 @@ def validate_health_score(
                 f"groups: {info['groups_missing'] or 'none'}"
             )
     if score_col not in f.columns:
-        raise ParameterError(f"score column '{score_col}' (`score_col`) is not in the data.")
+        column_name(f, score_col, argument="score_col", func="validate_health_score")
     s = pd.to_numeric(f[score_col], errors="coerce")
     if s.isna().any():
         raise DataValidationError(
@@ -330,8 +365,8 @@ def validate_health_score(
     if not higher_is_healthier:
         score = lo_r + hi_r - score
         source = (source + "; " if source else "") + f"'{score_col}' reflected (higher = riskier)"
-    t = f[cols["duration"]].to_numpy(float) * _to_months_factor(cols["unit"])
-    e = f[cols["event"]].to_numpy().astype(bool)
+    t = r.duration * months_per_unit(r.unit)
+    e = r.event.astype(bool)
     n_before_landmark = 0
     if landmark_months > 0:
         alive = t > landmark_months
@@ -355,7 +390,10 @@ def validate_health_score(
         warns.append(msg)
         if case.sum() == 0 or ctrl.sum() == 0:
             return HealthScoreResult(
-                pd.DataFrame(columns=columns), {"available": False}, warnings=warns
+                pd.DataFrame(columns=columns),
+                {**base_meta, "available": False, "reason": msg},
+                warnings=warns,
+                key="threshold",
             )
     n_cens_before = int((~e & (t <= horizon_months)).sum())
     if n_cens_before:
@@ -450,9 +488,9 @@ def validate_health_score(
         else np.nan
     )
     meta = {
+        **base_meta,
         "n": int(t.size),
         "events": int(case.sum()),
-        "alpha": alpha,
         "score_col": score_col,
         "score_source": source or f"column '{score_col}'",
         "horizon_months": float(horizon_months),
@@ -472,6 +510,7 @@ def validate_health_score(
         meta,
         tables={"discrimination": disc, "calibration": cal, "roc": roc},
         warnings=warns,
+        key="threshold",
     )
 
 

@@ -21,11 +21,21 @@ Statistical Association*, 9(70), 209-219.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning, WorkbenchWarning
-from ..results import Result
+from ..columns import check_alpha, data_fingerprint, resolve_frame
+from ..exceptions import (
+    DataValidationError,
+    ParameterError,
+    RowsExcludedWarning,
+    UnavailableWarning,
+    WorkbenchWarning,
+)
+from ..results import Result, standard_meta
 
 TYPES = {
     "I": "low current, low potential",
@@ -56,6 +66,36 @@ class LorenzResult(Result):
         from ..plotting.value import plot_lorenz
 
         return plot_lorenz(self, ax=ax, **kwargs)
+
+
+def _meta_from(data, frame, *, n, method, **extra) -> dict:
+    """Contract meta of a result computed from customer values: fingerprint and exclusions of the
+    value result (or of the table), no intervals (``alpha`` None)."""
+    src = data.meta if isinstance(data, Result) else {}
+    return standard_meta(
+        alpha=None,
+        method=method,
+        n=n,
+        events=None,
+        fingerprint=src.get("fingerprint") or data_fingerprint(frame),
+        exclusions=src.get("exclusions"),
+        reference_levels=src.get("reference_levels"),
+        **extra,
+    )
+
+
+def _passthrough(result_cls, values: Result, method: str, key: str):
+    """An unavailable result carried over from unavailable customer values (same reason)."""
+    import warnings
+
+    reason = values.meta.get("reason") or "customer values are unavailable."
+    warnings.warn(reason, UnavailableWarning, stacklevel=3)
+    meta = {
+        **_meta_from(values, pd.DataFrame(), n=0, method=method),
+        "available": False,
+        "reason": reason,
+    }
+    return result_cls(pd.DataFrame(), meta, warnings=[reason], key=key)
 
 
 def _values(data, col):
@@ -101,6 +141,8 @@ def value_matrix(
     >>> value_matrix(df).summary[["type", "customers"]].values.tolist()
     [['I', 1], ['II', 1], ['III', 1], ['IV', 1]]
     """
+    if isinstance(data, Result) and data.meta.get("available") is False:
+        return _passthrough(ValueMatrixResult, data, "split at the cuts (default medians)", "type")
     frame = _values(data, current_col)
     _values(data, potential_col)
     cur = pd.to_numeric(frame[current_col], errors="coerce")
@@ -147,14 +189,17 @@ def value_matrix(
     points = pd.DataFrame({"current_value": cur, "growth_potential": pot, "type": typ})
     return ValueMatrixResult(
         pd.DataFrame(rows),
-        {
-            "n": int(cur.size),
-            "current_cut": c_cut,
-            "potential_cut": p_cut,
-            "method": "split at the cuts (default medians)",
-        },
+        _meta_from(
+            data,
+            frame,
+            n=int(cur.size),
+            method="split at the cuts (default medians)",
+            current_cut=c_cut,
+            potential_cut=p_cut,
+        ),
         tables={"points": points},
         warnings=warns,
+        key="type",
     )
 
 
@@ -171,10 +216,14 @@ def lorenz_curve(
     >>> round(r.meta["gini"], 6)
     0.0
     """
+    if isinstance(data, Result) and data.meta.get("available") is False:
+        return _passthrough(LorenzResult, data, "Lorenz curve of value", "term")
+    frame = None
     if isinstance(data, (pd.Series, np.ndarray, list)):
         v = pd.Series(np.asarray(data, dtype=float))
     else:
-        v = pd.to_numeric(_values(data, value_col)[value_col], errors="coerce")
+        frame = _values(data, value_col)
+        v = pd.to_numeric(frame[value_col], errors="coerce")
     warns = []
     if v.isna().any():
         warns.append(f"{int(v.isna().sum()):,} customers without a value are not in the curve.")
@@ -202,9 +251,16 @@ def lorenz_curve(
     curve = pd.DataFrame({"customer_share": pop[idx], "value_share": cum[idx]})
     return LorenzResult(
         pd.DataFrame(rows),
-        {"n": n, "gini": gini, "method": "Lorenz curve of value"},
+        _meta_from(
+            data,
+            frame if frame is not None else v.to_frame("value"),
+            n=n,
+            method="Lorenz curve of value",
+            gini=gini,
+        ),
         tables={"curve": curve},
         warnings=warns,
+        key="term",
     )
 
 
@@ -241,9 +297,7 @@ def strategy_effect(
     """
     import warnings
 
-    from ..retention import UnavailableWarning, _check_alpha
-
-    _check_alpha(alpha)
+    check_alpha(alpha)
 
     def _assumed(hr, why):
         if not isinstance(hr, (int, float)) or isinstance(hr, bool) or not hr > 0:
@@ -261,15 +315,14 @@ def strategy_effect(
                     }
                 ]
             ),
-            {"source": "assumed", "method": why, "alpha": alpha},
+            standard_meta(data, alpha=alpha, method=why, source="assumed"),
         )
         res.estimate_ = float(hr)
         return res
 
     if assumed_hr is not None:
         return _assumed(assumed_hr, "stated assumption (argument assumed_hr)")
-    spec = getattr(data, "spec", None)
-    frame = data.frame if spec is not None else data
+    frame, spec = resolve_frame(data, func="strategy_effect")
     tr = None
     if spec is not None:
         cands = [t for t in spec.treatments if t.assignment == "randomised"]
@@ -315,6 +368,9 @@ def strategy_effect(
         fit_df, duration_col="tenure", event_col="churned", covariates=["strategy"], alpha=alpha
     )
     row = cox.summary.iloc[0]
+    # log hazard ratio and its standard error: the same on every scale convention of the Cox summary
+    z = stats.norm.ppf(1 - alpha / 2)
+    log_hr, se = float(row["estimate"]), float(row["se"])
     warns = []
     if tr.assignment != "randomised":
         msg = f"treatment '{col}' was not randomised: its hazard ratio may be confounded."
@@ -326,23 +382,25 @@ def strategy_effect(
                 {
                     "term": f"{col}: {', '.join(str(a) for a in (tr.arms or []) if str(a) != str(tr.control))} "
                     f"vs {tr.control}",
-                    "estimate": float(row["hazard_ratio"]),
-                    "ci_lower": float(row["ci_lower"]),
-                    "ci_upper": float(row["ci_upper"]),
+                    "estimate": math.exp(log_hr),
+                    "ci_lower": math.exp(log_hr - z * se),
+                    "ci_upper": math.exp(log_hr + z * se),
                     "p_value": float(row["p_value"]),
                 }
             ]
         ),
-        {
-            "source": "estimated",
-            "treatment_col": col,
-            "assignment": tr.assignment,
-            "n": int(len(sub)),
-            "events": int(fit_df["churned"].sum()),
-            "alpha": alpha,
-            "method": "Cox model, all-cause churn, treatment indicator only",
-        },
+        standard_meta(
+            data,
+            alpha=alpha,
+            method="Cox model, all-cause churn, treatment indicator only",
+            n=int(len(sub)),
+            events=int(fit_df["churned"].sum()),
+            reference_levels={col: tr.control},
+            source="estimated",
+            treatment_col=col,
+            assignment=tr.assignment,
+        ),
         warnings=warns,
     )
-    res.estimate_ = float(row["hazard_ratio"])
+    res.estimate_ = math.exp(log_hr)
     return res

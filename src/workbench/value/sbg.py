@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ..checks import check_alpha as _check_alpha
+from ..columns import check_alpha as _check_alpha
+from ..columns import data_fingerprint, months_per_unit, resolve
 from ..exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -40,7 +41,7 @@ from ..exceptions import (
     ParameterError,
     SmallSampleWarning,
 )
-from ..results import Result
+from ..results import Result, standard_meta
 
 #: cohorts smaller than this fit, but with a SmallSampleWarning
 MIN_COHORT_SIZE = 50
@@ -344,6 +345,9 @@ def _optimise(fun, warns: list, label: str):
         )
         warnings.warn(msg, ConvergenceWarning, stacklevel=3)
         warns.append(msg)
+        converged = False
+    else:
+        converged = True
     H = _numerical_hessian(fun, best.x)
     try:
         cov = np.linalg.inv(H)
@@ -351,7 +355,7 @@ def _optimise(fun, warns: list, label: str):
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         cov = np.full((2, 2), np.nan)
-    return best, cov
+    return best, cov, converged
 
 
 def fit_sbg(
@@ -413,7 +417,7 @@ def fit_sbg(
         warnings.warn(msg, SmallSampleWarning, stacklevel=2)
         warns.append(msg)
     T = s.size - 1
-    best, cov = _optimise(lambda p: _neg_ll_counts(p, lost, s[-1], T), warns, label)
+    best, cov, converged = _optimise(lambda p: _neg_ll_counts(p, lost, s[-1], T), warns, label)
     a, b = np.exp(best.x)
     return SBGResult(
         a,
@@ -424,7 +428,16 @@ def fit_sbg(
         alpha=alpha,
         cohort=cohort,
         warnings_=warns,
-        meta={"n": int(s[0]), "events": int(lost.sum()), "periods": T, "cohort_size": float(s[0])},
+        meta=standard_meta(
+            alpha=alpha,
+            method="sBG maximum likelihood (Fader & Hardie 2007)",
+            n=int(s[0]),
+            events=int(lost.sum()),
+            fingerprint=data_fingerprint(pd.DataFrame({"survivors": s})),
+            periods=T,
+            cohort_size=float(s[0]),
+            converged=converged,
+        ),
     )
 
 
@@ -436,12 +449,13 @@ def fit_sbg_customers(
     period_length: float = 1.0,
     alpha: float = 0.05,
     cohort: str | None = None,
+    tenure_unit: str | None = None,
 ) -> SBGResult:
     """Fit the sBG model to customer-level renewals with censoring.
 
-    A customer whose tenure (in the unit of ``duration_col``) lies in ``((t - 1) L, t L]`` and who
-    churned contributes ``P(T = t)``; a customer still active contributes ``S(floor(tenure / L))``
-    (the renewals she is known to have made). ``L = period_length``.
+    A customer whose tenure (converted to months) lies in ``((t - 1) L, t L]`` and who churned
+    contributes ``P(T = t)``; a customer still active contributes ``S(floor(tenure / L))`` (the
+    renewals she is known to have made). ``L = period_length`` in months.
 
     Parameters
     ----------
@@ -449,7 +463,9 @@ def fit_sbg_customers(
     duration_col, event_col : str
         Default from the Dataset's spec (tenure, event).
     period_length : float
-        Length of one contract period in tenure units (e.g. 12 for yearly contracts, months).
+        Length of one contract period in months (e.g. 12 for yearly contracts).
+    tenure_unit : str, optional
+        Unit of ``duration_col``; default from the spec, else months.
     alpha : float
     cohort : str, optional
 
@@ -462,18 +478,26 @@ def fit_sbg_customers(
     Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. *Journal of
     Interactive Marketing*, 21(1), 76-90.
     """
-    from ..retention import _frame_and_cols
-
     _check_alpha(alpha)
-    f, cols = _frame_and_cols(data, duration_col=duration_col, event_col=event_col)
+    r = resolve(
+        data,
+        duration_col=duration_col,
+        event_col=event_col,
+        covariates=[],
+        tenure_unit=tenure_unit,
+        func="fit_sbg_customers",
+    )
+    f = r.frame
     if not period_length > 0:
         raise ParameterError(f"`period_length` must be positive, got {period_length!r}.")
-    t = f[cols["duration"]].to_numpy(dtype=float) / period_length
-    e = f[cols["event"]].to_numpy().astype(bool)
+    t = r.duration * months_per_unit(r.unit) / period_length
+    e = r.event.astype(bool)
     churn_t = np.maximum(np.ceil(t[e] - 1e-9), 1.0)
     cens_t = np.floor(t[~e] + 1e-9)
     if churn_t.size == 0:
-        raise ModelError(f"no churn in column '{cols['event']}': the sBG model cannot be fitted.")
+        raise ModelError(
+            f"no churn in column '{r.columns['event_col']}': the sBG model cannot be fitted."
+        )
     if np.unique(np.r_[churn_t, cens_t + 1]).size < 2:
         raise ModelError(
             "all customers fall in one period: the sBG model needs at least 2 periods. "
@@ -485,7 +509,7 @@ def fit_sbg_customers(
         msg = f"{label}: only {len(f)} customers (< {MIN_COHORT_SIZE}); the sBG fit is fragile."
         warnings.warn(msg, SmallSampleWarning, stacklevel=2)
         warns.append(msg)
-    best, cov = _optimise(lambda p: _neg_ll_customers(p, churn_t, cens_t), warns, label)
+    best, cov, converged = _optimise(lambda p: _neg_ll_customers(p, churn_t, cens_t), warns, label)
     a, b = np.exp(best.x)
     return SBGResult(
         a,
@@ -496,183 +520,13 @@ def fit_sbg_customers(
         alpha=alpha,
         cohort=cohort,
         warnings_=warns,
-        meta={
-            "n": len(f),
-            "events": int(e.sum()),
-            "period_length": period_length,
-            "cohort_size": float(len(f)),
-        },
+        meta=standard_meta(
+            r,
+            alpha=alpha,
+            method="sBG maximum likelihood from customer renewals with censoring",
+            period_length=period_length,
+            periods=int(np.max(np.r_[churn_t, cens_t])),
+            cohort_size=float(len(f)),
+            converged=converged,
+        ),
     )
-
-
-class SBGCohortsResult(Result):
-    """sBG fits per joining cohort: ``summary`` (cohort, alpha, beta, log_likelihood, n, periods, ...)."""
-
-    title = "sBG fits by joining cohort"
-
-    def __init__(self, summary, fits, meta, warnings_):
-        self.fits = fits
-        super().__init__(summary, meta, warnings=warnings_)
-
-    def derl(self, discount_rate_yearly: float, renewals=(0,)) -> pd.DataFrame:
-        """DERL per cohort with CIs; the yearly discount rate is converted to the model's period
-        (``(1 + r)^(period_months / 12) - 1``). Multiply by the margin per period for residual value."""
-        _check_discount(discount_rate_yearly, "discount_rate_yearly")
-        months = float(self.meta.get("period_length", 1.0))
-        d = (1.0 + float(discount_rate_yearly)) ** (months / 12.0) - 1.0
-        parts = []
-        for label, r in self.fits.items():
-            t = r.derl(d, renewals)
-            t.insert(0, "cohort", label)
-            parts.append(t)
-        out = pd.concat(parts, ignore_index=True)
-        out["period_months"] = months
-        out["discount_rate_per_period"] = d
-        return out
-
-    def plot(self, ax=None, **kwargs):
-        from ..plotting.value import plot_sbg_cohorts
-
-        return plot_sbg_cohorts(self, ax=ax, **kwargs)
-
-
-def fit_sbg_cohorts(
-    data,
-    *,
-    start_col: str | None = None,
-    duration_col: str | None = None,
-    event_col: str | None = None,
-    cohort: str = "year",
-    period_length: float = 1.0,
-    analysis_date=None,
-    min_cohort_size: int = MIN_COHORT_SIZE,
-    alpha: float = 0.05,
-) -> SBGCohortsResult:
-    """Fit the sBG model to each joining cohort's survivor counts (from :func:`cohort_survivors`).
-
-    Without a start-date column (e.g. Telco) all customers are fitted as one cohort from their
-    renewals (:func:`fit_sbg_customers`) and a warning says so. Cohorts smaller than
-    ``min_cohort_size`` or with fewer than 2 fully observed periods are skipped, listed in the
-    warnings and in ``meta['skipped']``.
-    """
-    from ..retention import UnavailableWarning, _frame_and_cols, cohort_survivors
-
-    _check_alpha(alpha)
-    f, cols = _frame_and_cols(
-        data, duration_col=duration_col, event_col=event_col, start_col=start_col, need_start=False
-    )
-    warns: list[str] = []
-    fits: dict[str, SBGResult] = {}
-    rows = []
-    if cols.get("start") is None:
-        msg = (
-            "no start-date column: the sBG model is fitted to all customers as one cohort from their "
-            "renewals, as if every customer were followed from joining (cross-sectional data may be "
-            "left-truncated)."
-        )
-        warnings.warn(msg, UnavailableWarning, stacklevel=2)
-        warns.append(msg)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            r = fit_sbg_customers(
-                f,
-                duration_col=cols["duration"],
-                event_col=cols["event"],
-                period_length=period_length,
-                alpha=alpha,
-                cohort="all customers",
-            )
-        _rewarn(caught, warns)
-        fits["all customers"] = r
-        rows.append(_sbg_row(r, "all customers"))
-        return SBGCohortsResult(
-            pd.DataFrame(rows),
-            fits,
-            {
-                "alpha": alpha,
-                "method": r.meta["method"],
-                "n": len(f),
-                "skipped": [],
-                "period_length": period_length,
-            },
-            warns,
-        )
-    counts = cohort_survivors(
-        f,
-        start_col=cols["start"],
-        duration_col=cols["duration"],
-        event_col=cols["event"],
-        cohort=cohort,
-        period_length=period_length,
-        analysis_date=analysis_date,
-    )
-    skipped = []
-    for label, s in counts.items():
-        s = np.asarray(s, dtype=float)
-        if s.size < 3 or s[0] < min_cohort_size or s[0] == s[-1]:
-            skipped.append(str(label))
-            continue
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            r = fit_sbg(s, alpha=alpha, cohort=str(label))
-        _rewarn(caught, warns)
-        fits[str(label)] = r
-        rows.append(_sbg_row(r, str(label)))
-    if skipped:
-        msg = (
-            f"{len(skipped)} cohort(s) not fitted (fewer than {min_cohort_size} customers, fewer than 2 "
-            f"fully observed periods, or no churn): {', '.join(skipped)}."
-        )
-        warnings.warn(msg, SmallSampleWarning, stacklevel=2)
-        warns.append(msg)
-    if not rows:
-        raise ModelError(
-            f"no cohort could be fitted: every cohort has fewer than {min_cohort_size} customers or fewer "
-            "than 2 fully observed periods. Use a coarser `cohort` ('year'), a shorter `period_length`, or "
-            "lower `min_cohort_size`."
-        )
-    return SBGCohortsResult(
-        pd.DataFrame(rows),
-        fits,
-        {
-            "alpha": alpha,
-            "method": "sBG maximum likelihood per cohort",
-            "n": len(f),
-            "period_length": period_length,
-            "skipped": skipped,
-        },
-        warns,
-    )
-
-
-def _sbg_row(r: SBGResult, label: str) -> dict:
-    s = r.summary.set_index("term")
-    return {
-        "cohort": label,
-        "alpha": r.alpha_,
-        "beta": r.beta_,
-        "log_likelihood": r.log_likelihood_,
-        "mean_churn": s.loc["mean_churn", "estimate"],
-        "alpha_ci_lower": s.loc["alpha", "ci_lower"],
-        "alpha_ci_upper": s.loc["alpha", "ci_upper"],
-        "beta_ci_lower": s.loc["beta", "ci_lower"],
-        "beta_ci_upper": s.loc["beta", "ci_upper"],
-        "n": r.meta["n"],
-        "periods": r.meta.get("periods", np.nan),
-    }
-
-
-def _rewarn(caught, warns: list) -> None:
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        warns.append(str(w.message))
-
-
-def simulate_sbg_survivors(
-    alpha: float, beta: float, cohort_size: int, periods: int, seed: int = 0
-) -> np.ndarray:
-    """Survivor counts ``[n_0, ..., n_periods]`` of a cohort simulated from the sBG model."""
-    rng = np.random.default_rng(seed)
-    theta = rng.beta(alpha, beta, size=cohort_size)
-    life = rng.geometric(np.clip(theta, 1e-12, 1.0))  # period of churn, 1, 2, ...
-    return np.array([(life > t).sum() for t in range(periods + 1)], dtype=float)

@@ -1,0 +1,508 @@
+"""The one formatting layer for every table a report displays.
+
+:func:`table_html` turns a DataFrame into a report table: no index column, headers in words (the
+column key in a tooltip), one number format per column (significant digits chosen from the
+column, thousands separators, proportions as %, p-values by one rule), intervals as
+"0.53 (0.50 to 0.57)", long tables cut with a "show all" expander, wide ones scrolling in their
+own box, an optional numbered caption. Notebooks may call it; the report export applies the same
+layer to every HTML table a notebook displayed (:func:`reformat_tables`).
+
+Rules (per column, decided from its key and all its values):
+
+* p-values (``p_value``, ``p_adjusted``, ``p_holm``, ``..._p``): ``<0.001`` below a thousandth,
+  else three decimals;
+* proportions (keys naming a rate, share, proportion, survival, retention, probability, with
+  every value in [-1, 1]): percent with one decimal;
+* whole numbers (every value integral): thousands separators, no decimals (``4893.0 -> 4,893``);
+* other numbers: decimals so the column's median magnitude shows three significant digits (at
+  most five decimals), the same for every cell of the column;
+* ``inf`` as ``∞``, missing as ``–``; snake_case levels and model terms in words.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .labels import Units, humanize_term, label, units_from
+
+__all__ = ["format_frame", "table_html", "reformat_tables", "column_format"]
+
+MAX_ROWS = 15  # longer tables show HEAD_ROWS rows and a "show all" expander
+HEAD_ROWS = 10
+MISSING = "–"
+_P_KEYS = re.compile(
+    r"^(p|pvalue|p[-_ ]?value.*|p[_ ](adj|adjusted|holm|bh|fdr|bonferroni).*|pr\(>.*)$|.*_p(_value)?$",
+    re.I,
+)
+_PCT_KEYS = re.compile(
+    r"(rate|share|proportion|fraction|survival|retention|retained|probability|incidence|"
+    r"p_alive|cif|coverage|churned_pct|share_churned|pct|percent|_diff_pp)",
+    re.I,
+)
+_NOT_PCT = re.compile(r"(^n_|ratio|odds|hazard|count|months|tenure|time|value)", re.I)
+_SNAKE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
+_NUM = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?$")
+_INTERVAL_PAIRS = (("ci_lower", "ci_upper"), ("lower", "upper"), ("lower_ci", "upper_ci"))
+
+
+# ---------------------------------------------------------------------------------- numbers
+def _is_p(key: str) -> bool:
+    return bool(_P_KEYS.match(key.strip())) and key.lower() not in {"p_alive"}
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _decimals(values: np.ndarray, sig: int = 3) -> int:
+    nz = np.abs(values[np.isfinite(values) & (values != 0)])
+    if nz.size == 0:
+        return 0
+    mag = math.floor(math.log10(float(np.median(nz))))
+    return int(min(max(sig - 1 - mag, 0), 5))
+
+
+def column_format(key: str, values: Sequence[Any]):
+    """The formatter of one column: a function ``value -> str`` chosen from the key and all values.
+
+    Examples
+    --------
+    >>> f = column_format("hr", [0.5312, 1.2, 12.0])
+    >>> [f(v) for v in (0.5312, 1.2, 12.0)]
+    ['0.53', '1.20', '12.00']
+    >>> column_format("n", [4893.0, 12.0])(4893.0)
+    '4,893'
+    >>> column_format("churn_rate", [0.049, 0.1])(0.049)
+    '4.9%'
+    >>> column_format("p_value", [4.7e-88, 0.2])(4.7e-88)
+    '<0.001'
+    """
+    arr = np.array([_to_float(v) for v in values], dtype=float)
+    finite = arr[np.isfinite(arr)]
+    k = str(key)
+    if _is_p(k):
+        kind = "p"
+    elif (
+        finite.size
+        and _PCT_KEYS.search(k)
+        and not _NOT_PCT.search(k)
+        and np.all(np.abs(finite) <= 1.0)
+    ):
+        kind = "pct"
+    elif (
+        finite.size
+        and np.all(np.abs(finite - np.round(finite)) < 1e-9)
+        and np.all(np.abs(finite) < 1e15)
+    ):
+        kind = "int"
+    else:
+        kind = "float"
+    plain = bool(re.search(r"(year|cohort|code|_id$|^id$)", k, re.I))
+    dec = _decimals(finite * (100 if kind == "pct" else 1), sig=2 if kind == "pct" else 3)
+    if kind == "pct":
+        dec = min(max(dec, 1), 2)
+
+    def fmt(v: Any) -> str:
+        x = _to_float(v)
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return MISSING if not isinstance(v, str) or not v.strip() else str(v)
+        if math.isinf(x):
+            return "∞" if x > 0 else "−∞"
+        if kind == "p":
+            return _fmt_p(x)
+        if kind == "pct":
+            return f"{100 * x:,.{dec}f}%"
+        if kind == "int":
+            return f"{int(round(x))}" if plain else f"{int(round(x)):,}"
+        text = f"{x:,.{dec}f}"
+        if x != 0 and float(text.replace(",", "")) == 0:
+            return f"{x:.1e}"
+        return text
+
+    fmt.kind = kind  # type: ignore[attr-defined]
+    return fmt
+
+
+def _to_float(v: Any) -> float | None:
+    """A number from a cell: numbers as they are; text like ``4,893``, ``1.2e-3``, ``inf``, ``<0.001``."""
+    if v is None or isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    s = str(v).strip().replace("\u2212", "-")
+    if not s or s.lower() in {"nan", "none", "nat", "<na>", "-", "–"}:
+        return float("nan")
+    if s.lower() in {"inf", "+inf", "∞"}:
+        return float("inf")
+    if s.lower() in {"-inf", "−∞", "-∞"}:
+        return float("-inf")
+    if s.startswith("<") and _NUM.match(s[1:].strip()):
+        return float(s[1:].replace(",", "")) / 2  # "<0.001": below the bound
+    if _NUM.match(s) and any(ch.isdigit() for ch in s):
+        return float(s.replace(",", ""))
+    return None
+
+
+def _numeric(col: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(col):
+        return False
+    if pd.api.types.is_numeric_dtype(col):
+        return True
+    vals = [_to_float(v) for v in col]
+    return all(v is not None for v in vals) and any(
+        v is not None and not math.isnan(v) for v in vals
+    )
+
+
+def _text(v: Any, key: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return MISSING
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    s = str(v)
+    if s in {"True", "False"}:
+        return "yes" if s == "True" else "no"
+    if key.lower() in {"term", "covariate", "variable", "contrast"}:
+        s = humanize_term(s)
+    if _SNAKE.match(s):
+        s = s.replace("_", " ")
+    return s
+
+
+# ---------------------------------------------------------------------------------- frames
+def _inside(frame: pd.DataFrame, est: str, lo: str, hi: str) -> bool:
+    """Whether every row's ``est`` lies within [``lo``, ``hi``] (the interval belongs to it)."""
+    e, a, b = (np.array([_to_float(v) for v in frame[c]], dtype=float) for c in (est, lo, hi))
+    ok = np.isfinite(e) & np.isfinite(a) & np.isfinite(b)
+    if not ok.any():
+        return False
+    tol = 1e-9 + 1e-6 * np.abs(e[ok])
+    return bool(np.all((a[ok] - tol <= e[ok]) & (e[ok] <= b[ok] + tol)))
+
+
+def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, str, str]]:
+    """(estimate, lower, upper) column triples of ``frame``: the estimate is the column the
+    interval contains in every row (``estimate`` first, then ratios, then earlier columns), so an
+    interval on the hazard-ratio scale is never glued to a log-scale estimate."""
+    cols = list(frame.columns)
+    by_lower = {c.lower(): c for c in cols}
+    out = []
+    pairs = [
+        (by_lower[lo], by_lower[hi])
+        for lo, hi in _INTERVAL_PAIRS
+        if lo in by_lower and hi in by_lower
+    ]
+    for c in cols:  # X_lower / X_upper or X_ci_lower / X_ci_upper beside X
+        m = re.match(r"^(.+?)(_ci)?_(lower|low)$", c)
+        if m and m.group(1) in cols and c.lower() not in by_lower.get("ci_lower", "").lower():
+            stem = f"{m.group(1)}{m.group(2) or ''}"
+            hi = next((h for h in (f"{stem}_upper", f"{stem}_high") if h in cols), None)
+            if hi:
+                pairs.append((c, hi))
+    for lo, hi in pairs:
+        if lo not in numeric or hi not in numeric:
+            continue
+        base = (
+            re.sub(r"(_ci)?_(lower|low)$", "", lo)
+            if lo.lower() not in {p[0] for p in _INTERVAL_PAIRS}
+            else ""
+        )
+        skip = {lo, hi, "se", "statistic", "df"}
+        cands = [c for c in (base, "estimate") if c in numeric]
+        cands += [c for c in cols if c in numeric and re.search(r"ratio|^hr$|exp", c, re.I)]
+        cands += [c for c in reversed(cols[: cols.index(lo)]) if c in numeric]
+        for est in dict.fromkeys(cands):
+            if est not in skip and not _is_p(est) and _inside(frame, est, lo, hi):
+                out.append((est, lo, hi))
+                break
+    return out
+
+
+def format_frame(
+    df: pd.DataFrame,
+    *,
+    units: Any = None,
+    alpha: float | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[tuple[str, str, bool]]]:
+    """Every cell of ``df`` as display text, and the headers as ``(label, key, numeric)``.
+
+    The index is dropped unless it carries information (a name, or labels other than 0..n-1), in
+    which case it becomes the first column. Interval triples (``estimate``, ``ci_lower``,
+    ``ci_upper``; ``hr``, ``hr_lower``, ``hr_upper``) become one column "Estimate (95% CI)".
+    """
+    u = units if isinstance(units, Units) else units_from(units)
+    frame = df.copy()
+    idx = frame.index
+    trivial = isinstance(idx, pd.RangeIndex) or (
+        idx.nlevels == 1
+        and idx.name is None
+        and pd.api.types.is_integer_dtype(idx)
+        and list(idx)
+        == list(range(idx[0] if len(idx) else 0, (idx[0] if len(idx) else 0) + len(idx)))
+    )
+    if not trivial:
+        frame = frame.reset_index()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame.columns = [
+            " ".join(str(x) for x in c if str(x) and not str(x).startswith("Unnamed"))
+            for c in frame.columns
+        ]
+    frame.columns = [str(c) for c in frame.columns]
+    cols = list(frame.columns)
+    fmts = {c: column_format(c, list(frame[c])) for c in cols if _numeric(frame[c])}
+    groups = _interval_groups(frame, set(fmts))
+    merged: dict[str, tuple[str, str]] = {}
+    drop: set[str] = set()
+    for est, lo, hi in groups:
+        if est in fmts and lo in fmts and hi in fmts and est not in merged:
+            allv = list(frame[est]) + list(frame[lo]) + list(frame[hi])
+            fmts[est] = column_format(est, allv)
+            merged[est] = (lo, hi)
+            drop |= {lo, hi}
+    out = pd.DataFrame(index=range(len(frame)))
+    headers: list[tuple[str, str, bool]] = []
+    names = dict(labels or {})
+    from ..findings import ci_label
+
+    ci = ci_label(alpha) if alpha is not None else "CI"
+    for c in cols:
+        if c in drop:
+            continue
+        head = names.get(c) or label(c, u)
+        col = frame[c].tolist()
+        if c in fmts:
+            f = fmts[c]
+            if c in merged:
+                lo, hi = merged[c]
+                los, his = frame[lo].tolist(), frame[hi].tolist()
+                vals = []
+                for e, a, b in zip(col, los, his, strict=True):
+                    fa, fb = _to_float(a), _to_float(b)
+                    if fa is None or fb is None or math.isnan(fa) or math.isnan(fb):
+                        vals.append(f(e))
+                    else:
+                        vals.append(f"{f(e)} ({f(a)} to {f(b)})")
+                out[c] = vals
+                head = f"{head} ({ci})"
+            else:
+                out[c] = [f(v) for v in col]
+            headers.append((head, c, True))
+        else:
+            out[c] = [_text(v, c) for v in col]
+            headers.append((head, c, False))
+    return out, headers
+
+
+def _rows_html(frame: pd.DataFrame, headers, rows: range) -> str:
+    body = []
+    for i in rows:
+        cells = "".join(
+            f"<td class='num'>{html.escape(str(frame.iat[i, j]))}</td>"
+            if numeric
+            else f"<td>{html.escape(str(frame.iat[i, j]))}</td>"
+            for j, (_, _, numeric) in enumerate(headers)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return "".join(body)
+
+
+def _table(frame, headers, rows: range, caption: str) -> str:
+    head = "".join(
+        f"<th title='{html.escape(key, quote=True)}'{' class=num' if numeric else ''}>{html.escape(text)}</th>"
+        for text, key, numeric in headers
+    )
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return (
+        f"<div class='wb-table-wrap'><table class='wb-table wb-fmt'>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{_rows_html(frame, headers, rows)}</tbody></table></div>"
+    )
+
+
+def table_html(
+    df: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    number: int | None = None,
+    units: Any = None,
+    alpha: float | None = None,
+    labels: Mapping[str, str] | None = None,
+    max_rows: int = MAX_ROWS,
+) -> str:
+    """A DataFrame as a report table (see module docstring); escaped HTML.
+
+    Parameters
+    ----------
+    df : DataFrame
+    caption : str, optional
+        Shown above the table, after "Table <number>." when ``number`` is given.
+    units : spec, Dataset or mapping, optional
+        ``tenure_unit`` and ``currency`` for the headers.
+    alpha : float, optional
+        Labels merged intervals, e.g. "(95% CI)".
+    labels : mapping, optional
+        Header overrides ``key -> label``.
+    max_rows : int
+        Longer tables show the first rows and a "show all" expander.
+
+    Examples
+    --------
+    >>> t = table_html(pd.DataFrame({"term": ["contract[two_year]"], "estimate": [0.531],
+    ...                              "ci_lower": [0.5], "ci_upper": [0.57]}), alpha=0.1)
+    >>> "0.531 (0.500 to 0.570)" in t and "Estimate (90% CI)" in t and "contract: two year" in t
+    True
+    """
+    frame, headers = format_frame(df, units=units, alpha=alpha, labels=labels)
+    cap = ""
+    if number is not None:
+        cap = f"<strong>Table {int(number)}.</strong> "
+    if caption:
+        cap += html.escape(caption)
+    n = len(frame)
+    if n <= max_rows:
+        return _table(frame, headers, range(n), cap)
+    head = _table(frame, headers, range(min(HEAD_ROWS, n)), cap)
+    full = _table(frame, headers, range(n), cap)
+    return (
+        f"<div class='wb-long'>{head}<details class='wb-more'><summary>Show all {n:,} rows "
+        f"({HEAD_ROWS} shown)</summary>{full}</details></div>"
+    )
+
+
+# ---------------------------------------------------------------------------------- HTML tables
+_TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S | re.I)
+_STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S | re.I)
+_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S | re.I)
+_CELL = re.compile(r"<(th|td)\b([^>]*)>(.*?)</\1>", re.S | re.I)
+_TAG = re.compile(r"<[^>]+>")
+_SPAN = re.compile(r"(rowspan|colspan)\s*=\s*['\"]?(\d+)", re.I)
+
+
+def parse_table(markup: str) -> pd.DataFrame | None:
+    """A DataFrame of cell texts from one HTML table as pandas / the workbench write it, or
+    ``None`` when the table is not a plain grid (nested tables, links or images in cells)."""
+    if re.search(r"<(table|img|a)\b", markup[6:], re.I):
+        return None
+    rows = []
+    for m in _ROW.finditer(markup):
+        cells = []
+        for tag, attrs, inner in _CELL.findall(m.group(1)):
+            spans = dict((k.lower(), int(v)) for k, v in _SPAN.findall(attrs))
+            text = html.unescape(_TAG.sub("", inner)).strip()
+            cells.append((tag.lower(), text, spans.get("colspan", 1), spans.get("rowspan", 1)))
+        rows.append(cells)
+    if not rows:
+        return None
+    grid: list[list[tuple[str, str]]] = []
+    pending: dict[int, tuple[tuple[str, str], int]] = {}  # col -> (cell, rows left)
+    for cells in rows:
+        line: list[tuple[str, str]] = []
+        it = iter(cells)
+        col = 0
+        while True:
+            if col in pending:
+                cell, left = pending[col]
+                line.append(cell)
+                if left <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (cell, left - 1)
+                col += 1
+                continue
+            nxt = next(it, None)
+            if nxt is None:
+                break
+            tag, text, cs, rs = nxt
+            for k in range(cs):
+                line.append((tag, text if k == 0 else ""))
+                if rs > 1:
+                    pending[col] = ((tag, text), rs - 1)
+                col += 1
+        grid.append(line)
+    n_head = 0
+    while n_head < len(grid) and all(t == "th" for t, _ in grid[n_head]):
+        n_head += 1
+    body = grid[n_head:]
+    if n_head == 0 or not body:
+        return None
+    width = max(len(r) for r in grid)
+    n_index = 0
+    while n_index < width and all(len(r) > n_index and r[n_index][0] == "th" for r in body):
+        n_index += 1
+    heads = grid[:n_head]
+    index_names = []
+    if (
+        n_head > 1
+        and all(not t for _, t in heads[-1][n_index:])
+        and any(t for _, t in heads[-1][:n_index])
+    ):
+        index_names = [t for _, t in heads[-1][:n_index]]  # pandas' index-name row
+        heads = heads[:-1]
+    keys = []
+    for j in range(width):
+        parts = [r[j][1] for r in heads if j < len(r) and r[j][1]]
+        keys.append(" ".join(dict.fromkeys(parts)))
+    for j in range(n_index):
+        keys[j] = (index_names[j] if j < len(index_names) else "") or keys[j]
+    data = [[r[j][1] if j < len(r) else "" for j in range(width)] for r in body]
+    frame = pd.DataFrame(data, columns=range(width))
+    # a pandas 0..n-1 index without a name is no information: drop it
+    drop = []
+    for j in range(n_index):
+        vals = frame[j].tolist()
+        if (
+            not keys[j]
+            and all(v.isdigit() for v in vals)
+            and [int(v) for v in vals] == list(range(int(vals[0]), int(vals[0]) + len(vals)))
+        ):
+            drop.append(j)
+    frame = frame.drop(columns=drop)
+    names = [keys[j] or ("" if j >= n_index else "item") for j in frame.columns]
+    seen: dict[str, int] = {}
+    uniq = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        uniq.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    frame.columns = uniq
+    return frame.reset_index(drop=True)
+
+
+def reformat_tables(
+    markup: str,
+    *,
+    units: Any = None,
+    alpha: float | None = None,
+    caption: str | None = None,
+    first_number: int = 1,
+) -> tuple[str, int]:
+    """Every plain HTML table in ``markup`` through :func:`table_html` (numbered from
+    ``first_number``, captioned by ``caption``); tables it cannot read keep their content and
+    get a scroll box. Returns the markup and the number of tables numbered.
+    """
+    n = 0
+    markup = _STYLE.sub("", markup)
+
+    def repl(m: re.Match) -> str:
+        nonlocal n
+        raw = m.group(0)
+        if "wb-fmt" in raw[:200]:
+            return raw
+        frame = parse_table(raw)
+        if frame is None or frame.empty:
+            if frame is not None and frame.empty:
+                return "<p class='wb-empty'>(This table has no rows.)</p>"
+            return f"<div class='wb-table-wrap'>{raw}</div>"
+        n += 1
+        return table_html(
+            frame, caption=caption, number=first_number + n - 1, units=units, alpha=alpha
+        )
+
+    out = _TABLE.sub(repl, markup)
+    return out, n
