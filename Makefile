@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: reports test lab lint format bench clean-reports help
+.PHONY: reports test lab lint format bench screenshots clean-reports help
 
 help:
 	@echo "make reports   run every notebook on the built-in data -> reports/index.html"
@@ -18,6 +18,7 @@ help:
 	@echo "make lab       JupyterLab on notebooks/ with the project's kernel"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     benchmarks against the peers -> benchmarks/results.{json,md}"
+	@echo "make screenshots  the top of every default report at 1280 px -> docs/screenshots/"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +47,14 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The default batch into a scratch folder (not reports/), then a PNG of the top of each report as a
+# manager sees it at 1280 px (headless /usr/bin/chromium through Playwright).
+SHOTS_OUT ?= $(or $(TMPDIR),/tmp)/workbench-screenshots
+screenshots: $(STAMP)
+	rm -rf $(SHOTS_OUT)
+	$(BIN)/workbench batch batches/default.yml --workers $(WORKERS) --out $(SHOTS_OUT) --quiet
+	$(BIN)/python tests/browser/screenshots.py $(SHOTS_OUT) docs/screenshots
 
 clean-reports:
 	rm -rf reports/*/ reports/index.html

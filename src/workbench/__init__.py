@@ -12,7 +12,10 @@ data in -> analyses -> presentation -> running:
 """
 
 from .data import Dataset, RoleSpec, load_dataset, simulate, validate
+from .presentation import warning_display as _warning_display
 from .record import record
+
+_warning_display.install()  # caveats point at the user's cell, not at library lines
 
 __version__ = "0.1.0"
 __all__ = ["Dataset", "RoleSpec", "__version__", "load_dataset", "record", "simulate", "validate"]

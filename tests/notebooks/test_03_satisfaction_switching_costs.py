@@ -48,7 +48,9 @@ def test_notebook_stored_without_outputs_and_parameters_first():
     ):
         assert f"\n{name}: " in "\n" + code[0].source, name
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert (
+        nb.metadata["kernelspec"]["name"] == "workbench"
+    )  # JupyterLab opens it on the project kernel
     assert not any("def " in c.source for c in code)
 
 

@@ -29,7 +29,9 @@ REQUIRED = [
 
 def test_notebook_is_stored_clean_with_a_parameters_cell():
     nb = nbformat.read(NB, as_version=4)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert (
+        nb.metadata["kernelspec"]["name"] == "workbench"
+    )  # JupyterLab opens it on the project kernel
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", [])
     names = [line.split(":")[0] for line in code[0].source.splitlines() if line.strip()]

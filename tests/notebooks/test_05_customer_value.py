@@ -36,7 +36,9 @@ def test_parameters_cell_and_no_outputs():
     ):
         assert f"{name}: " in code[0].source
     assert all(not c.get("outputs") for c in code)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert (
+        nb.metadata["kernelspec"]["name"] == "workbench"
+    )  # JupyterLab opens it on the project kernel
     figures = [c for c in code if "plot(" in c.source]
     assert figures and all(c.source.startswith("# Figure: ") for c in figures)
 

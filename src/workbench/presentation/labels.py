@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Units", "humanize", "humanize_term", "label", "units_from"]
+__all__ = ["Units", "humanize", "humanize_term", "label", "plain_words", "units_from"]
 
 #: key -> label; ``{tenure}`` and ``{currency}`` are filled from :class:`Units`
 LABELS: dict[str, str] = {
@@ -79,6 +79,22 @@ LABELS: dict[str, str] = {
     "e_value": "E-value",
     "cohort": "Cohort",
     "share": "Share",
+    "ess": "Effective sample size",
+    "sum_weights": "Sum of weights",
+    "top1pct_n": "Customers in the top 1% of weight",
+    "top1pct_share": "Weight held by the top 1%",
+    "smd_before": "SMD before weighting",
+    "smd_after": "SMD after weighting",
+    "balanced": "Balanced (|SMD| < 0.1)",
+    "churn_prob": "Churn probability",
+    "observed_churn": "Observed churn",
+    "mean_score": "Mean score",
+    "estimand": "Quantity",
+    "unit": "Unit",
+    "reference": "Reference group",
+    "o_minus_e": "Observed minus expected",
+    "observed": "Observed churn",
+    "expected": "Expected churn",
     "weight": "Weight",
 }
 
@@ -226,3 +242,20 @@ def label(key: Any, units: Mapping[str, str] | None = None) -> str:
             else (text.replace("{currency}", u.currency))
         )
     return text
+
+
+_SNAKE_WORD = re.compile(r"(?<![\w./\[`])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w(\[`])")
+
+
+def plain_words(text: Any) -> str:
+    """Text with snake_case level names in words (``month_to_month -> month to month``); names
+    followed by ``(`` or inside backticks (code) stay as they are.
+
+    Examples
+    --------
+    >>> plain_words("Median tenure: month_to_month: 28.1 months; see fit_cox(x), `cltv_col`")
+    'Median tenure: month to month: 28.1 months; see fit_cox(x), `cltv_col`'
+    >>> plain_words("contract=two_year")
+    'contract=two year'
+    """
+    return _SNAKE_WORD.sub(lambda m: m.group(1).replace("_", " "), str(text))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .labels import Units, humanize_term, label, units_from
+from .labels import Units, humanize_term, label, plain_words, units_from
 
 __all__ = ["format_frame", "table_html", "reformat_tables", "column_format"]
 
@@ -42,7 +42,7 @@ _P_KEYS = re.compile(
     re.I,
 )
 _PCT_KEYS = re.compile(
-    r"(rate|share|proportion|fraction|survival|retention|retained|probability|incidence|"
+    r"(rate|share|proportion|fraction|survival|retention|retained|prob|incidence|churn$|"
     r"p_alive|cif|coverage|churned_pct|share_churned|pct|percent|_diff_pp)",
     re.I,
 )
@@ -173,7 +173,7 @@ def _text(v: Any, key: str) -> str:
         s = humanize_term(s)
     if _SNAKE.match(s):
         s = s.replace("_", " ")
-    return s
+    return plain_words(s)
 
 
 # ---------------------------------------------------------------------------------- frames
@@ -225,6 +225,16 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
     return out
 
 
+class _RowFormat:
+    """Formatters chosen per row (by the row's unit)."""
+
+    def __init__(self, per_unit: dict, units_of: list[str]):
+        self.per_unit, self.units_of = per_unit, units_of
+
+    def at(self, i: int):
+        return self.per_unit[self.units_of[i]]
+
+
 def format_frame(
     df: pd.DataFrame,
     *,
@@ -267,6 +277,20 @@ def format_frame(
             fmts[est] = column_format(est, allv)
             merged[est] = (lo, hi)
             drop |= {lo, hi}
+    # a column of mixed quantities (a ``unit`` column says which): one format per unit
+    ucol = next(
+        (c for c in cols if c.lower() in ("unit", "units", "scale") and c not in fmts), None
+    )
+    if ucol is not None:
+        units_of = frame[ucol].astype(str).tolist()
+        for c in [c for c in fmts if c in merged or c.lower() in ("estimate", "se")]:
+            related = [c, *merged.get(c, ())]
+            per_unit = {}
+            for un in set(units_of):
+                rows = [i for i, x in enumerate(units_of) if x == un]
+                vals = [frame[r].iat[i] for r in related for i in rows]
+                per_unit[un] = column_format(f"{un} {c}", vals)
+            fmts[c] = _RowFormat(per_unit, units_of)
     out = pd.DataFrame(index=range(len(frame)))
     headers: list[tuple[str, str, bool]] = []
     names = dict(labels or {})
@@ -279,12 +303,14 @@ def format_frame(
         head = names.get(c) or label(c, u)
         col = frame[c].tolist()
         if c in fmts:
-            f = fmts[c]
+            fc = fmts[c]
+            row_f = fc.at if isinstance(fc, _RowFormat) else (lambda i, _f=fc: _f)
             if c in merged:
                 lo, hi = merged[c]
                 los, his = frame[lo].tolist(), frame[hi].tolist()
                 vals = []
-                for e, a, b in zip(col, los, his, strict=True):
+                for i, (e, a, b) in enumerate(zip(col, los, his, strict=True)):
+                    f = row_f(i)
                     fa, fb = _to_float(a), _to_float(b)
                     if fa is None or fb is None or math.isnan(fa) or math.isnan(fb):
                         vals.append(f(e))
@@ -293,7 +319,7 @@ def format_frame(
                 out[c] = vals
                 head = f"{head} ({ci})"
             else:
-                out[c] = [f(v) for v in col]
+                out[c] = [row_f(i)(v) for i, v in enumerate(col)]
             headers.append((head, c, True))
         else:
             out[c] = [_text(v, c) for v in col]
@@ -335,6 +361,7 @@ def table_html(
     alpha: float | None = None,
     labels: Mapping[str, str] | None = None,
     max_rows: int = MAX_ROWS,
+    note: str | None = None,
 ) -> str:
     """A DataFrame as a report table (see module docstring); escaped HTML.
 
@@ -365,6 +392,8 @@ def table_html(
         cap = f"<strong>Table {int(number)}.</strong> "
     if caption:
         cap += html.escape(caption)
+    if note:
+        cap += f"<span class='wb-cap-note'>{html.escape(note)}</span>"
     n = len(frame)
     if n <= max_rows:
         return _table(frame, headers, range(n), cap)
@@ -430,8 +459,10 @@ def parse_table(markup: str) -> pd.DataFrame | None:
     while n_head < len(grid) and all(t == "th" for t, _ in grid[n_head]):
         n_head += 1
     body = grid[n_head:]
-    if n_head == 0 or not body:
+    if n_head == 0:
         return None
+    if not body:  # headers only: nothing to show
+        return pd.DataFrame()
     width = max(len(r) for r in grid)
     n_index = 0
     while n_index < width and all(len(r) > n_index and r[n_index][0] == "th" for r in body):
@@ -481,6 +512,7 @@ def reformat_tables(
     alpha: float | None = None,
     caption: str | None = None,
     first_number: int = 1,
+    note: str | None = None,
 ) -> tuple[str, int]:
     """Every plain HTML table in ``markup`` through :func:`table_html` (numbered from
     ``first_number``, captioned by ``caption``); tables it cannot read keep their content and
@@ -497,11 +529,17 @@ def reformat_tables(
         frame = parse_table(raw)
         if frame is None or frame.empty:
             if frame is not None and frame.empty:
-                return "<p class='wb-empty'>(This table has no rows.)</p>"
+                cap = f"&ldquo;{html.escape(caption)}&rdquo; " if caption else ""
+                return f"<p class='wb-empty'>No table: {cap}has no rows in this run.</p>"
             return f"<div class='wb-table-wrap'>{raw}</div>"
         n += 1
         return table_html(
-            frame, caption=caption, number=first_number + n - 1, units=units, alpha=alpha
+            frame,
+            caption=caption,
+            number=first_number + n - 1,
+            units=units,
+            alpha=alpha,
+            note=note if n == 1 else None,
         )
 
     out = _TABLE.sub(repl, markup)

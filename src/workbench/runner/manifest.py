@@ -126,22 +126,32 @@ def dataset_info(params: Mapping[str, Any]) -> dict[str, Any] | None:
         if "seed" in dp:
             kw["seed"] = dp["seed"]
     ds = load_dataset(name, **kw)
+    spec = getattr(ds, "spec", None)
     info = {
         "name": name,
-        "source": ds.source,
-        "n": int(ds.n),
-        "events": int(ds.events),
+        "source": getattr(ds, "source", None),
+        "n": _int_or_none(getattr(ds, "n", None)),
+        "events": _int_or_none(getattr(ds, "events", None)),
         "fingerprint": ds.fingerprint,
-        "id_col": getattr(ds.spec, "id", None),
+        "id_col": getattr(spec, "id", None),
         "units": {
-            "tenure_unit": getattr(ds.spec, "tenure_unit", None),
-            "currency": getattr(ds.spec, "currency", None),
+            "tenure_unit": getattr(spec, "tenure_unit", None),
+            "currency": getattr(spec, "currency", None),
         },
     }
     period = data_period(ds)
     if period:
         info["period"] = period
     return info
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An int from a count, ``None`` when a data kind has no such count (e.g. transaction logs
+    have no churn events)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 _DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12, "years": 365.25}

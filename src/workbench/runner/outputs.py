@@ -29,11 +29,13 @@ from ..presentation.tables import reformat_tables
 FIGURE_PREFIX = "# Figure:"
 TABLE_PREFIX = "# Table:"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-#: pixel variance below which an image is blank (an empty white canvas is 0; real figures > 0.01)
-BLANK_VARIANCE = 0.006
+#: pixel variance (grey levels in [0, 1]) below which an image is blank: an empty canvas is 0, the
+#: sparsest real figure of the default reports (a Lorenz curve, thin lines) about 0.006
+BLANK_VARIANCE = 0.002
 _REPR = re.compile(r"^[\[(]*\s*<[A-Za-z_][\w.]*(?:[ :][^\n]*)?>[\])]*,?\s*$", re.S)
 _TEXT_REPR = re.compile(r"^(Text|Line2D|Legend)\(.*\)$", re.S)
 _H4 = re.compile(r"<h4>(.*?)</h4>", re.S)
+_META = re.compile(r"<p class=['\"]wb-meta['\"]>(.*?)</p>", re.S)
 _INLINE_WARNING = re.compile(r"<p class=['\"]wb-warning['\"]>(.*?)</p>", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LONG_FLOAT_TEXT = re.compile(r"(?<![\w.])-?\d+\.\d{8,}(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
@@ -126,6 +128,28 @@ def heading_of(source: str) -> str | None:
     return last
 
 
+def meta_words(text: str) -> str:
+    """A result's meta line in words: ``n=20,000, events=8,243, method=ipw, alpha=0.0500`` ->
+    ``20,000 customers, 8,243 churned; method: ipw``.
+
+    Examples
+    --------
+    >>> meta_words("n=20,000, events=8,243, method=ipw, alpha=0.0500")
+    '20,000 customers, 8,243 churned; method: ipw'
+    """
+    from ..presentation.labels import plain_words
+
+    num = r"(\d{1,3}(?:,\d{3})+|\d+)"
+    t = re.sub(r"\bn=" + num, r"\1 customers", text)
+    t = re.sub(r"\bevents=" + num, r"\1 churned", t)
+    t = re.sub(r",?\s*alpha=[\d.]+", "", t)
+    t = re.sub(r",\s*method=", "; method: ", t)
+    t = re.sub(r"^method=", "method: ", t)
+    t = re.sub(r",\s*intervals: ", "; intervals: ", t)
+    t = re.sub(r",\s*reference: ", "; reference: ", t)
+    return plain_words(t.strip(" ,;"))
+
+
 class OutputCleaner:
     """State carried through one notebook: figure and table numbers, caveats already shown."""
 
@@ -171,6 +195,11 @@ class OutputCleaner:
         if title:
             clean = _H4.sub("", clean, count=1)
         caption = caption or cell_caption or self.section
+        meta = _META.search(clean)
+        note = None
+        if meta:
+            note = meta_words(html.unescape(re.sub(r"<[^>]+>", "", meta.group(1))))
+            clean = _META.sub("", clean, count=1)
 
         def once(m: re.Match) -> str:
             key = " ".join(re.sub(r"<[^>]+>", "", m.group(1)).split())
@@ -186,6 +215,7 @@ class OutputCleaner:
             alpha=self.alpha,
             caption=caption,
             first_number=self.n_tables + 1,
+            note=note,
         )
         self.n_tables += n
         return out

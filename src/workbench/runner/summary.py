@@ -13,16 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..findings import Finding, as_finding
 from ..presentation.caveats import group_caveats
+from ..presentation.labels import plain_words
 from ..results import format_number
 
 MAX_KEY_FINDINGS = 8
+#: public sample data sets the workbench reads, by ``dataset`` name
+PUBLIC_DATA = {
+    "telco": "IBM Telco sample data (public, fictional telecom customers)",
+    "cdnow": "CDNOW purchase histories (public sample of CD buyers, 1997-98)",
+}
 _e = html.escape
 
 
@@ -67,7 +72,7 @@ def params_text(params: Mapping[str, Any] | None) -> str:
 def data_source(manifest: Mapping[str, Any]) -> dict[str, str]:
     """``{kind, text, period}``: where the run's data come from, in words, for banners and the index.
 
-    ``kind`` is ``simulated``, ``telco``, ``file`` or ``unknown``.
+    ``kind`` is ``simulated``, ``public`` (Telco, CDNOW), ``file`` or ``unknown``.
 
     Examples
     --------
@@ -79,15 +84,12 @@ def data_source(manifest: Mapping[str, Any]) -> dict[str, str]:
     name = str(ds.get("name") or params.get("dataset") or "")
     n = ds.get("n")
     n_txt = f"{format_number(n)} customers" if n is not None else ""
-    if name == "synthetic":
+    if name in ("synthetic", "simulated"):
         seed = params.get("seed", ds.get("seed"))
         bits = ", ".join(b for b in (f"seed {seed}" if seed is not None else "", n_txt) if b)
         kind, text = "simulated", f"Simulated customers ({bits}), not real data"
-    elif name == "telco":
-        kind, text = (
-            "telco",
-            f"IBM Telco sample data ({n_txt})" if n_txt else "IBM Telco sample data",
-        )
+    elif name in PUBLIC_DATA:
+        kind, text = "public", PUBLIC_DATA[name] + (f" ({n_txt})" if n_txt else "")
     elif name:
         src = ds.get("source") or params.get("data_path") or name
         fname = Path(str(src)).name or str(src)
@@ -132,20 +134,6 @@ def fallback_findings(results: Mapping[str, Any], limit: int = MAX_KEY_FINDINGS)
         if len(out) >= limit:
             break
     return out
-
-
-_SNAKE_WORD = re.compile(r"(?<![\w./\[])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w(\[])")
-
-
-def plain_words(text: str) -> str:
-    """Finding text with snake_case level names in words (``month_to_month -> month to month``).
-
-    Examples
-    --------
-    >>> plain_words("Median tenure: month_to_month: 28.1 months; see fit_cox(x)")
-    'Median tenure: month to month: 28.1 months; see fit_cox(x)'
-    """
-    return _SNAKE_WORD.sub(lambda m: m.group(1).replace("_", " "), str(text))
 
 
 def _finding_li(f: Finding) -> str:

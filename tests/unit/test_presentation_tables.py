@@ -1,0 +1,74 @@
+"""The one table formatting layer (workbench.presentation.tables) on the shapes results take."""
+
+from __future__ import annotations
+
+import doctest
+import re
+
+import pandas as pd
+import pytest
+
+from workbench.presentation import tables
+from workbench.presentation.tables import column_format, parse_table, reformat_tables, table_html
+
+
+def _cells(markup: str) -> list[str]:
+    return [c for c in (x.strip() for x in re.split(r"<[^>]+>", markup)) if c]
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "expected"),
+    [
+        ("n", [4893.0, 12.0, None], ["4,893", "12", "–"]),
+        ("cohort", [2020, 2021], ["2020", "2021"]),  # years keep no separator
+        ("p_value", [4.721e-88, 0.0123, 1.0], ["<0.001", "0.012", "1.000"]),
+        ("churn_rate", [0.049, 0.1234], ["4.9%", "12.3%"]),
+        ("hazard_ratio", [3.0, 12.0, float("inf")], ["3", "12", "∞"]),
+        ("estimate", [1.0, 1.25, 0.5], ["1.00", "1.25", "0.50"]),
+        ("p_alive", [0.81, 0.5], ["81.0%", "50.0%"]),
+    ],
+)
+def test_one_format_per_column(key, values, expected):
+    f = column_format(key, values)
+    assert [f(v) for v in values] == expected
+
+
+def test_rows_of_different_units_get_their_own_format():
+    df = pd.DataFrame(
+        {
+            "estimand": ["survival_arm", "nnt", "survival_ratio"],
+            "estimate": [0.838, -415.0, 0.997],
+            "ci_lower": [0.830, None, 0.985],
+            "ci_upper": [0.848, None, 1.010],
+            "unit": ["probability", "customers treated per customer retained", "ratio"],
+        }
+    )
+    cells = _cells(table_html(df, alpha=0.05))
+    assert "83.8% (83.0% to 84.8%)" in cells and "-415" in cells
+    assert "0.997 (0.985 to 1.010)" in cells and "survival arm" in cells
+
+
+def test_pandas_html_round_trip_drops_the_index_and_keeps_a_named_one():
+    df = pd.DataFrame({"hr": [0.5, 2.0]}, index=pd.Index(["a_b", "c"], name="term"))
+    parsed = parse_table(df.to_html())
+    assert list(parsed.columns) == ["term", "hr"] and parsed["term"].tolist() == ["a_b", "c"]
+    plain = parse_table(pd.DataFrame({"x": [1, 2, 3]}).to_html())
+    assert list(plain.columns) == ["x"]
+
+
+def test_empty_table_becomes_a_sentence_and_markup_tables_scroll():
+    out, n = reformat_tables(pd.DataFrame({"x": []}).to_html())
+    assert n == 0 and "has no rows" in out
+    out, n = reformat_tables("<table><tr><td><a href='#x'>link</a></td></tr></table>")
+    assert n == 0 and out.startswith("<div class='wb-table-wrap'>")
+
+
+def test_caption_numbers_and_note():
+    out, n = reformat_tables(
+        pd.DataFrame({"x": [1]}).to_html(), caption="Cox", first_number=4, note="20 customers"
+    )
+    assert n == 1 and "<strong>Table 4.</strong> Cox" in out and "20 customers" in out
+
+
+def test_docstring_examples():
+    assert doctest.testmod(tables).failed == 0
