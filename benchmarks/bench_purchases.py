@@ -227,12 +227,15 @@ def markdown(rows: list[dict]) -> str:
 
 if __name__ == "__main__":
     t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
     result = run()
     md = markdown(result)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = (
         f"# Purchase histories benchmark\n\n{stamp}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
-        f"total {time.perf_counter() - t0:.0f} s. Command: `{' '.join(sys.argv)}`.\n\n" + md
+        f"total {time.perf_counter() - t0:.0f} s; load average {load0:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end (on a shared machine wall times stretch; CPU seconds are "
+        f"the steadier measure). Command: `{' '.join(sys.argv)}`.\n\n" + md
     )
     (HERE / "purchases_results.md").write_text(text)
     print(text)
