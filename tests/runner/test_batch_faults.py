@@ -203,6 +203,12 @@ def test_dying_dask_scheduler_clear_error_within_10_s(tmp_path, nbdir):
         [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
     )
     worker = subprocess.Popen([dask, "worker", addr, "--nthreads", "1", "--no-dashboard"], **quiet)
+
+    def accepting() -> bool:
+        with socket.socket() as c:
+            return c.connect_ex(("127.0.0.1", port)) == 0
+
+    assert _wait_for(accepting, 60), "the dask scheduler did not start"
     out = tmp_path / "r"
     p = _write(tmp_path, f"notebooks: {nbdir}/sleep.ipynb\nparameters: {{seconds: 120}}\n")
     killed: dict = {}
