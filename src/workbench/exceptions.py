@@ -185,10 +185,6 @@ class UnavailableWarning(WorkbenchWarning):
     lifetime value); the result is empty and says which role would enable it."""
 
 
-class PersonalColumnError(ParameterError):
-    """An analysis was asked to group or report by the id or a column declared personal."""
-
-
 class ResidualImbalanceWarning(WorkbenchWarning):
     """After weighting, confounder terms (levels, squares, interactions) stay detectably unbalanced:
     the propensity model misses part of the confounding."""

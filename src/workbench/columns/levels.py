@@ -139,8 +139,9 @@ def check_grouping(
 
     Raises
     ------
-    PersonalColumnError
-        ``column`` is the spec's id or declared ``personal``.
+    ParameterError
+        ``column`` is the spec's id or declared ``personal``
+        (:func:`workbench.privacy.check_not_personal`).
     TooManyLevelsError
         More than ``max_levels`` distinct values (continuous columns: a binning suggestion).
 
@@ -149,19 +150,14 @@ def check_grouping(
     >>> check_grouping(pd.DataFrame({"plan": ["a", "b", "a"]}), "plan")
     'plan'
     """
-    from ..exceptions import PersonalColumnError, TooManyLevelsError
+    from ..exceptions import TooManyLevelsError
+    from ..privacy import check_not_personal
     from .names import resolve_frame
 
     if column is None:
         return None
-    frame, spec = resolve_frame(data, func=func)
-    if spec is not None and (
-        column == getattr(spec, "id", None) or column in (getattr(spec, "personal", None) or [])
-    ):
-        raise PersonalColumnError(
-            f"{_where(func)}`{argument}`={column!r} is the customer id or a column the spec declares "
-            "personal; grouping by it would show personal values. Group by a segment column instead."
-        )
+    frame, _ = resolve_frame(data, func=func)
+    check_not_personal(data, column, argument=argument)
     s = frame[column]
     k = int(s.nunique(dropna=True))
     if k <= max_levels:
