@@ -176,6 +176,10 @@ class TooManyLevelsError(ParameterError):
     """A grouping or categorical covariate has more levels than an analysis accepts (count + remedy)."""
 
 
+class BatchWarning(WorkbenchWarning):
+    """A batch file lists the same run twice (merged) or an entry was overridden."""
+
+
 class UnavailableWarning(WorkbenchWarning):
     """An analysis cannot be done on these data (e.g. no start dates for cohorts, no revenue for
     lifetime value); the result is empty and says which role would enable it."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -136,3 +137,141 @@ def customer_sample(
         )
     sample = frame.sample(n=min(n, len(frame)), random_state=seed)[cols].reset_index(drop=True)
     return pseudonymise_ids(sample, id_col, key=key)
+
+
+# ---------------------------------------------------------------- personal columns (spec `personal:`)
+_TOKEN = re.compile(r"[\w.@+'-]+", re.UNICODE)
+MASK = "[personal]"
+
+
+def personal_columns(data: Any) -> list[str]:
+    """The id and the columns a Dataset's spec declares ``personal`` (empty for a bare frame)."""
+    spec = getattr(data, "spec", None)
+    if spec is None:
+        return []
+    return list(dict.fromkeys([spec.id, *(getattr(spec, "personal", None) or [])]))
+
+
+def check_not_personal(data: Any, columns: Any, *, argument: str = "group_col") -> None:
+    """Refuse an analysis argument that names the id or a personal column (it would print them).
+
+    Analyses call this for grouping, strata and segment arguments before any work.
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument and the column (the column's name is not personal; its values are).
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> ds = load_dataset("synthetic", n_customers=500)
+    >>> check_not_personal(ds, "segment")
+    >>> check_not_personal(ds, "customer_id", argument="group_by")
+    Traceback (most recent call last):
+    ...
+    workbench.exceptions.ParameterError: `group_by` = 'customer_id' is the customer id: ...
+    """
+    cols = [columns] if isinstance(columns, str) else list(columns or [])
+    spec = getattr(data, "spec", None)
+    for c in cols:
+        if spec is not None and c == spec.id:
+            what = "the customer id"
+        elif c in personal_columns(data):
+            what = "declared personal in the spec (`personal:`)"
+        else:
+            continue
+        raise ParameterError(
+            f"`{argument}` = {c!r} is {what}: grouping by it would print one group per person, "
+            "and personal values never appear in reports. Group by a segment or a binned column "
+            "instead."
+        )
+
+
+def personal_values(data: Any, *, min_len: int = 2) -> set[str]:
+    """The text forms of every id and personal value of ``data``, for :func:`scrub_text`.
+
+    Short or purely numeric ids (``1``, ``42``) are left out: masking them would mask ordinary
+    numbers; ids of at least six digits, and any id or personal value with letters, are kept.
+    """
+    frame = getattr(data, "frame", None)
+    out: set[str] = set()
+    if frame is None:
+        return out
+    spec = data.spec
+    for col in personal_columns(data):
+        if col not in frame.columns:
+            continue
+        for v in pd.unique(frame[col].dropna()):
+            s = str(v).strip()
+            if len(s) < min_len:
+                continue
+            if s.replace(".", "").isdigit() and (col != spec.id or len(s) < 6):
+                continue
+            out.add(s)
+            out.update(t for t in _TOKEN.findall(s) if len(t) >= 3 and not t.isdigit())
+    return out
+
+
+def scrub_text(text: str, values: set[str], *, mask: str = MASK) -> tuple[str, int]:
+    """Replace every token of ``text`` that is an id or personal value by ``mask``; count them."""
+    if not values or not text:
+        return text, 0
+    n = 0
+
+    def sub(m: re.Match) -> str:
+        nonlocal n
+        tok = m.group(0)
+        core = tok.strip(".-'")
+        if tok in values or core in values:
+            n += 1
+            return tok.replace(core, mask) if core in values and tok not in values else mask
+        return tok
+
+    return _TOKEN.sub(sub, text), n
+
+
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+
+
+def scrub_markup(text: str, values: set[str], *, mask: str = MASK) -> tuple[str, int]:
+    """:func:`scrub_text` on HTML or JSON text, leaving embedded images (data URIs) untouched."""
+    if not values or not text:
+        return text, 0
+    parts, total, last = [], 0, 0
+    for m in _DATA_URI.finditer(text):
+        clean, n = scrub_text(text[last : m.start()], values, mask=mask)
+        parts += [clean, m.group(0)]
+        total += n
+        last = m.end()
+    clean, n = scrub_text(text[last:], values, mask=mask)
+    parts.append(clean)
+    return "".join(parts), total + n
+
+
+def scrub_notebook(nb: Any, values: set[str], *, mask: str = MASK) -> int:
+    """Scrub ids and personal values from a notebook's text outputs in place (images untouched)."""
+    total = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"], n = scrub_text("".join(out["text"]), values, mask=mask)
+                total += n
+            if "evalue" in out:
+                out["evalue"], n = scrub_text(str(out["evalue"]), values, mask=mask)
+                out["traceback"] = [
+                    scrub_text(t, values, mask=mask)[0] for t in out.get("traceback", [])
+                ]
+                total += n
+            for mime, payload in list(out.get("data", {}).items()):
+                if mime.startswith("text/") or mime in ("application/json", "image/svg+xml"):
+                    raw = (
+                        payload
+                        if isinstance(payload, str)
+                        else ("".join(payload) if isinstance(payload, list) else None)
+                    )
+                    if raw is None:
+                        continue
+                    out["data"][mime], n = scrub_markup(raw, values, mask=mask)
+                    total += n
+    return total

@@ -377,3 +377,39 @@ def test_classes_keep_old_bases(cls, bases):
     for b in bases:
         assert issubclass(cls, b)
     assert issubclass(cls, ValueError)
+
+
+# -------------------------------------------------------------------------------- grouping guard
+def test_grouping_refuses_continuous_and_many_levels():
+    from workbench.exceptions import TooManyLevelsError
+
+    df = pd.DataFrame({"usage": np.linspace(0, 1, 50), "code": [f"c{i}" for i in range(50)]})
+    with pytest.raises(
+        TooManyLevelsError,
+        match=_m(
+            "`group_col`='usage' has 50 distinct values, more than max_levels=20; it looks continuous: bin it first"
+        ),
+    ):
+        C.check_grouping(df, "usage")
+    with pytest.raises(
+        TooManyLevelsError,
+        match=_m("'code' has 50 distinct values, more than max_levels=20; merge rare levels"),
+    ) as info:
+        C.check_grouping(df, "code")
+    assert "c1" not in str(info.value)  # counts, never values
+    assert C.check_grouping(df, "code", max_levels=60) == "code"
+
+
+def test_grouping_refuses_personal_columns(synthetic_small):
+    import dataclasses
+
+    from workbench.data import Dataset
+
+    spec = synthetic_small.spec
+    with pytest.raises(ParameterError, match="is the customer id: grouping by it would print"):
+        C.check_grouping(synthetic_small, spec.id)
+    ds = Dataset(
+        synthetic_small.frame.assign(surname="x"), dataclasses.replace(spec, personal=["surname"])
+    )
+    with pytest.raises(ParameterError, match="declared personal in the spec"):
+        C.check_grouping(ds, "surname")

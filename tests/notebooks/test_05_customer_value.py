@@ -83,4 +83,4 @@ def test_runs_on_telco(tmp_path, monkeypatch, telco_dir):
     )  # no randomised treatment: the stated assumption
     assert {r["type"] for r in res["value_matrix"]} == {"I", "II", "III", "IV"}
     assert res["health_score"] == []  # no score or indicators in Telco: unavailable, not a crash
-    assert any("unavailable" in s for s in res["key_findings"])
+    assert any("unavailable" in f["text"] for f in res["key_findings"])

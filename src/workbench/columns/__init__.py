@@ -27,9 +27,16 @@ from .arrays import (
     tenure_array,
     weights_array,
 )
-from .levels import categorical_levels, dummies, is_categorical, reference_level, term_name
+from .levels import (
+    MAX_GROUPS,
+    categorical_levels,
+    check_grouping,
+    dummies,
+    is_categorical,
+    reference_level,
+    term_name,
+)
 from .names import (
-    MONTHS_PER_UNIT,
     check_alpha,
     column_list,
     column_name,
@@ -39,7 +46,8 @@ from .names import (
 )
 
 __all__ = [
-    "MONTHS_PER_UNIT",
+    "MAX_GROUPS",
+    "check_grouping",
     "months_per_unit",
     "Resolved",
     "categorical_levels",

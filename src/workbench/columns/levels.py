@@ -118,3 +118,58 @@ def dummies(
         col[miss] = np.nan
         cols[term_name(str(s.name), lv)] = col
     return pd.DataFrame(cols, index=s.index), levels
+
+
+#: the most groups a ``group_col`` / segment may have before it is refused (a notebook parameter)
+MAX_GROUPS = 20
+
+
+def check_grouping(
+    data: Any,
+    column: str | None,
+    *,
+    argument: str = "group_col",
+    max_levels: int = MAX_GROUPS,
+    func: str | None = None,
+) -> str | None:
+    """Refuse a grouping column that is personal, the id, continuous or has too many levels.
+
+    Checked before any fit: a group per surname prints personal values; a group per value of a
+    continuous column runs thousands of fits. Messages give the count, never the values.
+
+    Raises
+    ------
+    ParameterError
+        ``column`` is the spec's id or declared ``personal``
+        (:func:`workbench.privacy.check_not_personal`).
+    TooManyLevelsError
+        More than ``max_levels`` distinct values (continuous columns: a binning suggestion).
+
+    Examples
+    --------
+    >>> check_grouping(pd.DataFrame({"plan": ["a", "b", "a"]}), "plan")
+    'plan'
+    """
+    from ..exceptions import TooManyLevelsError
+    from ..privacy import check_not_personal
+    from .names import resolve_frame
+
+    if column is None:
+        return None
+    frame, _ = resolve_frame(data, func=func)
+    check_not_personal(data, column, argument=argument)
+    s = frame[column]
+    k = int(s.nunique(dropna=True))
+    if k <= max_levels:
+        return column
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    fix = (
+        f"it looks continuous: bin it first, e.g. df['{column}_band'] = pd.qcut(df[{column!r}], 4), "
+        "and group by the bands"
+        if numeric and not isinstance(s.dtype, pd.CategoricalDtype)
+        else "merge rare levels into fewer groups"
+    )
+    raise TooManyLevelsError(
+        f"{_where(func)}`{argument}`={column!r} has {k:,} distinct values, more than "
+        f"max_levels={max_levels}; {fix}, or raise `max_levels`."
+    )

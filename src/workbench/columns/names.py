@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import DAYS_PER_MONTH, DAYS_PER_WEEK
 from ..exceptions import (
     AlphaError,
     ColumnListError,
@@ -46,28 +45,21 @@ def check_alpha(alpha: Any) -> float:
     return a
 
 
-#: months per tenure unit (a month is 30.4375 days, the Gregorian average)
-MONTHS_PER_UNIT = {
-    "days": 1.0 / DAYS_PER_MONTH,
-    "weeks": DAYS_PER_WEEK / DAYS_PER_MONTH,
-    "months": 1.0,
-    "years": 12.0,
-}
-
-
 def months_per_unit(unit: str, *, argument: str = "tenure_unit", func: str | None = None) -> float:
-    """How many months one ``unit`` of tenure is (``days``, ``weeks``, ``months``, ``years``).
+    """How many months one ``unit`` of tenure is (:func:`workbench.data.units.unit_factor`).
 
     Examples
     --------
     >>> months_per_unit("years")
     12.0
     """
-    if unit not in MONTHS_PER_UNIT:
+    from ..data.units import UNITS, unit_factor
+
+    if unit not in UNITS:
         raise ParameterError(
-            f"{_where(func)}`{argument}` must be one of {list(MONTHS_PER_UNIT)}, got {unit!r}."
+            f"{_where(func)}`{argument}` must be one of {list(UNITS)}, got {unit!r}."
         )
-    return MONTHS_PER_UNIT[unit]
+    return unit_factor(unit, "months")
 
 
 def _where(func: str | None) -> str:

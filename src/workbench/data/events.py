@@ -130,6 +130,58 @@ def _fail_if(con, sql: str, *, rule: str, column: str, problem: str, fix: str) -
         )
 
 
+def _sorted_fail(n: int, ids: list, id_col: str, time_col: str) -> None:
+    raise DataValidationError(
+        f"rule 'log sorted by customer and time': {n:,} customer(s) have log rows out of order "
+        f"(by customer id, then time) (first customer ids: {ids}). Sort the log by ({id_col}, "
+        f"{time_col}) and check the export (time zones, concatenated files), or pass sort=True "
+        "to accept it as it is.",
+        column=time_col,
+        rule="log sorted by customer and time",
+        n_rows=n,
+        examples=ids,
+    )
+
+
+def _check_sorted(con, events: Any, id_col: str, time_col: str, q_id: str, q_time: str) -> None:
+    """The log is in (id, time) order: one streaming pass in file order (no sort)."""
+    import numpy as np
+
+    def batches():
+        if isinstance(events, pd.DataFrame):
+            yield events[id_col].to_numpy(), events[time_col].to_numpy()
+            return
+        p = Path(events)
+        if p.suffix.lower() in (".csv", ".gz", ".tsv"):
+            got = con.execute(f"SELECT {q_id} AS i, {q_time} AS t FROM _wb_events").fetchnumpy()
+            yield np.asarray(got["i"]), np.asarray(got["t"])
+            return
+        import pyarrow.parquet as pq
+
+        for b in pq.ParquetFile(p).iter_batches(batch_size=1 << 20, columns=[id_col, time_col]):
+            yield (
+                b.column(0).to_numpy(zero_copy_only=False),
+                b.column(1).to_numpy(zero_copy_only=False),
+            )
+
+    bad_ids: list = []
+    n_bad = 0
+    prev = None
+    for ids, t in batches():
+        if len(ids) == 0:
+            continue
+        if prev is not None:
+            ids, t = np.concatenate([prev[0], ids]), np.concatenate([prev[1], t])
+        bad = (ids[1:] < ids[:-1]) | ((ids[1:] == ids[:-1]) & (t[1:] < t[:-1]))
+        if bad.any():
+            found = pd.unique(ids[1:][bad])
+            n_bad += len(found)
+            bad_ids += [x.item() if hasattr(x, "item") else x for x in found[:N_EXAMPLES]]
+        prev = (ids[-1:], t[-1:])
+    if n_bad:
+        _sorted_fail(n_bad, sorted(set(bad_ids))[:N_EXAMPLES], id_col, time_col)
+
+
 def build_intervals(
     spells: Any,
     events: Any = None,
@@ -388,8 +440,8 @@ def build_intervals(
             klist = ", ".join("'" + k.replace("'", "''") + "'" for k in kinds)
             con.execute(
                 f"""CREATE TEMP TABLE ev0 AS SELECT {q_id} AS id, {ET} AS t_raw,
-                    CAST({EK} AS VARCHAR) AS kind, CAST({EV} AS DOUBLE) AS value,
-                    row_number() OVER () AS pos FROM _wb_events
+                    CAST({EK} AS VARCHAR) AS kind, CAST({EV} AS DOUBLE) AS value
+                    FROM _wb_events
                     WHERE CAST({EK} AS VARCHAR) IN ({klist})"""
             )
             _fail_if(
@@ -401,17 +453,7 @@ def build_intervals(
                 fix="Drop or repair log rows without id or time.",
             )
             if not sort:
-                _fail_if(
-                    con,
-                    """SELECT id FROM (SELECT id, t_raw, lag(id) OVER (ORDER BY pos) AS pid,
-                       lag(t_raw) OVER (ORDER BY pos) AS pt FROM ev0)
-                       WHERE pid > id OR (pid = id AND pt > t_raw) GROUP BY id""",
-                    rule="log sorted by customer and time",
-                    column=time_col,
-                    problem="customer(s) have log rows out of order (by customer id, then time)",
-                    fix=f"Sort the log by ({id_col}, {time_col}) and check the export (time zones, "
-                    "concatenated files), or pass sort=True to accept it as it is.",
-                )
+                _check_sorted(con, events, id_col, time_col, q_id, ET)
             _fail_if(
                 con,
                 "SELECT id FROM ev0 ANTI JOIN (SELECT DISTINCT id FROM sp0) USING (id) GROUP BY id",
@@ -429,20 +471,6 @@ def build_intervals(
                     problem=f"customer(s) have events after the analysis time {analysis_time}",
                     fix="Events after the export date cannot be known at it: drop them, or set a "
                     "later `analysis_time`.",
-                )
-            last_kinds = [k for k, r in rules.items() if r == "last"]
-            if last_kinds:
-                ll = ", ".join("'" + k.replace("'", "''") + "'" for k in last_kinds)
-                _fail_if(
-                    con,
-                    f"""SELECT id FROM ev0 WHERE kind IN ({ll}) GROUP BY id, kind, t_raw
-                        HAVING count(DISTINCT value) > 1 OR count(*) > count(value)""",
-                    rule="one value per measurement time",
-                    column=value_col or "value",
-                    problem="customer(s) have two different (or missing) values of one measurement "
-                    "at the same time",
-                    fix="Keep one value per customer, kind and time (e.g. the later survey), and "
-                    "drop missing values.",
                 )
             con.execute(
                 f"""CREATE TEMP TABLE ev AS SELECT e.id, e.kind, e.value,
@@ -470,7 +498,8 @@ def build_intervals(
             kl = "'" + kind.replace("'", "''") + "'"
             if rule == "last":
                 body = (
-                    f"SELECT id, t, any_value(value) AS v FROM ev WHERE kind = {kl} GROUP BY id, t"
+                    f"SELECT id, t, any_value(value) AS v, count(DISTINCT value) AS nv, "
+                    f"count(*) - count(value) AS nmiss FROM ev WHERE kind = {kl} GROUP BY id, t"
                 )
             else:
                 agg = "count(*)" if rule == "count" else "sum(value)"
@@ -479,6 +508,17 @@ def build_intervals(
                     f"WHERE kind = {kl} GROUP BY id, t"
                 )
             con.execute(f"CREATE TEMP TABLE k{j} AS {body}")
+            if rule == "last":
+                _fail_if(
+                    con,
+                    f"SELECT id FROM k{j} WHERE nv > 1 OR nmiss > 0 GROUP BY id",
+                    rule="one value per measurement time",
+                    column=value_col or "value",
+                    problem=f"customer(s) have two different (or missing) values of {kind!r} at "
+                    "the same time",
+                    fix="Keep one value per customer, kind and time (e.g. the later survey), and "
+                    "drop missing values.",
+                )
             joins.append(f"ASOF LEFT JOIN k{j} ON iv.id = k{j}.id AND iv.start >= k{j}.t")
             default = "NULL" if rule == "last" else "0"
             select.append(f"coalesce(CAST(k{j}.v AS DOUBLE), {default}) AS {_ident(kind, 'rules')}")

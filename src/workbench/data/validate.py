@@ -433,7 +433,7 @@ def validate(
     >>> from workbench.data import simulate, synthetic_spec
     >>> frame, truth = simulate(500, seed=1)
     >>> ds = validate(frame, synthetic_spec())
-    >>> ds.n, ds.frame["churned"].isin([0, 1]).all()
+    >>> ds.n, bool(ds.frame["churned"].isin([0, 1]).all())
     (500, True)
     """
     if not isinstance(df, pd.DataFrame):
@@ -473,7 +473,8 @@ def validate(
         if col not in df.columns:
             raise DataValidationError(
                 f"spec `categorical` names column '{col}' which the data do not have; "
-                f"columns received: {list(df.columns)[:30]}.",
+                f"columns received: {list(df.columns)[:30]}. Fix the name under `categorical` "
+                "in the spec, or remove that entry.",
                 column=col,
                 rule="required columns present",
             )

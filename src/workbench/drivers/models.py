@@ -347,10 +347,79 @@ def _cox_score_residuals(cd: _CoxData, parts) -> np.ndarray:
     return out
 
 
-def fit_cox(X, time, event, **kwargs) -> ModelFit:
-    """See :func:`_fit_cox` (run with single-threaded BLAS)."""
-    with single_thread():
-        return _fit_cox(X, time, event, **kwargs)
+def fit_cox(X, time, event, *, firth: bool = False, ties: str = "efron", **kwargs) -> ModelFit:
+    """Cox regression of ``time``/``event`` on ``X`` (no intercept).
+
+    Unpenalised fits go through the package's one Cox engine,
+    :func:`workbench.survival.engine.cox_fit` (Efron ties by default, as R's ``coxph``; Lin-Wei
+    sandwich with ``clusters`` / ``robust``). Firth-penalised fits (``firth=True``) and fits with
+    ``fixed`` coefficients use :func:`_fit_cox` below: the Firth-type penalised partial likelihood of
+    Heinze & Schemper (2001) with Breslow ties (as R ``coxphf``), the one home of that penalty.
+    """
+    if not firth and not kwargs.get("fixed") and kwargs.get("_cd") is None:
+        return _fit_cox_engine(X, time, event, ties=ties, **kwargs)
+    with single_thread():  # Breslow ties: the Firth-type penalised likelihood is defined with them
+        return _fit_cox(X, time, event, firth=firth, **kwargs)
+
+
+def _fit_cox_engine(
+    X,
+    time,
+    event,
+    *,
+    ties: str = "efron",
+    names=None,
+    clusters=None,
+    robust: bool = False,
+    weights=None,
+    start=None,
+    max_iter: int = 100,
+    tol: float = 1e-9,
+    fixed=None,
+) -> ModelFit:
+    """An unpenalised Cox fit by :func:`workbench.survival.engine.cox_fit`, as a :class:`ModelFit`."""
+    from ..survival.engine import cox_fit
+
+    X = np.asarray(X, dtype=float)
+    n, k = X.shape
+    names = list(names) if names is not None else [f"x{j}" for j in range(k)]
+    event = np.asarray(event, dtype=float)
+    if not np.any(event > 0):
+        raise ModelError(
+            "the Cox model has no events: every customer is censored; nothing to estimate."
+        )
+    cf = cox_fit(
+        pd.DataFrame(X, columns=names),
+        np.asarray(time, dtype=float),
+        event,
+        weights=weights,
+        ties=ties,
+        init=start,
+        tol=tol,
+        max_iter=max_iter,
+        robust=robust and clusters is None,
+        cluster=None if clusters is None else np.asarray(clusters),
+    )
+    fit = ModelFit(
+        "cox",
+        names,
+        np.asarray(cf.params, float),
+        np.asarray(cf.variance, float),
+        float(cf.loglik),
+        float(cf.loglik),
+        False,
+        bool(cf.converged),
+        int(cf.n_iter),
+        n,
+        float(np.sum(event if weights is None else event * np.asarray(weights, float))),
+        robust=bool(cf.robust),
+        n_clusters=None if clusters is None else int(len(pd.unique(np.asarray(clusters)))),
+    )
+    fit._data = {
+        "engine": {"X": X, "time": np.asarray(time, float), "event": event, "ties": ties},
+        "naive_cov": np.asarray(cf.naive_variance, float),
+    }
+    return fit
 
 
 def _fit_cox(
@@ -462,6 +531,25 @@ def refit_fixed(fit: ModelFit, fixed: dict, *, max_iter: int = 100, tol: float =
     start = fit.params_.copy()
     for j, v in fixed.items():
         start[j] = v
+    if "engine" in fit._data:  # unpenalised Cox: a coefficient fixed at 0 is a column left out
+        if any(v != 0 for v in fixed.values()):
+            raise ModelError(
+                "profile likelihoods of an unpenalised Cox fit are not available; fit with firth=True."
+            )
+        e = fit._data["engine"]
+        keep = [j for j in range(len(fit.names)) if j not in fixed]
+        if not keep:
+            return _null_cox(fit, e)
+        return _fit_cox_engine(
+            e["X"][:, keep],
+            e["time"],
+            e["event"],
+            ties=e["ties"],
+            names=[fit.names[j] for j in keep],
+            start=start[keep],
+            max_iter=max_iter,
+            tol=tol,
+        )
     if fit.kind == "logistic":
         d = fit._data
         return fit_logistic(
@@ -485,6 +573,26 @@ def refit_fixed(fit: ModelFit, fixed: dict, *, max_iter: int = 100, tol: float =
         max_iter=max_iter,
         tol=tol,
         _cd=cd,
+    )
+
+
+def _null_cox(fit: ModelFit, e: dict) -> ModelFit:
+    """The model with every coefficient at 0 (its log partial likelihood is the engine's null one)."""
+    from ..survival.engine import cox_fit
+
+    cf = cox_fit(e["X"][:, :1], e["time"], e["event"], ties=e["ties"], max_iter=0)
+    return ModelFit(
+        "cox",
+        [],
+        np.zeros(0),
+        np.zeros((0, 0)),
+        float(cf.loglik_null),
+        float(cf.loglik_null),
+        False,
+        True,
+        0,
+        fit.n,
+        fit.events,
     )
 
 
@@ -539,6 +647,8 @@ def _profile_ci(fit: ModelFit, terms=None, alpha: float = 0.05) -> ModelFit:
 
 
 def _info_of(fit: ModelFit) -> np.ndarray:
+    if "engine" in fit._data:
+        return np.linalg.pinv(fit._data["naive_cov"])
     if fit.kind == "logistic":
         d = fit._data
         return _logistic_parts(d["X"], d["y"], d["w"], fit.params_, False)[3]

@@ -16,6 +16,8 @@ The fast IPW curve with bootstrap CIs (the benchmark's entry point) is :func:`ip
 
 from __future__ import annotations
 
+import pandas as pd
+
 from .balance import BalanceResult
 from .bootstrap import bca_interval, bootstrap_replicates, percentile_interval
 from .curves import IPWCurveResult, ipw_survival_curve
@@ -35,7 +37,21 @@ from .sensitivity import (
     negative_control,
     placebo_treatment,
 )
+from .unavailable import (
+    UnavailableStudy,
+    declare_study,
+    default_confounders,
+    passes_unavailable,
+)
 from .winback import WinbackResult, winback
+
+# an unavailable study (no treatment role) flows through every stage as an empty result saying why
+e_values = passes_unavailable(EValueResult)(e_values)
+negative_control = passes_unavailable(NegativeControlResult)(negative_control)
+placebo_treatment = passes_unavailable(PlaceboResult)(placebo_treatment)
+heterogeneity = passes_unavailable(HeterogeneityResult, interaction=pd.DataFrame)(heterogeneity)
+uplift = passes_unavailable(UpliftResult, curve=pd.DataFrame)(uplift)
+sample_size_from = passes_unavailable(PowerResult)(sample_size_from)
 
 __all__ = [
     "BalanceResult",
@@ -49,11 +65,14 @@ __all__ = [
     "NegativeControlWarning",
     "PowerResult",
     "PropensityResult",
+    "UnavailableStudy",
     "UpliftResult",
     "WeightsResult",
     "WinbackResult",
     "bca_interval",
     "bootstrap_replicates",
+    "declare_study",
+    "default_confounders",
     "e_value",
     "e_values",
     "heterogeneity",

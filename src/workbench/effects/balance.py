@@ -97,11 +97,11 @@ def distribution_terms(frame: pd.DataFrame, spec) -> pd.DataFrame:
             block = {f"{c}={lv}": (vals == str(lv)).astype(float) for lv in ft.levels}
             for k, v in block.items():
                 cols[k], kind[k] = v, "level"
-            linear[c] = [v for k, v in block.items()][1:]
+            linear[c] = {f"{c}={lv}": block[f"{c}={lv}"] for lv in ft.levels[1:]}
             continue
         x = s.to_numpy(dtype=float)
         z = (x - ft.center) / ft.scale
-        linear[c] = [z]
+        linear[c] = {c: z}
         if ft.kind == "levels":
             idx = _level_index(x, ft.cuts)
             for k, lv in enumerate(ft.levels):
@@ -118,11 +118,9 @@ def distribution_terms(frame: pd.DataFrame, spec) -> pd.DataFrame:
     names = [t.column for t in spec.terms]
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            for ia, xa in enumerate(linear[a]):
-                for ib, xb in enumerate(linear[b]):
-                    key = f"{a}{'[' + str(ia + 1) + ']' if len(linear[a]) > 1 else ''} x " + (
-                        f"{b}{'[' + str(ib + 1) + ']' if len(linear[b]) > 1 else ''}"
-                    )
+            for na, xa in linear[a].items():
+                for nb, xb in linear[b].items():
+                    key = f"{na} x {nb}"
                     cols[key], kind[key] = xa * xb, "interaction"
     out = pd.DataFrame(cols, index=frame.index)
     out.attrs["kind"] = kind

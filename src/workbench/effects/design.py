@@ -295,11 +295,13 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         rows = self.frame_["_arm"].isin([arm, self.control_label_]).to_numpy()
         if specification in (None, self.specification):
             X, names = self._design_full()
-            Xp = X[rows]
+            Xp = X if rows.all() else X[rows]  # one arm: no copy of an n x p matrix
         else:
             Xp, names = self.specification_(specification).design(self.frame_.loc[rows])
         keep = np.ones(Xp.shape[1], dtype=bool)
         keep[1:] = Xp[:, 1:].std(axis=0) > 1e-12
+        if keep.all():
+            return Xp, list(names)
         return Xp[:, keep], [n for n, k in zip(names, keep) if k]
 
     def _meta(self, **kw) -> dict:
@@ -322,6 +324,38 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         }
         m.update(kw)
         return m
+
+    def describe(self):
+        """The study in words (treatment, arms, design, population, confounders, specification)."""
+        from ..plotting.effects import Sentence
+
+        conf = ", ".join(self.confounders) if self.confounders else "none"
+        spec = (
+            self.specification_().describe()
+            if self.confounders
+            else "No confounders: unadjusted contrasts only."
+        )
+        left = getattr(self, "constant_roles_", [])
+        left = f" Left out as constant in the study population: {', '.join(left)}." if left else ""
+        return Sentence(
+            f"Treatment '{self.treatment_col}' ({self.design}): {', '.join(self.arms_)} compared with "
+            f"'{self.control_label_}' among {len(self.frame_):,} customers ({self.n_excluded_:,} "
+            f"excluded). Confounders: {conf}.{left} {spec}"
+        )
+
+    def record(self) -> dict:
+        """What a notebook records about the declared study."""
+        return {
+            "treatment": self.treatment_col,
+            "control_arm": self.control_label_,
+            "arms": list(self.arms_),
+            "design": self.design,
+            "n": int(len(self.frame_)),
+            "n_excluded": int(self.n_excluded_),
+            "confounders": list(self.confounders),
+            "specification": self.specification,
+            "specification_text": self.specification_().describe() if self.confounders else "",
+        }
 
     def __repr__(self) -> str:
         return (

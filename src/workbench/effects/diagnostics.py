@@ -60,9 +60,7 @@ class DesignCheckResult(Result):
     def plot(self, ax=None, **kwargs):
         from ..plotting.effects import plot_overlap
 
-        if "scores" not in self.tables:
-            raise NotImplementedError("no propensity scores: the study declares no confounders")
-        return plot_overlap(self, ax=ax, **kwargs)
+        return plot_overlap(self, ax=ax, **kwargs)  # a sentence when there are no scores
 
 
 class WeightsResult(Result):
@@ -166,6 +164,20 @@ class StudyChecks:
         self._ps_cache["fits"] = scores
         return res
 
+    def _followup_caveats(self, caveats: list[str]) -> None:
+        """Warn (ExtrapolationWarning) for every arm whose follow-up ends before a horizon or tau."""
+        last = max(self.horizons + [self.tau])
+        for label in [self.control_label_] + self.arms_:
+            top = float(self.frame_.loc[self.frame_["_arm"] == label, self.duration_col].max())
+            if top < last:
+                self._warn(
+                    f"arm '{label}': follow-up ends at {top:.3g} months, before the largest horizon / "
+                    f"tau ({last:g}); the curve is flat beyond it (extrapolation). Choose horizons and "
+                    f"tau within {top:.3g} months.",
+                    ExtrapolationWarning,
+                    caveats,
+                )
+
     def check(self) -> DesignCheckResult:
         """Check the design: arms, events per arm, follow-up; positivity and balance before weighting."""
         rows, caveats = [], list(self.warnings)
@@ -193,14 +205,7 @@ class StudyChecks:
                     SmallSampleWarning,
                     caveats,
                 )
-            if row["max_followup"] < max(self.horizons + [self.tau]):
-                self._warn(
-                    f"arm '{label}': follow-up ends at {row['max_followup']:.3g} months, before the "
-                    f"largest horizon / tau ({max(self.horizons + [self.tau]):g}); the curve is flat "
-                    "beyond it (extrapolation).",
-                    ExtrapolationWarning,
-                    caveats,
-                )
+        self._followup_caveats(caveats)
         tables = {}
         if ps is not None:
             tables["propensity_quantiles"] = ps.tables["quantiles"]
@@ -259,8 +264,9 @@ class StudyChecks:
         same for the terms a misspecified propensity model leaves unbalanced (each level and
         cumulative level of a low-cardinality number, squares and spline terms of continuous ones,
         pairwise products of the confounders), with the z statistic of the weighted difference; a
-        term is ``flagged`` when ``|SMD| >= 0.1``, or when ``|SMD| >= 0.02`` and its difference is
-        detectable at a family-wise 5% (Bonferroni over the terms). ``tables['ks']``: weighted
+        term is ``flagged`` when its weighted difference is detectable at a family-wise 5%
+        (Bonferroni over the terms) and ``|SMD| >= 0.02``: with dozens of terms, a size threshold
+        alone flags chance differences in small samples and misses real ones in large samples. ``tables['ks']``: weighted
         Kolmogorov-Smirnov distances of the numeric confounders, flagged by the same rule (critical
         value from the effective sample sizes). ``tables['calibration']``: observed share treated
         against the mean propensity by decile (Hosmer-Lemeshow test in ``meta``, flagged at p < 0.01). Any flag is a
@@ -305,7 +311,7 @@ class StudyChecks:
             zs = weighted_difference_z(Dv, t, w)
             zcrit = stats.norm.ppf(1 - FLAG_ALPHA / (2 * max(Dv.shape[1], 1)))
             for c, b, a, zz in zip(D.columns, d_before, d_after, zs):
-                flag = abs(a) >= SMD_THRESHOLD or (abs(a) >= MATERIAL_SMD and abs(zz) > zcrit)
+                flag = abs(a) >= MATERIAL_SMD and abs(zz) > zcrit  # detectable, and not tiny
                 dist_rows.append(
                     {
                         "contrast": contrast,
@@ -330,7 +336,7 @@ class StudyChecks:
                         "ks_before": kb,
                         "ks_after": ka,
                         "critical": crit,
-                        "flagged": bool(ka >= SMD_THRESHOLD or (ka >= MATERIAL_SMD and ka > crit)),
+                        "flagged": bool(ka >= MATERIAL_SMD and ka > crit),
                     }
                 )
             if self.design == "observational":
@@ -348,12 +354,13 @@ class StudyChecks:
                 f"{', '.join(bad[:6])}. Consider specification='flexible' or 'gbm' for the propensity model."
             )
         verdict = "balanced"
+        verdicts = {c: "balanced" for c in dict.fromkeys(dist["contrast"])}
         if wr is not None:
             for contrast in dict.fromkeys(dist["contrast"]):
                 dd = dist[(dist["contrast"] == contrast) & dist["flagged"]]
                 kk = ks[(ks["contrast"] == contrast) & ks["flagged"]] if len(ks) else ks
                 if len(dd) or len(kk):
-                    verdict = "residual imbalance"
+                    verdict = verdicts[contrast] = "residual imbalance"
                     worst = dd.reindex(dd["smd_after"].abs().sort_values(ascending=False).index)
                     terms = [
                         f"{r.term} (SMD {r.smd_after:+.3f})" for r in worst.head(5).itertuples()
@@ -373,7 +380,7 @@ class StudyChecks:
                     )
             for contrast, h in hl.items():
                 if h["p_value"] < CALIBRATION_ALPHA / max(len(hl), 1):
-                    verdict = "residual imbalance"
+                    verdict = verdicts[contrast] = "residual imbalance"
                     self._warn(
                         f"propensity model ({contrast}) is miscalibrated: observed shares treated differ "
                         f"from the predicted ones across deciles (Hosmer-Lemeshow {h['statistic']:.1f} on "
@@ -387,10 +394,11 @@ class StudyChecks:
                 method=f"SMD, {weighting} weights",
                 threshold=SMD_THRESHOLD,
                 verdict=verdict if wr is not None else "before weighting",
+                verdicts=verdicts if wr is not None else {},
                 calibration=hl,
                 flag_rule=(
-                    f"|SMD| >= {SMD_THRESHOLD}, or |SMD| >= {MATERIAL_SMD} and a weighted difference "
-                    f"detectable at a family-wise {FLAG_ALPHA:.0%} (Bonferroni)"
+                    f"|SMD| >= {MATERIAL_SMD} and a weighted difference detectable at a family-wise "
+                    f"{FLAG_ALPHA:.0%} (Bonferroni over the terms)"
                 ),
             ),
             tables={

@@ -68,6 +68,11 @@ def key_findings(
     -------
     list of Finding
     """
+    from .unavailable import unavailable_findings
+
+    none = unavailable_findings(effects)
+    if none is not None:
+        return none
     s = effects.summary
     m = effects.meta
     alpha = m.get("alpha", 0.05)
@@ -92,12 +97,17 @@ def key_findings(
         flagged = [w for w in balance.warnings if "residual imbalance" in w or "miscalibrated" in w]
     for arm in dict.fromkeys(s["arm"]):
         a = s[s["arm"] == arm]
-        meth = pref if pref and (a["method"] == pref).any() else m.get("method")
+        meth = pref if pref and (a["method"] == pref).any() else a["method"].iloc[0]
         am = a[a["method"] == meth]
         label = _arm_label(arm, treatment)
         arm_cav = list(common)
-        if verdict == "residual imbalance":
-            arm_cav += [w for w in flagged if f"({arm} vs" in w] or flagged
+        arm_verdict = verdict
+        if verdict is not None:
+            arm_verdict = balance.meta.get("verdicts", {}).get(
+                f"{arm} vs {m.get('control_arm')}", verdict
+            )
+        if arm_verdict == "residual imbalance":
+            arm_cav += [w for w in flagged if f"({arm} vs" in w]
         arm_cav += [
             w for w in study_caveats if f"'{arm}'" in w or f"({arm} vs" in w or f"arm '{arm}'" in w
         ]
@@ -110,8 +120,8 @@ def key_findings(
             ci = f"({lab} {_ci(r['ci_lower'], r['ci_upper'], sign=True)} months)"
             if observational:
                 bal = (
-                    f"; balance check: {verdict}"
-                    if verdict in ("balanced", "residual imbalance")
+                    f"; balance check: {arm_verdict}"
+                    if arm_verdict in ("balanced", "residual imbalance")
                     else ""
                 )
                 text = (

@@ -2,6 +2,8 @@
 plot, propensity overlap, effects by segment, Qini curve, win-back curves, forest of estimands.
 
 Every function takes a result plus an optional ``ax=``, draws, and returns the Axes. No estimation.
+A result with nothing to draw (no win-back contacts in the data, a study without a treatment role)
+gives a :class:`Sentence` saying so instead of an empty figure.
 """
 
 from __future__ import annotations
@@ -9,6 +11,33 @@ from __future__ import annotations
 import numpy as np
 
 from . import get_ax
+
+
+class Sentence:
+    """What a notebook shows instead of an empty figure: one sentence saying why there is none."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        return f"*{self.text}*"
+
+
+def _nothing_to_draw(result, table: str | None = None, what: str = "figure"):
+    """A :class:`Sentence` when ``result`` (or its ``table``) is empty, else None."""
+    frame = result.tables.get(table) if table else result.summary
+    if frame is not None and len(frame):
+        return None
+    reasons = [str(w) for w in getattr(result, "warnings", [])]
+    why = reasons[0] if reasons else "the analysis returned no rows"
+    return Sentence(f"No {what}: {why[0].lower() + why[1:] if why else why}")
+
 
 __all__ = [
     "plot_effect_curves",
@@ -24,6 +53,9 @@ __all__ = [
 def plot_effect_curves(result, ax=None, arm: str | None = None, at_risk: bool = True):
     """Survival curve of one arm and of control (adjusted if weighted) with CIs; the number at risk
     (unweighted counts) is printed under the axes."""
+    note = _nothing_to_draw(result, "curves", "survival-curve figure")
+    if note is not None:
+        return note
     curves = (
         result.tables.get("curves")
         if hasattr(result, "tables") and "curves" in result.tables
@@ -70,6 +102,9 @@ def plot_effect_curves(result, ax=None, arm: str | None = None, at_risk: bool = 
 
 def plot_love(result, ax=None, threshold: float = 0.1):
     """Love plot: |SMD| before and after weighting for every covariate (and contrast)."""
+    note = _nothing_to_draw(result, None, "love plot")
+    if note is not None:
+        return note
     df = result.summary
     ax = get_ax(ax, figsize=(7.0, max(3.0, 0.28 * len(df) + 1)))
     labels = [
@@ -91,6 +126,9 @@ def plot_love(result, ax=None, threshold: float = 0.1):
 
 def plot_overlap(result, ax=None, contrast: str | None = None, bins: int = 40):
     """Histograms of the propensity score by observed arm (overlap / positivity)."""
+    note = _nothing_to_draw(result, "scores", "propensity-overlap figure")
+    if note is not None:
+        return note
     scores = result.tables["scores"] if "scores" in result.tables else None
     if scores is None:
         raise ValueError("the result holds no propensity scores")
@@ -122,6 +160,9 @@ def plot_overlap(result, ax=None, contrast: str | None = None, bins: int = 40):
 
 def plot_hte(result, ax=None, estimand: str = "survival_difference"):
     """Forest plot of the effect by segment level."""
+    note = _nothing_to_draw(result, None, "figure by segment")
+    if note is not None:
+        return note
     df = result.summary[result.summary["estimand"] == estimand].reset_index(drop=True)
     ax = get_ax(ax, figsize=(7.0, max(3.0, 0.3 * len(df) + 1)))
     y = np.arange(len(df))[::-1]
@@ -142,6 +183,9 @@ def plot_hte(result, ax=None, estimand: str = "survival_difference"):
 
 def plot_qini(result, ax=None):
     """Qini curve(s) against random targeting."""
+    note = _nothing_to_draw(result, "curve", "Qini curve")
+    if note is not None:
+        return note
     cur = result.tables["curve"]
     ax = get_ax(ax)
     for i, (arm, c) in enumerate(cur.groupby("arm", sort=False)):
@@ -155,6 +199,9 @@ def plot_qini(result, ax=None):
 
 def plot_winback(result, ax=None):
     """Cumulative reactivation after churn by contact group (1 - KM)."""
+    note = _nothing_to_draw(result, "curves", "win-back figure")
+    if note is not None:
+        return note
     cur = result.tables["curves"]
     ax = get_ax(ax)
     if cur.empty:
@@ -173,6 +220,9 @@ def plot_winback(result, ax=None):
 
 def plot_forest(result, ax=None, estimand: str = "rmst_difference"):
     """Estimates of one estimand across arms and methods with CIs."""
+    note = _nothing_to_draw(result, None, "forest plot")
+    if note is not None:
+        return note
     df = result.summary[result.summary["estimand"] == estimand].reset_index(drop=True)
     ax = get_ax(ax, figsize=(7.0, max(2.5, 0.35 * len(df) + 1)))
     y = np.arange(len(df))[::-1]

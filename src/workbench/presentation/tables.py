@@ -345,9 +345,10 @@ def _table(frame, headers, rows: range, caption: str) -> str:
         f"<th title='{html.escape(key, quote=True)}'{' class=num' if numeric else ''}>{html.escape(text)}</th>"
         for text, key, numeric in headers
     )
-    cap = f"<caption>{caption}</caption>" if caption else ""
+    # the caption sits above the scroll box (a <caption> would be squeezed to the table's width)
+    cap = f"<p class='wb-caption'>{caption}</p>" if caption else ""
     return (
-        f"<div class='wb-table-wrap'><table class='wb-table wb-fmt'>{cap}<thead><tr>{head}</tr></thead>"
+        f"{cap}<div class='wb-table-wrap'><table class='wb-table wb-fmt'><thead><tr>{head}</tr></thead>"
         f"<tbody>{_rows_html(frame, headers, rows)}</tbody></table></div>"
     )
 

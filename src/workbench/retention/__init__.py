@@ -36,7 +36,7 @@ from ..exceptions import UnavailableWarning
 from ._common import CauseResult, CohortResult, LifecycleResult, RatesResult
 from .cohorts import cohort_survivors, cohort_table
 from .findings import key_findings
-from .lifecycle import DEFAULT_STAGES, lifecycle_rates, tenure_grid
+from .lifecycle import DEFAULT_STAGES, lifecycle_rates
 from .rates import churn_by_cause, period_rates, rates_by_segment, referral_rate
 
 __all__ = [
@@ -54,5 +54,4 @@ __all__ = [
     "period_rates",
     "rates_by_segment",
     "referral_rate",
-    "tenure_grid",
 ]

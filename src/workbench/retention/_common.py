@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..columns import column_name, months_per_unit, resolve
+from ..columns import MAX_GROUPS, check_grouping, column_name, months_per_unit, resolve
 from ..config import DAYS_PER_MONTH
 from ..exceptions import DataValidationError, ParameterError, UnavailableWarning
 from ..results import Result, standard_meta
@@ -29,9 +29,11 @@ def resolve_retention(
     cause_col=None,
     need_start=False,
     tenure_unit=None,
+    max_groups=MAX_GROUPS,
 ):
     """``(resolved, cols)``: checked tenure/event arrays (tenure in months in ``cols['months']``)
     and the optional start, group and cause columns, each defaulting from the spec's role."""
+    check_grouping(data, group_col, max_levels=max_groups, func=func)
     r = resolve(
         data,
         duration_col=duration_col,

@@ -21,57 +21,40 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..columns import check_alpha
-from ..exceptions import DataQualityWarning, ParameterError
+from ..columns import MAX_GROUPS, check_alpha
+from ..data.units import detect_grid, unit_factor
+from ..exceptions import CoarseTenureWarning, ParameterError
 from ._common import LifecycleResult, groups_of, meta_of, poisson_ci, resolve_retention
 
-__all__ = ["DEFAULT_STAGES", "lifecycle_rates", "tenure_grid"]
+__all__ = ["DEFAULT_STAGES", "lifecycle_rates"]
 
 DEFAULT_STAGES = (0, 3, 6, 12, 18, 24, 36, 48, 72)
 
 
-def tenure_grid(months: np.ndarray, *, max_distinct: int = 40) -> float | None:
-    """The step (months) of a coarse tenure grid, or ``None`` if tenure is fine-grained.
-
-    Tenure is coarse when it takes few distinct values (at most ``max_distinct``), all whole
-    multiples of a common step of at least two months (e.g. 12 for tenure in whole years, 3 for
-    quarters).
-
-    Examples
-    --------
-    >>> tenure_grid(np.array([0.0, 12.0, 24.0, 36.0, 12.0]))
-    12.0
-    >>> tenure_grid(np.array([1.0, 2.0, 5.0])) is None
-    True
-    """
-    pos = np.unique(np.round(months[months > 0], 6))
-    if pos.size < 2 or pos.size > max_distinct:
-        return None
-    if not np.allclose(pos, np.round(pos), atol=1e-6):
-        return None
-    step = float(np.gcd.reduce(np.round(pos).astype(np.int64)))
-    return step if step >= 2 else None
-
-
-def _stages(stages, months):
-    """The stage boundaries (months) to use, and a note if they were taken from a coarse grid."""
+def _stages(stages, tenure, unit):
+    """The stage boundaries (months), the coarse grid (or None) and a note if the stages were
+    replaced by the grid (:func:`workbench.data.units.detect_grid`)."""
     st = np.asarray(list(stages), dtype=float)
     if st.size < 2 or st[0] != 0 or np.any(np.diff(st) <= 0):
         raise ParameterError(
             f"`stages` must be increasing boundaries in months starting at 0, got {list(stages)!r}."
         )
-    step = tenure_grid(months)
-    if step is None or np.allclose(np.mod(st[np.isfinite(st)], step), 0):
-        return st, None
-    top = max(float(months.max()), step)
-    grid = np.arange(0.0, top + step, step)
+    grid = detect_grid(tenure, unit)
+    if grid is None:
+        return st, None, None
+    step = grid["step"] * unit_factor(unit, "months")
+    finite = st[np.isfinite(st)]
+    if np.allclose(finite / step, np.round(finite / step)):
+        return st, grid, None
+    months = tenure * unit_factor(unit, "months")
+    edges = np.arange(0.0, max(float(months.max()), step) + step, step)
     note = (
-        f"tenure is recorded in whole steps of {step:g} months ({np.unique(months).size} distinct "
-        f"values): the life-table bands follow that grid ({', '.join(f'{a:g}-{b:g}' for a, b in zip(grid[:-1], grid[1:]))}) "
-        f"instead of the requested stages {list(map(float, stages))}; churn within a step cannot be "
-        "told apart."
+        f"tenure is recorded in {grid['step_name']} ({grid['n_distinct']} distinct values): the "
+        f"life-table bands follow that grid ({', '.join(f'{a:g}-{b:g}' for a, b in zip(edges[:-1], edges[1:]))} "
+        f"months) instead of the requested stages {[float(x) for x in stages]}; churn within one "
+        "step cannot be told apart."
     )
-    return grid, note
+    return edges, grid, note
 
 
 def lifecycle_rates(
@@ -83,6 +66,7 @@ def lifecycle_rates(
     group_col: str | None = None,
     tenure_unit: str | None = None,
     alpha: float = 0.05,
+    max_groups: int = MAX_GROUPS,
 ) -> LifecycleResult:
     """Churn and retention by lifecycle stage (tenure bands, months): an actuarial life table.
 
@@ -92,7 +76,7 @@ def lifecycle_rates(
     [0, 1]); ``retention_rate = 1 - estimate``; ``monthly_churn_rate = churned / customer-months in
     the stage`` (exact Poisson CI). Customers with tenure 0 are in the first stage (a churner at 0
     churned there); ``meta["zero_tenure"]`` counts them. Tenure on a coarse grid (whole years, ...)
-    replaces ``stages`` by the grid, with a :class:`DataQualityWarning` and ``meta["tenure_grid"]``.
+    replaces ``stages`` by the grid, with a :class:`CoarseTenureWarning` and ``meta["tenure_grid"]``.
 
     Parameters
     ----------
@@ -123,12 +107,13 @@ def lifecycle_rates(
         event_col=event_col,
         group_col=group_col,
         tenure_unit=tenure_unit,
+        max_groups=max_groups,
     )
     t_all, e_all = cols["months"], r.event.astype(bool)
-    st, grid_note = _stages(stages, t_all)
+    st, grid, grid_note = _stages(stages, r.duration, r.unit)
     warns: list[str] = []
     if grid_note:
-        warnings.warn(grid_note, DataQualityWarning, stacklevel=2)
+        warnings.warn(CoarseTenureWarning(grid_note, grid), stacklevel=2)
         warns.append(grid_note)
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
@@ -181,7 +166,7 @@ def lifecycle_rates(
             group_col=cols["group"],
             zero_tenure=int((t_all == 0).sum()),
             zero_tenure_churned=int(((t_all == 0) & e_all).sum()),
-            tenure_grid=tenure_grid(t_all),
+            tenure_grid=grid,
             stages=[float(x) for x in st],
         ),
         warnings=warns,

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 ERROR_FILE = ".error.json"
+RUNNING_FILE = ".running_cell.json"
 
 
 def fast_imports() -> None:
@@ -23,15 +24,41 @@ def fast_imports() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
 
 
+def note_running_cell(output: Path) -> None:
+    """On the runner's SIGTERM (timeout): note which cell was running, read from the notebook
+    papermill saved when that cell started (papermill marks every cell completed on the way out,
+    so the report could not tell otherwise). Written to ``<run dir>/.running_cell.json``."""
+    try:
+        nb = json.loads(output.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb.get("cells", [])):
+            pm = cell.get("metadata", {}).get("papermill", {})
+            if pm.get("status") == "running":
+                src = cell.get("source", "")
+                (output.parent / RUNNING_FILE).write_text(
+                    json.dumps(
+                        {
+                            "cell_index": i,
+                            "source": src if isinstance(src, str) else "".join(src),
+                            "start_time": pm.get("start_time"),
+                        }
+                    )
+                )
+                return
+    except (OSError, ValueError):
+        return
+
+
 def main(spec_json: str) -> int:
     here = str(Path(__file__).resolve().parent)
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(here)]  # no shadowing
 
+    spec = json.loads(spec_json)
+
     def _term(signum, frame):
+        note_running_cell(Path(spec["output"]))
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, _term)
-    spec = json.loads(spec_json)
     fast_imports()
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError

@@ -30,62 +30,39 @@ unless ``force``; so an interrupted batch resumes where it stopped. At the end
 
 from __future__ import annotations
 
-import difflib
-import glob as globmod
-import itertools
 import json
+import os
 import time
+import warnings
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from ..config import project_root, reports_dir
-from ..exceptions import ParameterError
+from ..exceptions import BatchWarning, ParameterError, RunError
 from . import manifest as mf
+from .batchfile import (  # noqa: F401 - re-exported: the batch API lives here
+    BATCH_KEYS,
+    BatchSpec,
+    _run_names,
+    check_batch_name,
+    load_batch,
+    parameter_sets,
+)
 from .execute import (
-    DEFAULT_KERNEL,
-    DEFAULT_TIMEOUT,
     RunOutcome,
     RunPlan,
     execute_plan,
     plan_run,
     slug,
 )
+from .parameters import canonical_json as canonical
+from .processes import OutFolderLock, connect_dask, die_with_parent
 
-BATCH_KEYS = {
-    "name": "batch name (default: the file's stem)",
-    "notebooks": "a path or glob, or a list of them (required)",
-    "parameters": "mapping given to every run",
-    "grid": "mapping name -> list of values (cartesian product)",
-    "runs": "list of parameter mappings",
-    "timeout": "per-run wall-clock limit in seconds",
-    "workers": "number of runs in parallel",
-    "show_code": "show code cells in the reports",
-    "kernel": "Jupyter kernel name",
-    "compare": "recorded results to compare in summary.html",
-}
 BATCH_FILE = "batch.json"
-
-
-@dataclass
-class BatchSpec:
-    """A parsed batch file (see module docstring)."""
-
-    name: str
-    source: str
-    notebooks: list[Path]
-    parameter_sets: list[dict]
-    timeout: float = DEFAULT_TIMEOUT
-    workers: int | None = None
-    show_code: bool = False
-    kernel: str = DEFAULT_KERNEL
-    compare: list[str] | None = None
-    notebook_parameters: dict = field(default_factory=dict)
-    notebook_timeouts: dict = field(default_factory=dict)
+DASK_CONNECT_TIMEOUT_S = 5.0
+DASK_LOST_S = 8.0
 
 
 @dataclass
@@ -105,315 +82,59 @@ class BatchOutcome:
 
 
 # ---------------------------------------------------------------------------------- parsing
-def _key_lines(text: str) -> dict[str, int]:
-    """Line (1-based) of each top-level key of a YAML mapping."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-
-
-def _error(source: str, lines: Mapping[str, int], key: str | None, problem: str) -> ParameterError:
-    where = f"{source}"
-    if key is not None and key in lines:
-        where += f", line {lines[key]} (`{key}`)"
-    return ParameterError(f"batch file {where}: {problem}")
-
-
-def _resolve_notebooks(
-    entries: Any, source: str, lines: Mapping[str, int], root: Path
-) -> tuple[list[Path], dict[Path, dict], dict[Path, float]]:
-    """Paths of the notebooks an entry list names, per-notebook parameters and timeouts."""
-    if isinstance(entries, (str, dict)):
-        entries = [entries]
-    if not isinstance(entries, list) or not entries:
-        raise _error(
-            source,
-            lines,
-            "notebooks",
-            f"`notebooks` must be a path, a glob or a non-empty list of them, got {entries!r}.",
-        )
-    found: list[Path] = []
-    extra: dict[Path, dict] = {}
-    timeouts: dict[Path, float] = {}
-    for entry in entries:
-        params: dict = {}
-        timeout = None
-        if isinstance(entry, dict):
-            if set(entry) - {"path", "parameters", "timeout"} or not isinstance(
-                entry.get("path"), str
-            ):
-                raise _error(
-                    source,
-                    lines,
-                    "notebooks",
-                    "a notebook entry is a path or "
-                    f"{{path: ..., parameters: {{...}}, timeout: S}}, got {entry!r}.",
-                )
-            params = entry.get("parameters") or {}
-            if not isinstance(params, dict):
-                raise _error(
-                    source,
-                    lines,
-                    "notebooks",
-                    f"`parameters` of {entry['path']!r} must be a mapping.",
-                )
-            timeout = entry.get("timeout")
-            if timeout is not None and (
-                isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
-            ):
-                raise _error(
-                    source,
-                    lines,
-                    "notebooks",
-                    f"`timeout` of {entry['path']!r} must be a positive number of seconds, "
-                    f"got {timeout!r}.",
-                )
-            entry = entry["path"]
-        if not isinstance(entry, str):
-            raise _error(
-                source,
-                lines,
-                "notebooks",
-                f"a notebook entry must be a path or glob, got {entry!r}.",
-            )
-        pattern = Path(entry).expanduser()
-        if not pattern.is_absolute():
-            pattern = root / pattern
-        if globmod.has_magic(str(pattern)):
-            matches = sorted(Path(p) for p in globmod.glob(str(pattern)))
-            if not matches:
-                raise _error(
-                    source,
-                    lines,
-                    "notebooks",
-                    f"'{entry}' matches no notebook (looked for {pattern}).",
-                )
-        else:
-            if not pattern.is_file():
-                folder = pattern.parent
-                names = sorted(p.name for p in folder.glob("*.ipynb")) if folder.is_dir() else []
-                raise _error(
-                    source,
-                    lines,
-                    "notebooks",
-                    f"unknown notebook '{entry}' ({pattern} does not exist). Notebooks in "
-                    f"'{folder}': {', '.join(names) if names else 'none'}.",
-                )
-            matches = [pattern]
-        for m in matches:
-            m = m.resolve()
-            if m.suffix == ".ipynb" and m not in found:
-                found.append(m)
-                extra[m] = dict(params)
-                if timeout is not None:
-                    timeouts[m] = float(timeout)
-    return found, extra, timeouts
-
-
-RESERVED_NAMES = ("index", "summary", "batch", "assets", "static")
-
-
-def check_batch_name(name: str, source: str, lines: Mapping[str, int]) -> None:
-    """A batch name becomes a folder next to the notebooks' folders and ``index.html``: refuse a
-    name with a file suffix (``index.html``) or a reserved name."""
-    stem, dot, suffix = name.rpartition(".")
-    if dot and stem and suffix.isalpha():
-        raise _error(
-            source,
-            lines,
-            "name",
-            f"`name: {name}` looks like a file name (suffix '.{suffix}'); the batch's folder would "
-            f"collide with the reports' files. Use a plain name such as `name: {slug(stem) or 'my-batch'}`.",
-        )
-    if name.lower() in RESERVED_NAMES or name.startswith((".", "_")):
-        raise _error(
-            source,
-            lines,
-            "name",
-            f"`name: {name}` is reserved by the reports folder; use e.g. `name: {name.strip('._')}-batch`.",
-        )
-
-
-def parameter_sets(
-    parameters: Mapping[str, Any] | None,
-    grid: Mapping[str, list] | None,
-    runs: list[Mapping] | None,
-) -> list[dict]:
-    """``parameters`` + each of ``runs`` + each grid point (cartesian product)."""
-    base = dict(parameters or {})
-    run_list = [dict(r) for r in runs] if runs is not None else [{}]
-    names = list((grid or {}).keys())
-    points = (
-        [dict(zip(names, combo)) for combo in itertools.product(*[grid[n] for n in names])]
-        if names
-        else [{}]
-    )
-    return [{**base, **r, **g} for r in run_list for g in points]
-
-
-def load_batch(path: str | Path) -> BatchSpec:
-    """Read and check a batch file (errors name the line and the problem).
-
-    Raises
-    ------
-    ParameterError
-        Missing file, malformed YAML, unknown keys, wrong types, unknown notebooks, zero runs.
-    """
-    p = Path(path)
-    source = str(path)
-    if not p.is_file():
-        raise ParameterError(f"batch file '{path}' does not exist.")
-    text = p.read_text()
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
-        ctx = getattr(e, "context", None)
-        loc = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise ParameterError(
-            f"batch file {source}: malformed YAML at {loc}{problem}"
-            + (f" ({ctx})" if ctx else "")
-            + ". Check the indentation and the `key: value` syntax there."
-        ) from e
-    if not isinstance(data, dict):
-        raise ParameterError(
-            f"batch file {source}: expected a mapping with at least `notebooks:`, got {type(data).__name__}."
-        )
-    lines = _key_lines(text)
-    unknown = [k for k in data if k not in BATCH_KEYS]
-    if unknown:
-        raise _error(
-            source,
-            lines,
-            unknown[0],
-            f"unknown key {unknown[0]!r}"
-            + (
-                f" (did you mean {close[0]!r}?)"
-                if (close := difflib.get_close_matches(str(unknown[0]), list(BATCH_KEYS), n=1))
-                else ""
-            )
-            + "; valid keys: "
-            + "; ".join(f"{k} ({v})" for k, v in BATCH_KEYS.items())
-            + ".",
-        )
-    if "notebooks" not in data:
-        raise ParameterError(
-            f"batch file {source}: `notebooks:` is missing (a path, glob or list)."
-        )
-    root = project_root()
-    notebooks, nb_params, nb_timeouts = _resolve_notebooks(data["notebooks"], source, lines, root)
-    for key in ("parameters", "grid"):
-        if data.get(key) is not None and not isinstance(data[key], dict):
-            raise _error(
-                source, lines, key, f"`{key}` must be a mapping name: value, got {data[key]!r}."
-            )
-    grid = data.get("grid") or {}
-    for name, values in grid.items():
-        if not isinstance(values, list):
-            raise _error(
-                source, lines, "grid", f"grid `{name}` must be a list of values, got {values!r}."
-            )
-        if not values:
-            raise _error(
-                source, lines, "grid", f"the grid expands to zero runs: `{name}` has no values."
-            )
-    runs = data.get("runs")
-    if runs is not None:
-        if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
-            raise _error(source, lines, "runs", f"`runs` must be a list of mappings, got {runs!r}.")
-        if not runs:
-            raise _error(source, lines, "runs", "`runs` is empty: the batch expands to zero runs.")
-    sets = parameter_sets(data.get("parameters"), grid, runs)
-    timeout = data.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise _error(
-            source,
-            lines,
-            "timeout",
-            f"`timeout` must be a positive number of seconds, got {timeout!r}.",
-        )
-    workers = data.get("workers")
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise _error(
-            source, lines, "workers", f"`workers` must be a positive integer, got {workers!r}."
-        )
-    compare = data.get("compare")
-    if compare is not None and not (
-        isinstance(compare, list) and all(isinstance(c, str) for c in compare)
-    ):
-        raise _error(
-            source,
-            lines,
-            "compare",
-            f"`compare` must be a list of recorded names, got {compare!r}.",
-        )
-    name = data.get("name", p.stem)
-    if not isinstance(name, str) or not name.strip():
-        raise _error(source, lines, "name", f"`name` must be a non-empty string, got {name!r}.")
-    check_batch_name(slug(name), source, lines)
-    return BatchSpec(
-        name=slug(name),
-        source=source,
-        notebooks=notebooks,
-        parameter_sets=sets,
-        notebook_parameters=nb_params,
-        notebook_timeouts=nb_timeouts,
-        timeout=float(timeout),
-        workers=workers,
-        show_code=bool(data.get("show_code", False)),
-        kernel=str(data.get("kernel", DEFAULT_KERNEL)),
-        compare=compare,
-    )
-
-
-def _run_names(spec: BatchSpec) -> list[str]:
-    """One readable, unique run name per parameter set: the batch name plus what varies."""
-    sets = spec.parameter_sets
-    if len(sets) == 1:
-        return [spec.name]
-    varying = [
-        k
-        for k in dict.fromkeys(k for s in sets for k in s)
-        if len({json.dumps(s.get(k), sort_keys=True, default=str) for s in sets}) > 1
-    ]
-    names = []
-    for i, s in enumerate(sets):
-        bits = "_".join(f"{k}={s.get(k)}" for k in varying if k in s)
-        name = slug(f"{spec.name}-{bits}" if bits else f"{spec.name}-{i + 1}", 80)
-        if name in names:
-            name = f"{name}-{i + 1}"
-        names.append(name)
-    return names
-
-
 def plan_batch(spec: BatchSpec, *, out: str | Path | None = None) -> list[RunPlan]:
-    """Validate every run of ``spec`` (parameters, data files) before anything executes."""
+    """Validate every run of ``spec`` (parameters, data files) before anything executes.
+
+    A run identical to an earlier one (same notebook, same effective parameters, e.g. ``alpha:
+    0.05`` and ``alpha: 0.050``) is merged into it with a :class:`BatchWarning`.
+    """
     root = project_root()
     cache: dict = {}
     plans = []
     names = _run_names(spec)
-    for nb in spec.notebooks:
+    per_nb: dict[Path, int] = {}
+    for job in spec.jobs:
+        per_nb[job["notebook"]] = per_nb.get(job["notebook"], 0) + 1
+    seen: dict[tuple, str] = {}
+    entry_no: dict[Path, int] = {}
+    for job in spec.jobs:
+        nb = job["notebook"]
+        entry_no[nb] = entry_no.get(nb, 0) + 1
+        suffix = ""
+        if per_nb[nb] > 1:  # one notebook in several entries: the entry's parameters name it
+            bits = "_".join(f"{k}={v}" for k, v in job["parameters"].items())
+            suffix = "-" + (slug(bits, 40) if bits else f"entry{entry_no[nb]}")
         for params, name in zip(spec.parameter_sets, names):
             try:
-                plans.append(
-                    plan_run(
-                        nb,
-                        {**params, **spec.notebook_parameters.get(nb, {})},
-                        run_name=name,
-                        out=out,
-                        paths_relative_to=root,
-                        dataset_cache=cache,
-                    )
+                plan = plan_run(
+                    nb,
+                    {**params, **job["parameters"]},
+                    run_name=slug(name + suffix, 100),
+                    out=out,
+                    paths_relative_to=root,
+                    dataset_cache=cache,
                 )
             except ParameterError as e:
                 raise ParameterError(f"batch {spec.source}: {e}") from e
+            key = (str(nb), canonical(plan.parameters))
+            if key in seen:
+                warnings.warn(
+                    f"batch {spec.source}: run '{plan.run_name}' of {nb.name} has the same "
+                    f"parameters as run '{seen[key]}' (after reading the values: "
+                    f"{canonical(plan.given)}); it runs once, as '{seen[key]}'.",
+                    BatchWarning,
+                    stacklevel=2,
+                )
+                continue
+            taken = {p.run_dir for p in plans}
+            i = 2
+            base = plan.run_name
+            while plan.run_dir in taken:
+                plan.run_name = f"{base}-{i}"
+                i += 1
+            seen[key] = plan.run_name
+            plan.timeout = job["timeout"]
+            plans.append(plan)
     if not plans:
         raise ParameterError(f"batch {spec.source}: zero runs to do.")
     return plans
@@ -443,9 +164,10 @@ def _on_sigint(signum, frame) -> None:  # pragma: no cover - runs in pool worker
         raise KeyboardInterrupt
 
 
-def _worker_init() -> None:  # pragma: no cover - runs in pool workers
+def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - pool workers
     import signal
 
+    die_with_parent(signal.SIGKILL, parent_pid=parent_pid)  # kill -9 of the batch: no orphans
     signal.signal(signal.SIGINT, _on_sigint)
 
 
@@ -458,7 +180,7 @@ def _task(
         raise KeyboardInterrupt("batch interrupted before this run started")
     _RUNNING = True
     try:
-        timeout = timeouts.get(str(plan.notebook), timeouts["*"])
+        timeout = getattr(plan, "timeout", None) or timeouts["*"]
         return execute_plan(
             plan, timeout=timeout, show_code=show_code, kernel_name=kernel, batch=batch
         )
@@ -496,6 +218,7 @@ def run_batch(
     timeout: float | None = None,
     progress: bool = True,
     build_index: bool = True,
+    lock_wait: float = 0.0,
 ) -> BatchOutcome:
     """Run every notebook x parameter set of ``batch`` in separate processes.
 
@@ -517,6 +240,9 @@ def run_batch(
         Reports root (default :func:`workbench.config.reports_dir`).
     timeout : float, optional
         Per-run wall-clock limit (default: the file's ``timeout``).
+    lock_wait : float
+        Seconds to wait when another batch is writing ``out`` (default 0: refuse at once,
+        naming the holder's pid).
 
     Returns
     -------
@@ -542,61 +268,76 @@ def run_batch(
     t0 = time.perf_counter()
     started = mf.iso(mf.now())
     plans = plan_batch(spec, out=out_root)
-    outcomes: list[RunOutcome] = []
-    todo: list[RunPlan] = []
-    for plan in plans:
-        done = None if force else _is_done(plan)
-        if done is not None:
-            outcomes.append(
-                RunOutcome(
-                    notebook=done.get("notebook", plan.notebook.name),
-                    run_name=plan.run_name,
-                    run_dir=plan.run_dir,
-                    status="ok",
-                    duration_s=float(done.get("duration_s") or 0),
-                    manifest=done,
-                    skipped=True,
-                )
-            )
-        else:
-            todo.append(plan)
-    _state(spec, outcomes, len(todo), out_root, started)
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(
-        total=len(plans),
-        initial=len(outcomes),
-        desc=f"batch {spec.name}",
-        unit="run",
-        disable=not progress,
-    )
-    timeouts = {"*": t_run, **{str(k): float(v) for k, v in spec.notebook_timeouts.items()}}
-    args = (timeouts, spec.show_code, spec.kernel, spec.name)
-
-    def done(outcome: RunOutcome) -> None:
-        outcomes.append(outcome)
-        bar.update(1)
-        bar.set_postfix_str(f"{Path(outcome.notebook).stem}: {outcome.status}")
-        _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
-
+    client = None
+    if executor == "dask" and scheduler:  # before anything is written: refuse fast, leave nothing
+        client = connect_dask(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+    lock = OutFolderLock(out_root, spec.name, wait=lock_wait)
     try:
-        if todo and executor == "local":
-            _run_local(todo, args, n_workers, done)
-        elif todo:
-            _run_dask(todo, args, n_workers, scheduler, done)
-    finally:
-        bar.close()
-        _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
-        from .index import write_batch_summary, write_index
+        lock.acquire()
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    try:
+        outcomes: list[RunOutcome] = []
+        todo: list[RunPlan] = []
+        for plan in plans:
+            done = None if force else _is_done(plan)
+            if done is not None:
+                outcomes.append(
+                    RunOutcome(
+                        notebook=done.get("notebook", plan.notebook.name),
+                        run_name=plan.run_name,
+                        run_dir=plan.run_dir,
+                        status="ok",
+                        duration_s=float(done.get("duration_s") or 0),
+                        manifest=done,
+                        skipped=True,
+                    )
+                )
+            else:
+                todo.append(plan)
+        _state(spec, outcomes, len(todo), out_root, started)
 
-        summary = write_batch_summary(out_root, spec.name)
-        index = write_index(out_root) if build_index else None
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "timed_out")}
-    counts["skipped"] = sum(o.skipped for o in outcomes)
-    return BatchOutcome(
-        spec.name, outcomes, summary, index, round(time.perf_counter() - t0, 3), counts
-    )
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(plans),
+            initial=len(outcomes),
+            desc=f"batch {spec.name}",
+            unit="run",
+            disable=not progress,
+        )
+        timeouts = {"*": t_run}
+        args = (timeouts, spec.show_code, spec.kernel, spec.name)
+
+        def done(outcome: RunOutcome) -> None:
+            outcomes.append(outcome)
+            bar.update(1)
+            bar.set_postfix_str(f"{Path(outcome.notebook).stem}: {outcome.status}")
+            _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
+
+        try:
+            if todo and executor == "local":
+                _run_local(todo, args, n_workers, done)
+            elif todo:
+                _run_dask(todo, args, n_workers, client, done, scheduler)
+        finally:
+            bar.close()
+            _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
+            from .index import write_batch_summary, write_index
+
+            summary = write_batch_summary(out_root, spec.name)
+            index = write_index(out_root) if build_index else None
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "timed_out")}
+        counts["skipped"] = sum(o.skipped for o in outcomes)
+        return BatchOutcome(
+            spec.name, outcomes, summary, index, round(time.perf_counter() - t0, 3), counts
+        )
+    finally:
+        lock.release()
+        if client is not None:
+            client.close()
 
 
 def _run_local(todo, args, n_workers, done) -> None:
@@ -606,6 +347,7 @@ def _run_local(todo, args, n_workers, done) -> None:
         max_workers=min(n_workers, len(todo)),
         mp_context=mp.get_context("spawn"),
         initializer=_worker_init,
+        initargs=(os.getpid(),),
     ) as pool:
         futures = {pool.submit(_task, plan, *args): plan for plan in todo}
         try:
@@ -634,14 +376,13 @@ def _outcome(fut, plan: RunPlan) -> RunOutcome:
         )
 
 
-def _run_dask(todo, args, n_workers, scheduler, done) -> None:
-    from dask.distributed import Client, LocalCluster
-    from dask.distributed import as_completed as dask_completed
+def _run_dask(todo, args, n_workers, client, done, address=None) -> None:
+    from dask.distributed import LocalCluster, wait
 
     cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
+    if client is None:
+        from dask.distributed import Client
+
         cluster = LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
@@ -651,7 +392,7 @@ def _run_dask(todo, args, n_workers, scheduler, done) -> None:
         )
         client = Client(cluster)
     try:
-        futures = {}
+        plans = {}
         for plan in todo:
             fut = client.submit(
                 _task,
@@ -660,9 +401,37 @@ def _run_dask(todo, args, n_workers, scheduler, done) -> None:
                 pure=False,
                 key=f"workbench-run-{plan.notebook.stem}-{plan.run_name}-{plan.key}",
             )
-            futures[fut.key] = (fut, plan)
-        for fut in dask_completed([f for f, _ in futures.values()]):
-            done(_outcome(fut, futures[fut.key][1]))
+            plans[fut.key] = (fut, plan)
+        pending = {f for f, _ in plans.values()}
+        lost_since = None
+        while pending:
+            cancelled = False
+            try:
+                finished = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED").done
+            except (TimeoutError, OSError):
+                finished = set()
+            except CancelledError:  # the scheduler dropped them (connection lost, or shut down)
+                finished, cancelled = {f for f in pending if f.status != "pending"}, True
+            dropped = []
+            for fut in finished:
+                pending.discard(fut)
+                if fut.status == "cancelled":
+                    dropped.append(fut)
+                else:
+                    done(_outcome(fut, plans[fut.key][1]))
+            if client.status == "running":
+                for fut in dropped:  # cancelled by the cluster, scheduler still up: runs failed
+                    done(_outcome(fut, plans[fut.key][1]))
+                lost_since, cancelled = None, False
+                continue
+            pending.update(dropped)
+            lost_since = lost_since or time.monotonic()
+            if cancelled or time.monotonic() - lost_since > DASK_LOST_S:
+                raise RunError(
+                    f"the Dask scheduler{f' at {address}' if address else ''} stopped answering "
+                    f"({len(pending)} run(s) unfinished). Finished runs are kept; start the "
+                    "scheduler again and re-run the same command to resume."
+                )
     finally:
         client.close()
         if cluster is not None:

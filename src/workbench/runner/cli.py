@@ -89,6 +89,7 @@ def _batch(args) -> int:
             out=args.out,
             timeout=args.timeout,
             progress=not args.quiet,
+            lock_wait=args.wait,
         )
     except KeyboardInterrupt:
         print(
@@ -192,6 +193,13 @@ def register(subparsers) -> None:
         help="per-run limit in seconds > 0 (default: file, else 900)",
     )
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another batch writing the same --out (default: refuse at once)",
+    )
     b.add_argument(
         "--pdf", action="store_true", help="also print every report to report.pdf (Chromium)"
     )

@@ -43,10 +43,12 @@ from .parameters import (
     read_parameters,
     validate_parameters,
 )
+from .processes import child_preexec
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_KERNEL = "python3"
 ERROR_FILE = ".error.json"
+RUNNING_FILE = ".running_cell.json"
 CHILD = Path(__file__).resolve().with_name("_child.py")
 LOG_FILE = "run.log"
 KILL_GRACE_S = 8.0
@@ -118,6 +120,7 @@ class RunPlan:
     dataset: dict | None
     notebook_hash: str
     key: str
+    timeout: float | None = None  # a batch entry's own limit (None: the batch's)
 
     @property
     def run_dir(self) -> Path:
@@ -144,7 +147,10 @@ def plan_run(
     """
     nb_path = Path(notebook).expanduser()
     if nb_path.suffix != ".ipynb":
-        raise ParameterError(f"notebook '{notebook}' is not a .ipynb file.")
+        raise ParameterError(
+            f"notebook '{notebook}' is not a .ipynb file; give the path of a Jupyter notebook, "
+            "e.g. notebooks/01-retention-overview.ipynb."
+        )
     declared = read_parameters(nb_path)  # raises for a missing notebook
     given = resolve_paths(dict(parameters or {}), paths_relative_to or Path.cwd())
     given = validate_parameters(declared, given, notebook=nb_path.name)
@@ -215,8 +221,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _running_cell(nb_path: Path) -> dict:
-    """Index and source of the cell papermill marked running in a partial notebook."""
+    """Index and source of the cell that was running when the run was stopped: noted by the
+    child on SIGTERM (``.running_cell.json``), else the cell papermill marked running."""
     import nbformat
+
+    noted = nb_path.parent / RUNNING_FILE
+    if noted.is_file():
+        try:
+            info = json.loads(noted.read_text())
+            noted.unlink()
+            return {k: info[k] for k in ("cell_index", "source") if k in info}
+        except (OSError, ValueError):
+            pass
 
     try:
         nb = nbformat.read(str(nb_path), as_version=4)
@@ -226,6 +242,64 @@ def _running_cell(nb_path: Path) -> dict:
         if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
             return {"cell_index": i, "source": cell.source}
     return {}
+
+
+def _personal_values(plan: RunPlan) -> set[str]:
+    """Ids and values of the spec's ``personal:`` columns of a run on a user's own data (a
+    ``spec_path`` is given); the run's outputs are scrubbed of them. Built-in data sets
+    (synthetic, Telco without a spec) hold no personal data."""
+    spec_path = plan.parameters.get("spec_path")
+    if not spec_path or plan.dataset is None:
+        return set()
+    from ..data import RoleSpec, load_dataset
+    from ..privacy import personal_values
+
+    try:
+        RoleSpec.from_yaml(spec_path)  # a user's own data: its ids and personal columns
+        dp = mf.data_parameters(plan.parameters) or {}
+        ds = load_dataset(
+            str(dp.get("dataset", "file")),
+            data_path=dp.get("data_path") or None,
+            spec_path=spec_path,
+            **({"query": dp["query"]} if dp.get("query") else {}),
+        )
+    except Exception:  # the run itself reports data problems; nothing to scrub then
+        return set()
+    return personal_values(ds)
+
+
+def _scrub_run(run_dir: Path, manifest: dict, values: set[str]) -> int:
+    """Mask ids and personal values in results.json, warnings and the executed notebook."""
+    import nbformat
+
+    from ..privacy import scrub_markup, scrub_notebook, scrub_text
+
+    total = 0
+    for name in ("results.json", "warnings.jsonl"):
+        p = run_dir / name
+        if p.is_file():
+            text, n = scrub_markup(p.read_text(encoding="utf-8"), values)
+            if n:
+                p.write_text(text, encoding="utf-8")
+                total += n
+    for w in manifest.get("warnings") or []:
+        if isinstance(w, dict) and isinstance(w.get("message"), str):
+            w["message"], n = scrub_text(w["message"], values)
+            total += n
+    err = manifest.get("error")
+    if isinstance(err, dict):
+        for k in ("evalue", "source"):
+            if isinstance(err.get(k), str):
+                err[k], n = scrub_text(err[k], values)
+                total += n
+    nb_path = run_dir / "notebook.ipynb"
+    if nb_path.is_file():
+        nb = nbformat.read(str(nb_path), as_version=4)
+        n = scrub_notebook(nb, values)
+        if n:
+            nbformat.write(nb, str(nb_path))
+            total += n
+    return total
 
 
 def check_replaceable(run_dir: Path) -> None:
@@ -291,6 +365,7 @@ def execute_plan(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
         )
         try:
             rc = proc.wait(timeout)
@@ -330,13 +405,24 @@ def execute_plan(
             }
         manifest["error"] = error
     elif status == "timed_out":
+        cell = _running_cell(out_nb)
+        where = ""
+        if "cell_index" in cell:
+            first = (cell.get("source") or "").strip().splitlines()
+            where = f" in cell {cell['cell_index'] + 1}" + (
+                f" (`{first[0][:80]}`)" if first else ""
+            )
         manifest["error"] = {
             "ename": "TimeoutError",
-            "evalue": f"wall-clock timeout of {timeout:g} s reached; the run was stopped",
-            **_running_cell(out_nb),
+            "evalue": f"wall-clock timeout of {timeout:g} s reached; the run was stopped{where}. "
+            "Give it a longer --timeout (or `timeout:` in the batch file), or smaller inputs.",
+            **cell,
         }
     err_path.unlink(missing_ok=True)
     manifest["warnings"] = read_warnings(run_dir)
+    secret = _personal_values(plan)
+    if secret:
+        manifest["personal_masked"] = _scrub_run(run_dir, manifest, secret)
     from .export import export_report
 
     # the final manifest is written last: a manifest saying "ok" means the report exists too
@@ -353,6 +439,13 @@ def execute_plan(
             "</body></html>",
             encoding="utf-8",
         )
+    if secret:
+        from ..privacy import scrub_markup
+
+        report = run_dir / "report.html"
+        text, n = scrub_markup(report.read_text(encoding="utf-8"), secret)
+        if n:
+            report.write_text(text, encoding="utf-8")
     mf.write_manifest(run_dir, manifest)
     return RunOutcome(
         notebook=_display_path(plan.notebook),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import format_number
+from .sanitize import sanitize_page
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -221,6 +222,7 @@ def prepare_notebook(
     id_names=ID_COLUMN_NAMES,
     units=None,
     alpha: float | None = None,
+    findings: frozenset[str] = frozenset(),
 ):
     """A copy of ``nb`` ready for export (see :mod:`workbench.runner.outputs`).
 
@@ -234,7 +236,10 @@ def prepare_notebook(
 
     nb = copy.deepcopy(nb)
     cleaner = OutputCleaner(
-        sanitize=lambda markup: _sanitize(markup, id_names), units=units, alpha=alpha
+        sanitize=lambda markup: _sanitize(markup, id_names),
+        units=units,
+        alpha=alpha,
+        findings=findings,
     )
     cells = []
     failing_section = None
@@ -322,6 +327,32 @@ def _toc_html(body: str) -> str:
     )
 
 
+_HEADING_ID = re.compile(r'<h[1-4] id="([^"]+)"[^>]*>(.*?)</h[1-4]>', re.DOTALL)
+_SEE = re.compile(r"<!-- wb:see (.*?) -->")
+
+
+def _section_links(body: str) -> str:
+    """Findings that name their report section link to it ("see: Cox model"); a section that is
+    not in the report gets no link."""
+    ids: dict[str, str] = {}
+    for anchor, inner in _HEADING_ID.findall(body):
+        text = re.sub(r"<a class=\"anchor-link\".*?</a>", "", inner, flags=re.DOTALL)
+        key = html.unescape(re.sub(r"<[^>]+>", "", text)).strip().lower()
+        ids.setdefault(key, html.unescape(anchor))
+
+    def repl(m: re.Match) -> str:
+        name = html.unescape(m.group(1)).strip()
+        anchor = ids.get(name.lower())
+        if anchor is None:
+            return ""
+        return (
+            f' <a class="wb-see" href="#{html.escape(anchor, quote=True)}">'
+            f"(see {html.escape(name)})</a>"
+        )
+
+    return _SEE.sub(repl, body)
+
+
 # ---------------------------------------------------------------------------------- export
 def export_report(
     notebook_path: str | Path,
@@ -362,12 +393,17 @@ def export_report(
     ds = manifest.get("dataset") or {}
     id_names = (*ID_COLUMN_NAMES, *([ds["id_col"]] if ds.get("id_col") else []))
     from ..presentation.labels import units_from
-    from .summary import footer_html, header_html
+    from .summary import footer_html, header_html, ranked_findings
 
     alpha = (manifest.get("parameters") or {}).get("alpha")
     alpha = float(alpha) if isinstance(alpha, int | float) and 0 < alpha < 1 else None
     prepared, cleaner, failing_section = prepare_notebook(
-        nb, show_code=show_code, id_names=id_names, units=units_from(ds.get("units")), alpha=alpha
+        nb,
+        show_code=show_code,
+        id_names=id_names,
+        units=units_from(ds.get("units")),
+        alpha=alpha,
+        findings=frozenset(f.text for f in ranked_findings(results)),
     )
     _drop_title_heading(prepared, title)
     prepared.metadata["title"] = title
@@ -387,6 +423,7 @@ def export_report(
     }
     body, _ = exporter.from_notebook_node(prepared, resources=resources)
     body = body.replace("<!-- wb:toc -->", _toc_html(body), 1)
+    body = _section_links(body)
     out = Path(out_path)
-    out.write_text(body, encoding="utf-8")
+    out.write_text(sanitize_page(body), encoding="utf-8")  # the strict allow-list, last
     return out

@@ -38,7 +38,9 @@ th[title] { cursor: help; }
 
 
 def _page(title: str, body: str) -> str:
-    return (
+    from .sanitize import sanitize_page
+
+    return sanitize_page(
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"

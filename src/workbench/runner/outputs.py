@@ -89,8 +89,9 @@ def is_debug_repr(text: str) -> bool:
     return bool(_REPR.match(t) or _TEXT_REPR.match(t))
 
 
-def is_findings_list(text: str) -> bool:
-    """Whether a text/plain output is a Python list of finding sentences or Finding records."""
+def is_findings_list(text: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether a text/plain output is a Python list of finding sentences or Finding records
+    (long sentences, or any of the ``known`` recorded finding texts)."""
     t = text.strip()
     if not t.startswith("["):
         return False
@@ -102,6 +103,13 @@ def is_findings_list(text: str) -> bool:
         return False
     if not isinstance(value, list) or not value:
         return False
+    texts = {
+        v if isinstance(v, str) else str(v.get("text", ""))
+        for v in value
+        if isinstance(v, str | dict)
+    }
+    if texts & known:
+        return True
     return all(
         (isinstance(v, str) and len(v) > 25) or (isinstance(v, dict) and "text" in v) for v in value
     )
@@ -153,8 +161,16 @@ def meta_words(text: str) -> str:
 class OutputCleaner:
     """State carried through one notebook: figure and table numbers, caveats already shown."""
 
-    def __init__(self, *, sanitize, units=None, alpha: float | None = None):
+    def __init__(
+        self,
+        *,
+        sanitize,
+        units=None,
+        alpha: float | None = None,
+        findings: frozenset[str] = frozenset(),
+    ):
         self.sanitize = sanitize  # markup -> (clean markup, ids masked)
+        self.findings = findings  # recorded finding texts (their list output is dropped)
         self.units = units
         self.alpha = alpha
         self.n_figures = 0
@@ -263,7 +279,7 @@ class OutputCleaner:
                 new = {k: v for k, v in data.items() if k in ("text/markdown", "text/latex")}
             elif "text/plain" in data:
                 text = _join(data["text/plain"])
-                if is_debug_repr(text) or is_findings_list(text):
+                if is_debug_repr(text) or is_findings_list(text, self.findings):
                     self.n_dropped += 1
                     continue
                 new = {"text/plain": shorten_floats(text)}

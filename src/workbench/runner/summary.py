@@ -139,7 +139,8 @@ def fallback_findings(results: Mapping[str, Any], limit: int = MAX_KEY_FINDINGS)
 def _finding_li(f: Finding) -> str:
     cls = "wb-finding wb-finding-caveat" if f.kind == "caveat" else "wb-finding"
     quals = "".join(f"<span class='wb-qualifier'>{_e(plain_words(c))}</span>" for c in f.caveats)
-    return f"<li class='{cls}'>{_e(plain_words(f.text))}{quals}</li>"
+    see = f"<!-- wb:see {_e(f.section.replace('--', ' '))} -->" if f.section else ""
+    return f"<li class='{cls}'>{_e(plain_words(f.text))}{see}{quals}</li>"
 
 
 # ---------------------------------------------------------------------------------- sections
@@ -175,14 +176,16 @@ def key_findings_html(results: Mapping[str, Any], manifest: Mapping[str, Any]) -
                 f"The {len(shown)} most important of {len(findings)} findings; "
                 "<a href='#all-findings'>all findings</a> are listed below the analysis."
             )
-        n_cav = len(group_caveats(manifest.get("warnings") or []))
-        if n_cav:
-            notes.append(
-                f"{n_cav} kind{'s' if n_cav > 1 else ''} of caveat raised by the analysis: "
-                "<a href='#caveats'>read the caveats</a> before acting on these numbers."
-            )
         if notes:
             parts.append(f"<p class='wb-note'>{' '.join(notes)}</p>")
+        groups = group_caveats(manifest.get("warnings") or [])
+        if groups:
+            titles = "".join(f"<li>{_e(g['title'])}</li>" for g in groups)
+            parts.append(
+                "<div class='wb-box-caveats'><strong>Read these numbers with the caveats the "
+                f"analysis raised</strong> (<a href='#caveats'>details and remedies</a>):"
+                f"<ul>{titles}</ul></div>"
+            )
     else:
         parts.append("<p>No results were recorded by this run.</p>")
     parts.append("</section>")
