@@ -1,8 +1,9 @@
 """``make bench``: the workbench against its peers on the same simulated customers, in one run.
 
 Usage: ``.venv/bin/python benchmarks/run.py`` (``BENCH_QUICK=1``: the 100,000-customer cases only;
-``BENCH_CASES=cox_days,km_logrank``: only those cases). Writes ``benchmarks/results.json`` and
-``benchmarks/results.md`` and prints the table.
+``BENCH_CASES=cox_days,km_logrank``: only those cases; ``BENCH_OUT=dir``: write the results
+there instead). Writes ``benchmarks/results.json`` and ``benchmarks/results.md`` and prints the
+table.
 
 Every (case, size, tool) runs in a fresh worker process (``benchmarks/_cases.py``, or
 ``benchmarks/r_worker.R`` for R's ``survival``), so its peak memory (``ru_maxrss`` of that process,
@@ -50,6 +51,8 @@ SEED = 2026
 WORKER_TIMEOUT = 420.0  # seconds per (case, size, tool) process
 PEER_BUDGET = 300.0  # a peer runs at 1M only if 12 x its 100k time fits in this
 WB = "workbench"
+WB_FIT_COX = "workbench fit_cox"  # what notebooks call (design, fit, concordance, baseline)
+WB_FIT_COX_PH = "workbench fit_cox + ph_test"  # ... and the proportional-hazards test
 PEERS_COX = [
     "workbench (lifelines API)",
     "lifelines",
@@ -355,6 +358,37 @@ def targets(rows: list[dict]) -> list[str]:
                 f"{'met' if r['peak_mb'] < mb else 'NOT met'})"
             )
         out.append(f"{label}: " + ", ".join(bits))
+
+    def tool_row(case, n, tool):
+        return next(
+            (
+                r
+                for r in rows
+                if (r["case"], r["n"], r["tool"]) == (case, n, tool) and r.get("status") == "ok"
+            ),
+            None,
+        )
+
+    for case in ("cox_days", "cox_continuous"):
+        for n in (100_000, 1_000_000):
+            eng, fc = get(case, n), tool_row(case, n, WB_FIT_COX)
+            if eng and fc:
+                ratio = fc["median_s"] / eng["median_s"]
+                out.append(
+                    f"{case} at {n:,}: fit_cox {fc['median_s']:.2f} s vs engine "
+                    f"{eng['median_s']:.2f} s = {ratio:.2f}x (target <= 1.2x: "
+                    f"{'met' if ratio <= 1.2 else 'NOT met'}; CPU {fc['cpu_s']:.2f} s vs "
+                    f"{eng['cpu_s']:.2f} s)"
+                )
+    for n in (100_000, 1_000_000):
+        st, un = get("logrank_stratified", n), get("logrank", n)
+        if st and un:
+            ratio = st["median_s"] / un["median_s"]
+            out.append(
+                f"stratified log-rank (9 strata) at {n:,}: {st['median_s']:.3f} s vs unstratified "
+                f"{un['median_s']:.3f} s = {ratio:.2f}x (target <= 1.5x: "
+                f"{'met' if ratio <= 1.5 else 'NOT met'})"
+            )
     for case in ("cox_days", "cox_continuous"):
         for n in (100_000, 1_000_000):
             ours, r_ = (
@@ -386,6 +420,8 @@ CASE_ORDER = [
     "cox_days",
     "cox_continuous",
     "km_logrank",
+    "logrank",
+    "logrank_stratified",
     "predict_survival",
     "validate",
     "ipw_bootstrap",
@@ -394,6 +430,8 @@ CASE_ORDER = [
 ]
 TOOL_ORDER = [
     WB,
+    WB_FIT_COX,
+    WB_FIT_COX_PH,
     "workbench (lifelines API)",
     "lifelines",
     "statsmodels",
@@ -414,6 +452,13 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     for n in sizes:
         big = n >= 1_000_000
         for case in ("cox_days", "cox_continuous", "km_logrank", "predict_survival", "validate"):
+            if want(case):
+                tasks.append((1, case, n, WB, 3))
+        for case in ("cox_days", "cox_continuous"):  # the user's path beside the engine
+            if want(case):
+                tasks.append((1, case, n, WB_FIT_COX, 3))
+                tasks.append((1, case, n, WB_FIT_COX_PH, 3))
+        for case in ("logrank", "logrank_stratified"):
             if want(case):
                 tasks.append((1, case, n, WB, 3))
         for case in ("cox_days", "cox_continuous"):
@@ -587,11 +632,13 @@ def main() -> int:
         except Exception:  # noqa: BLE001
             versions[mod] = None
     meta["versions"] = versions
-    (HERE / "results.json").write_text(
+    outdir = Path(os.environ.get("BENCH_OUT") or HERE)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "results.json").write_text(
         json.dumps({"meta": meta, "results": rows}, indent=1, default=str)
     )
     md = markdown(rows, meta)
-    (HERE / "results.md").write_text(md)
+    (outdir / "results.md").write_text(md)
     print()
     print(md)
     return 0

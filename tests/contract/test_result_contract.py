@@ -100,6 +100,8 @@ NOT_ANALYSES = {
     "effects.sample_size": "design arithmetic on given numbers",
     "effects.truth_comparison": "simulation check against known truth (a frame)",
     "effects.simulation_study": "the committed simulation study's table (a frame)",
+    "effects.declare_study": "builds an InterventionStudy (its methods are the analyses)",
+    "effects.default_confounders": "role lookup (a list of column names)",
     "value.build_health_score": "score construction (a series)",
     "value.cumulative_dynamic_auc": "array kernel (a number)",
     "value.discounted_area": "array kernel (a number)",

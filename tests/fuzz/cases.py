@@ -151,6 +151,13 @@ case(
 case("spec-categorical-list", from_dict(categorical=["contract"]), SpecError, "categorical")
 case("spec-currency-word", from_dict(currency="euros"), SpecError, "currency", "euros")
 case("spec-currency-number", from_dict(currency=978), SpecError, "currency")
+case(
+    "spec-analysis-date",
+    from_dict(analysis_date="yesterday"),
+    SpecError,
+    "analysis_date",
+    "YYYY-MM-DD",
+)
 case("spec-encoding", from_dict(encoding="klingon"), SpecError, "encoding", "klingon")
 case("spec-personal-number", from_dict(personal=5), SpecError, "personal")
 case("spec-covariates-mapping", from_dict(covariates={"a": 1}), SpecError, "covariates")

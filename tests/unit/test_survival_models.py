@@ -289,3 +289,35 @@ def test_most_common_cause_and_cohort_input_errors(synthetic_small):
         cohort_survival(bad, duration_col="tenure", event_col="churned", start_col="start_date")
     month = cohort_survival(synthetic_small, freq="month", horizons=[3])
     assert month.tables["matrix"]["cohort"].str.match(r"^\d{4}-\d{2}$").all()
+
+
+def test_fit_parametric_reference_levels_follow_the_one_rule():
+    """fit_parametric uses fit_cox's reference rule and term names, and accepts reference=."""
+    from workbench.survival import fit_cox
+
+    rng = np.random.default_rng(3)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "t": rng.exponential(10, n) + 0.1,
+            "e": (rng.random(n) < 0.7).astype(int),
+            "plan": rng.choice(["pro", "basic", "plus"], n),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        par = fit_parametric(
+            df, duration_col="t", event_col="e", covariates=["plan"], models=["weibull"]
+        )
+        cox = fit_cox(df, duration_col="t", event_col="e", covariates=["plan"])
+        chosen = fit_parametric(
+            df, duration_col="t", event_col="e", covariates=["plan"], models=["weibull"],
+            reference={"plan": "pro"},
+        )  # fmt: skip
+    assert par.meta["reference_levels"] == cox.meta["reference_levels"] == {"plan": "basic"}
+    assert chosen.meta["reference_levels"] == {"plan": "pro"}
+    assert list(par.coefficients["term"])[1:3] == ["plan[plus]", "plan[pro]"]
+    assert list(chosen.coefficients["term"])[1:3] == ["plan[basic]", "plan[plus]"]
+    with pytest.raises(ParameterError, match="not a level of 'plan'"):
+        fit_parametric(df, duration_col="t", event_col="e", covariates=["plan"],
+                       models=["weibull"], reference={"plan": "gold"})  # fmt: skip

@@ -24,7 +24,7 @@ from ..checks import check_alpha as _check_alpha  # noqa: F401 (re-exported for 
 from ..exceptions import ParameterError
 from .design import DriverData, build_design, resolve_inputs
 from .fitting import ViewFit
-from .models import lr_test, wald_test
+from .profile import lr_test, wald_test
 
 ADJUST = ("holm", "bh", "none")
 
