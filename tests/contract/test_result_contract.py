@@ -343,19 +343,8 @@ KNOWN_GAPS: dict[str, str] = {
     "purchases.predict_customers": "2026-12-04: meta lacks ['events', 'exclusions', 'reference_levels']",
     "purchases.priority_list": "2026-12-04: meta lacks ['events', 'exclusions', 'reference_levels']",
     "purchases.tracking": "2026-12-04: meta lacks ['events', 'exclusions', 'reference_levels']",
-    "survival.cause_specific_cox": "2026-12-04: 3 row(s) with the estimate outside its interval (row 0: -0.1255 not in [0.6619, 1.176]): different scales?; meta lacks ['fingerprint']; meta leaves ['fingerprint'] empty",
     "survival.cohort_survival": "2026-12-04: summary has an interval (ci_lower) without an `estimate` column; meta lacks ['exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "survival.cumulative_incidence": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['reference_levels']",
-    "survival.fit_parametric": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['exclusions', 'reference_levels']",
     "survival.gray_test": "2026-12-04: meta lacks ['fingerprint', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "survival.kaplan_meier": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.logrank_test": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['exclusions', 'reference_levels']",
-    "survival.nelson_aalen": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.pairwise_logrank": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.rmst": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.smoothed_hazard": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.stage_hazard": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
-    "survival.trend_test": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['exclusions', 'reference_levels']",
 }
 
 RECIPE_NAMES = sorted(_recipes())
