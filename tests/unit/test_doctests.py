@@ -24,8 +24,6 @@ NOT_IMPORTED = {"workbench.runner._child", "workbench.__main__"}
 KNOWN_FAILURES: dict[str, str] = {
     "workbench.privacy": "2026-12-04: check_not_personal's example expects 'is the customer id ...' "
     "but the message reads 'is the customer id: grouping ...' (the ellipsis needs no space)",
-    "workbench.survival.multistate": "2026-12-04: aalen_johansen's example expects "
-    "{'active': 0.333, 'churned': 0.667}, the function gives {'active': 0.0, 'churned': 1.0}",
 }
 
 

@@ -227,9 +227,9 @@ def aalen_johansen(
     >>> rows = pd.DataFrame({"id": [1, 1, 2, 3], "start": [0.0, 2.0, 0.0, 0.0],
     ...     "stop": [2.0, 5.0, 3.0, 4.0], "from_state": ["active", "churned", "active", "active"],
     ...     "to_state": ["churned", "censored", "censored", "churned"]})
-    >>> aj = aalen_johansen(rows, id_col="id", times=[4])
+    >>> aj = aalen_johansen(rows, id_col="id", times=[3])
     >>> aj.summary.set_index("state")["estimate"].round(3).to_dict()
-    {'active': 0.333, 'churned': 0.667}
+    {'active': 0.667, 'churned': 0.333}
 
     References
     ----------
