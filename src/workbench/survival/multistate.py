@@ -46,7 +46,7 @@ from scipy import stats
 from ..checks import check_alpha
 from ..data.events import CENSORED, STATES, state_table  # noqa: F401 (re-exported)
 from ..exceptions import DataValidationError, ModelError, ParameterError
-from ..results import Result
+from ..results import Result, standard_meta
 from ._msdata import _frame, _rows, _state_entry
 
 __all__ = [
@@ -161,6 +161,7 @@ class StateOccupationResult(Result):
     """
 
     title = "State occupation (Aalen-Johansen)"
+    key = "state"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.histories import plot_state_occupation
@@ -316,15 +317,16 @@ def aalen_johansen(
                 )
     cumhaz = pd.concat(haz, ignore_index=True)
     expected = _expected_time(aj, states, tau, z)
-    meta = {
-        "n": int(aj.n_ids),
-        "rows": int(len(start)),
-        "events": int((to >= 0).sum()),
-        "alpha": alpha,
-        "states": states,
-        "tau": float(expected["tau"].iloc[0]),
-        "method": "Aalen-Johansen, infinitesimal-jackknife SE by customer (R survfit, id=)",
-    }
+    meta = standard_meta(
+        data,
+        n=int(aj.n_ids),
+        events=int((to >= 0).sum()),
+        alpha=alpha,
+        method="Aalen-Johansen, infinitesimal-jackknife SE by customer (R survfit, id=)",
+        rows=int(len(start)),
+        states=states,
+        tau=float(expected["tau"].iloc[0]),
+    )
     return StateOccupationResult(
         summary, meta, tables={"curves": curves, "cumhaz": cumhaz, "expected_time": expected}
     )
@@ -377,6 +379,7 @@ class TransitionCoxResult(Result):
     """
 
     title = "Transition-specific Cox models"
+    key = "term"
 
 
 def transition_cox(
@@ -507,14 +510,15 @@ def transition_cox(
             }
         )
     summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    meta = {
-        "n": int(ids.max()) + 1,
-        "events": int((to >= 0).sum()),
-        "alpha": alpha,
-        "clock": clock,
-        "ties": ties,
-        "method": f"transition-specific Cox ({clock} clock), robust SE by customer",
-    }
+    meta = standard_meta(
+        data,
+        n=int(ids.max()) + 1,
+        events=int((to >= 0).sum()),
+        alpha=alpha,
+        method=f"transition-specific Cox ({clock} clock), robust SE by customer",
+        clock=clock,
+        ties=ties,
+    )
     return TransitionCoxResult(summary, meta, tables={"transitions": pd.DataFrame(info)})
 
 
