@@ -47,6 +47,7 @@ from ..checks import check_alpha
 from ..data.events import CENSORED, STATES, state_table  # noqa: F401 (re-exported)
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result, standard_meta
+from ._design import hazard_ratio_table
 from ._msdata import _frame, _rows, _state_entry
 
 __all__ = [
@@ -459,7 +460,6 @@ def transition_cox(
             wanted[(states.index(a), states.index(b))] = list(cols)
     else:
         wanted = {tr: list(covariates) for tr in observed}
-    z = stats.norm.ppf(1 - alpha / 2)
     parts, info = [], []
     for (a, b), cols in wanted.items():
         missing = [c for c in cols if c not in df.columns]
@@ -482,25 +482,10 @@ def transition_cox(
             s0, s1 = s0 - entered, s1 - entered
         X = df.loc[m, cols].astype(float).reset_index(drop=True)
         fit = cox_fit(X, s1, ev, entry=s0, cluster=ids[m], ties=ties)
-        se = fit.se
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zs = fit.params / se
-        parts.append(
-            pd.DataFrame(
-                {
-                    "transition": name,
-                    "term": cols,
-                    "estimate": fit.params,
-                    "se": se,
-                    "hazard_ratio": np.exp(fit.params),
-                    "ci_lower": fit.params - z * se,
-                    "ci_upper": fit.params + z * se,
-                    "statistic": zs,
-                    "p_value": 2 * stats.norm.sf(np.abs(zs)),
-                    "naive_se": np.sqrt(np.diag(fit.naive_variance)),
-                }
-            )
-        )
+        table = hazard_ratio_table(cols, cols, fit.params, fit.se, alpha).drop(columns="covariate")
+        table.insert(0, "transition", name)
+        table["naive_se"] = np.sqrt(np.diag(fit.naive_variance))
+        parts.append(table)
         info.append(
             {
                 "transition": name,
