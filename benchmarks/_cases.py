@@ -54,6 +54,9 @@ def prepare(n: int, seed: int, datadir: Path) -> dict:
             "tenure_cont": frame["tenure"].astype(float) - rng.random(n),
             "churned": frame["churned"].astype(int),
             "group": pd.factorize(frame[GROUP], sort=True)[0].astype(float),
+            # strata for the stratified log-rank (contract x segment: 9 strata)
+            "stratum_a": pd.factorize(frame["contract"], sort=True)[0].astype(float),
+            "stratum_b": pd.factorize(frame["segment"], sort=True)[0].astype(float),
         }
     )
     data = pd.concat([data, X.reset_index(drop=True)], axis=1)
@@ -104,6 +107,39 @@ def cox_workbench_lifelines_api(df, duration):
         out["fit"] = EngineCoxPHFitter().fit(d, duration, "churned")
 
     return run, lambda: out["fit"].params_.to_numpy()
+
+
+def cox_workbench_fit_cox(df, duration, ph_test=False):
+    """What notebook 02 calls: fit_cox on the frame (design, engine fit, concordance, baseline),
+    and with ``ph_test`` also the proportional-hazards test (R cox.zph)."""
+    from workbench.survival import fit_cox
+
+    d = df[COVARIATES + [duration, "churned"]]
+    out = {}
+
+    def run():
+        out["fit"] = fit_cox(d, duration_col=duration, event_col="churned", covariates=COVARIATES)
+        if ph_test:
+            out["fit"].ph_test()
+
+    return run, lambda: out["fit"].params_.to_numpy()
+
+
+def logrank_workbench(df, strata):
+    from workbench.survival import logrank_test
+
+    d = df[["tenure", "churned", "group", "stratum_a", "stratum_b"]]
+
+    def run():
+        return logrank_test(
+            d,
+            duration_col="tenure",
+            event_col="churned",
+            group_col="group",
+            strata=["stratum_a", "stratum_b"] if strata else None,
+        )
+
+    return run, None
 
 
 def cox_lifelines(df, duration):
@@ -260,6 +296,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
         duration = "tenure" if case == "cox_days" else "tenure_cont"
         fn = {
             "workbench": cox_workbench,
+            "workbench fit_cox": cox_workbench_fit_cox,
+            "workbench fit_cox + ph_test": lambda d, dur: cox_workbench_fit_cox(d, dur, True),
             "workbench (lifelines API)": cox_workbench_lifelines_api,
             "lifelines": cox_lifelines,
             "statsmodels": cox_statsmodels,
@@ -274,6 +312,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
             "scikit-survival": km_sksurv,
         }[tool]
         return fn(_load(datadir, n))
+    if case in ("logrank", "logrank_stratified"):
+        return logrank_workbench(_load(datadir, n), case == "logrank_stratified")
     if case == "predict_survival":
         return {"workbench": predict_workbench, "lifelines": predict_lifelines}[tool](
             _load(datadir, n)

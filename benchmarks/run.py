@@ -1,8 +1,9 @@
 """``make bench``: the workbench against its peers on the same simulated customers, in one run.
 
 Usage: ``.venv/bin/python benchmarks/run.py`` (``BENCH_QUICK=1``: the 100,000-customer cases only;
-``BENCH_CASES=cox_days,km_logrank``: only those cases). Writes ``benchmarks/results.json`` and
-``benchmarks/results.md`` and prints the table.
+``BENCH_CASES=cox_days,km_logrank``: only those cases; ``BENCH_OUT=dir``: write the results
+there instead). Writes ``benchmarks/results.json`` and ``benchmarks/results.md`` and prints the
+table.
 
 Every (case, size, tool) runs in a fresh worker process (``benchmarks/_cases.py``, or
 ``benchmarks/r_worker.R`` for R's ``survival``), so its peak memory (``ru_maxrss`` of that process,
@@ -50,6 +51,8 @@ SEED = 2026
 WORKER_TIMEOUT = 420.0  # seconds per (case, size, tool) process
 PEER_BUDGET = 300.0  # a peer runs at 1M only if 12 x its 100k time fits in this
 WB = "workbench"
+WB_FIT_COX = "workbench fit_cox"  # what notebooks call (design, fit, concordance, baseline)
+WB_FIT_COX_PH = "workbench fit_cox + ph_test"  # ... and the proportional-hazards test
 PEERS_COX = [
     "workbench (lifelines API)",
     "lifelines",
@@ -216,15 +219,21 @@ def run_batch(tmp: Path, timeout: float = 900.0) -> dict:
     }
 
 
-def runner_overhead(timeout: float) -> list[dict]:
-    """Rows from ``benchmarks/bench_runner.py``'s ``run()`` (the runner helper's benchmark), run in
-    a child process with a time limit."""
-    row = {"case": "runner_overhead", "n": None, "tool": WB}
-    if not (HERE / "bench_runner.py").is_file():
-        return [{**row, "status": "skipped", "note": "benchmarks/bench_runner.py not present"}]
+#: cases whose rows come from a helper module's ``run()`` (case -> module in benchmarks/)
+HELPER_CASES = {"runner_overhead": "bench_runner", "purchases": "bench_purchases"}
+
+
+def runner_overhead(timeout: float, case: str = "runner_overhead") -> list[dict]:
+    """Rows from ``benchmarks/<module>.py``'s ``run()`` (``bench_runner``: the runner helper's
+    benchmark; ``bench_purchases``: purchase histories beside lifetimes), run in a child process
+    with a time limit."""
+    module = HELPER_CASES[case]
+    row = {"case": case, "n": None, "tool": WB}
+    if not (HERE / f"{module}.py").is_file():
+        return [{**row, "status": "skipped", "note": f"benchmarks/{module}.py not present"}]
     code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_runner; "
-        "print('@@RESULT@@' + json.dumps({'rows': bench_runner.run()}, default=str))"
+        f"import json, sys; sys.path.insert(0, sys.argv[1]); import {module}; "
+        f"print('@@RESULT@@' + json.dumps({{'rows': {module}.run()}}, default=str))"
     )
     rc, so, se, wall, peak = _spawn([PY, "-c", code, str(HERE)], timeout, cwd=str(ROOT))
     res = _parse(so)
@@ -355,6 +364,37 @@ def targets(rows: list[dict]) -> list[str]:
                 f"{'met' if r['peak_mb'] < mb else 'NOT met'})"
             )
         out.append(f"{label}: " + ", ".join(bits))
+
+    def tool_row(case, n, tool):
+        return next(
+            (
+                r
+                for r in rows
+                if (r["case"], r["n"], r["tool"]) == (case, n, tool) and r.get("status") == "ok"
+            ),
+            None,
+        )
+
+    for case in ("cox_days", "cox_continuous"):
+        for n in (100_000, 1_000_000):
+            eng, fc = get(case, n), tool_row(case, n, WB_FIT_COX)
+            if eng and fc:
+                ratio = fc["median_s"] / eng["median_s"]
+                out.append(
+                    f"{case} at {n:,}: fit_cox {fc['median_s']:.2f} s vs engine "
+                    f"{eng['median_s']:.2f} s = {ratio:.2f}x (target <= 1.2x: "
+                    f"{'met' if ratio <= 1.2 else 'NOT met'}; CPU {fc['cpu_s']:.2f} s vs "
+                    f"{eng['cpu_s']:.2f} s)"
+                )
+    for n in (100_000, 1_000_000):
+        st, un = get("logrank_stratified", n), get("logrank", n)
+        if st and un:
+            ratio = st["median_s"] / un["median_s"]
+            out.append(
+                f"stratified log-rank (9 strata) at {n:,}: {st['median_s']:.3f} s vs unstratified "
+                f"{un['median_s']:.3f} s = {ratio:.2f}x (target <= 1.5x: "
+                f"{'met' if ratio <= 1.5 else 'NOT met'})"
+            )
     for case in ("cox_days", "cox_continuous"):
         for n in (100_000, 1_000_000):
             ours, r_ = (
@@ -386,6 +426,8 @@ CASE_ORDER = [
     "cox_days",
     "cox_continuous",
     "km_logrank",
+    "logrank",
+    "logrank_stratified",
     "predict_survival",
     "validate",
     "ipw_bootstrap",
@@ -394,6 +436,8 @@ CASE_ORDER = [
 ]
 TOOL_ORDER = [
     WB,
+    WB_FIT_COX,
+    WB_FIT_COX_PH,
     "workbench (lifelines API)",
     "lifelines",
     "statsmodels",
@@ -414,6 +458,13 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     for n in sizes:
         big = n >= 1_000_000
         for case in ("cox_days", "cox_continuous", "km_logrank", "predict_survival", "validate"):
+            if want(case):
+                tasks.append((1, case, n, WB, 3))
+        for case in ("cox_days", "cox_continuous"):  # the user's path beside the engine
+            if want(case):
+                tasks.append((1, case, n, WB_FIT_COX, 3))
+                tasks.append((1, case, n, WB_FIT_COX_PH, 3))
+        for case in ("logrank", "logrank_stratified"):
             if want(case):
                 tasks.append((1, case, n, WB, 3))
         for case in ("cox_days", "cox_continuous"):
@@ -447,6 +498,8 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
         tasks.append((1, "batch", None, WB, 1))
     if want("runner_overhead") and not quick:
         tasks.append((2, "runner_overhead", None, WB, 1))
+    if want("purchases") and not quick:
+        tasks.append((2, "purchases", None, WB, 1))
     return sorted(tasks, key=lambda t: t[0])  # stable: by size within a priority
 
 
@@ -494,7 +547,7 @@ def main() -> int:
             if case == "batch":
                 add(run_batch(tmp, timeout=600.0))
                 continue
-            if case == "runner_overhead":
+            if case in HELPER_CASES:
                 if left() < 60:
                     skip(
                         case,
@@ -503,7 +556,7 @@ def main() -> int:
                         f"not run: the {budget:.0f} s budget of make bench was used up",
                     )
                 else:
-                    for r in runner_overhead(timeout=max(60.0, min(400.0, left()))):
+                    for r in runner_overhead(timeout=max(60.0, min(400.0, left())), case=case):
                         add(r)
                 continue
             big = n >= 1_000_000
@@ -587,11 +640,13 @@ def main() -> int:
         except Exception:  # noqa: BLE001
             versions[mod] = None
     meta["versions"] = versions
-    (HERE / "results.json").write_text(
+    outdir = Path(os.environ.get("BENCH_OUT") or HERE)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "results.json").write_text(
         json.dumps({"meta": meta, "results": rows}, indent=1, default=str)
     )
     md = markdown(rows, meta)
-    (HERE / "results.md").write_text(md)
+    (outdir / "results.md").write_text(md)
     print()
     print(md)
     return 0

@@ -185,3 +185,49 @@ def test_unreachable_dask_scheduler_clear_error_fast_nothing_written(tmp_path, n
         run_batch(p, out=out, executor="dask", scheduler="tcp://127.0.0.1:9", progress=False)
     assert time.monotonic() - t0 < 10
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_dying_dask_scheduler_clear_error_within_10_s(tmp_path, nbdir):
+    """A real ``dask scheduler`` + ``dask worker``; the scheduler is killed mid-run."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    env = dict(os.environ, PYTHONPATH=SRC)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    sched = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
+    )
+    worker = subprocess.Popen([dask, "worker", addr, "--nthreads", "1", "--no-dashboard"], **quiet)
+
+    def accepting() -> bool:
+        with socket.socket() as c:
+            return c.connect_ex(("127.0.0.1", port)) == 0
+
+    assert _wait_for(accepting, 60), "the dask scheduler did not start"
+    out = tmp_path / "r"
+    p = _write(tmp_path, f"notebooks: {nbdir}/sleep.ipynb\nparameters: {{seconds: 120}}\n")
+    killed: dict = {}
+
+    def kill_when_running():
+        if _wait_for(lambda: _running(out), 120):
+            killed["t"] = time.monotonic()
+            sched.kill()
+
+    import threading
+
+    threading.Thread(target=kill_when_running, daemon=True).start()
+    try:
+        with pytest.raises(RunError, match=rf"Dask scheduler at {addr} stopped answering"):
+            run_batch(p, out=out, executor="dask", scheduler=addr, progress=False)
+        assert "t" in killed and time.monotonic() - killed["t"] < 10 + 2
+        state = json.loads((out / "b" / "batch.json").read_text())
+        assert state["pending"] == 1  # the unfinished run is not marked done: the next run resumes
+    finally:
+        for proc in (sched, worker):
+            proc.kill()
+            proc.wait(10)

@@ -256,7 +256,9 @@ def test_summary_ranks_at_most_eight_findings_with_their_caveats(tmp_path):
         },
         "old string finding",
     ]
-    path = _notebook(tmp_path, [new_markdown_cell("# T")])
+    findings.append({"text": "Linked finding.", "importance": 3, "section": "Cox model"})
+    findings.append({"text": "Unlinked finding.", "importance": 3, "section": "Nowhere"})
+    path = _notebook(tmp_path, [new_markdown_cell("# T"), new_markdown_cell("## Cox model")])
     manifest = {
         "status": "ok",
         "batch": "default",
@@ -278,10 +280,12 @@ def test_summary_ranks_at_most_eight_findings_with_their_caveats(tmp_path):
     assert len(items) == 8
     assert items[0].startswith("Offer A gained") and "not randomised" in items[0]
     assert items[1] == "old string finding"  # importance 2 before the details, order kept
-    assert "8 most important of 11 findings" in box
+    assert "8 most important of 13 findings" in box
     assert "<li>A hazard ratio changes with tenure</li>" in box  # run caveats named in the box
     every = text[text.index('id="all-findings"') :]
     assert all(f"detail {i}" in every for i in range(9))
+    assert 'Linked finding. <a class="wb-see" href="#Cox-model">(see Cox model)</a>' in every
+    assert "Unlinked finding.</li>" in every
     # banner: simulated data with its seed and the period; navigation to index and batch
     assert "Simulated customers (seed 3, 1,200 customers), not real data" in text
     assert "customers joining Jan 2020 to Dec 2025, observed until Dec 2025" in text

@@ -21,10 +21,7 @@ import workbench
 #: modules not imported here: they run a program when imported
 NOT_IMPORTED = {"workbench.runner._child", "workbench.__main__"}
 
-KNOWN_FAILURES: dict[str, str] = {
-    "workbench.privacy": "2026-12-04: check_not_personal's example expects 'is the customer id ...' "
-    "but the message reads 'is the customer id: grouping ...' (the ellipsis needs no space)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _modules() -> list[str]:

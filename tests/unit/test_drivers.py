@@ -337,3 +337,23 @@ def test_key_findings_and_plots(family, synthetic):
     assert kf[0].importance == 1 and kf[0].to_record()["caveats"]
     assert res.plot() is not None and med.plot() is not None
     assert "<table" in res._repr_html_()
+
+
+# ------------------------------------------------------------------------------------------ guards
+def test_covariate_guards(synthetic_small):
+    """Unknown names fail with "did you mean"; a string where a list is expected is refused; a
+    1,000-level covariate is refused before any fit (count + remedy); personal columns are refused."""
+    from workbench.data import Dataset
+    from workbench.exceptions import ColumnListError, ColumnNotFoundError, TooManyLevelsError
+
+    with pytest.raises(ColumnNotFoundError, match=r"`covariates`='agee'.*Did you mean 'age'"):
+        drv.evaluate_hypotheses(synthetic_small, covariates=["agee", "contract"])
+    with pytest.raises(ColumnListError, match=r"got the string 'age'; write covariates=\['age'\]"):
+        drv.evaluate_hypotheses(synthetic_small, covariates="age")
+    f = synthetic_small.frame.assign(shop=[f"shop{i % 1000}" for i in range(synthetic_small.n)])
+    with pytest.raises(
+        TooManyLevelsError, match=r"'shop' has 1,000 levels, more than max_levels=20"
+    ):
+        drv.evaluate_hypotheses(Dataset(f, synthetic_small.spec), covariates=["age", "shop"])
+    with pytest.raises(ParameterError, match="`covariates` = .customer_id. is the customer id"):
+        drv.resolve_inputs(synthetic_small, covariates=["customer_id"])

@@ -76,7 +76,10 @@ def test_units_from_a_spec_without_currency():
 
 
 def test_dollar_signs_are_literal_and_groups_named_in_words():
-    assert style.safe_text("$30 plan") == r"\$30 plan"
+    import matplotlib as mpl
+
+    assert style.safe_text("$30 plan") == "$30 plan"
+    assert mpl.rcParams["text.parse_math"] is False  # so '$' in data never starts mathtext
     assert style.group_name("month_to_month") == "month to month"
     assert style.axis_label("tenure", {"tenure_unit": "months"}) == "Tenure (months)"
 

@@ -347,3 +347,25 @@ def test_key_findings_all_censored_never_names_highest_and_lowest():
 def test_key_findings_interval_label_from_alpha(synthetic_small):
     f = R.key_findings(lifecycle=R.lifecycle_rates(synthetic_small, alpha=0.1))
     assert "90% CI" in f[0].text and "95%" not in f[0].text
+
+
+def test_segments_fall_back_to_a_switching_cost_or_say_unavailable(synthetic_small, telco):
+    import dataclasses
+
+    from workbench.data import Dataset
+    from workbench.exceptions import UnavailableWarning
+
+    spec = dataclasses.replace(synthetic_small.spec, segment=None)
+    r = R.rates_by_segment(Dataset(synthetic_small.frame, spec))
+    first = next(
+        c
+        for c in spec.switching_costs
+        if c in spec.categorical
+        or synthetic_small.frame[c].dtype == object
+        or str(synthetic_small.frame[c].dtype) == "category"
+    )
+    assert r.meta["group_col"] == first and any("no segment role" in w for w in r.caveats)
+    bare = dataclasses.replace(spec, switching_costs=[])
+    with pytest.warns(UnavailableWarning, match="`segment`"):
+        u = R.rates_by_segment(Dataset(synthetic_small.frame, bare))
+    assert u.meta["available"] is False and u.summary.empty

@@ -254,3 +254,39 @@ def test_customer_values_equal_closed_form_weibull(synthetic_small):
         assert c["current_value"].iloc[i] == pytest.approx(expected, rel=2e-3)
         strat = m * np.trapezoid(cond**0.7 * (1 + d) ** -u, u)
         assert c["value_with_strategy"].iloc[i] == pytest.approx(strat, rel=2e-3)
+
+
+# ------------------------------------------------------------------------------------------------ issue 12
+def test_without_revenue_or_margin_the_value_sections_say_which_role(synthetic_small):
+    """A file without revenue / margin: lifetime value is unavailable (one sentence naming the roles),
+    and the customer-level value, the matrix and the Lorenz curve carry the same reason, not a crash."""
+    import dataclasses
+
+    from workbench.data import Dataset
+    from workbench.exceptions import UnavailableWarning
+    from workbench.value import key_findings, lorenz_curve, value_matrix
+
+    spec = dataclasses.replace(synthetic_small.spec, revenue=None, margin=None)
+    ds = Dataset(synthetic_small.frame, spec)
+    with pytest.warns(UnavailableWarning, match="`revenue` role"):
+        clv = clv_by_segment(ds, margin_rate=0.3, n_boot=0)
+    with pytest.warns(UnavailableWarning):
+        cust = predict_clv(ds, margin_rate=0.3)
+    with pytest.warns(UnavailableWarning):
+        matrix, lorenz = value_matrix(cust), lorenz_curve(cust)
+    for r in (clv, cust, matrix, lorenz):
+        assert r.meta["available"] is False and r.summary.empty and "`revenue`" in r.meta["reason"]
+    f = key_findings(clv=clv, matrix=matrix, lorenz=lorenz)
+    assert len(f) == 1 and f[0].kind == "caveat" and "`margin`" in f[0].text
+    # a column named explicitly is always tried: a typo is an error, not a skipped section
+    with pytest.raises(ParameterError, match="did you mean|Did you mean"):
+        clv_by_segment(ds, revenue_col="monthly_chrge", margin_rate=0.3, n_boot=0)
+
+
+def test_group_by_a_continuous_column_is_refused(synthetic_small):
+    from workbench.exceptions import TooManyLevelsError
+
+    with pytest.raises(
+        TooManyLevelsError, match="'age' has .* distinct values, more than max_levels=20"
+    ):
+        clv_by_segment(synthetic_small, group_col="age", margin_rate=0.3, n_boot=0)

@@ -165,3 +165,45 @@ def test_too_small_cohorts_all_skipped(synthetic_small):
 def test_discount_rate_outside_unit_interval(rate):
     with pytest.raises(ParameterError, match=r"must be in \(0, 1\)"):
         fit_sbg(REGULAR).derl(rate)
+
+
+# ------------------------------------------------------------------------------------------------ findings
+def _cohorts_result(rows):
+    from workbench.value import SBGCohortsResult
+
+    return SBGCohortsResult(pd.DataFrame(rows), {}, {"alpha": 0.05}, [])
+
+
+def _row(a, b, converged=True, periods=7, cohort="2024"):
+    return {
+        "cohort": cohort,
+        "alpha": a,
+        "beta": b,
+        "mean_churn": a / (a + b),
+        "converged": converged,
+        "retention_first_period": float(sbg_retention_rate(1, a, b)),
+        "retention_last_period": float(sbg_retention_rate(periods, a, b)),
+    }
+
+
+def test_sbg_finding_says_rise_only_when_the_fitted_rates_rise():
+    from workbench.value import key_findings
+
+    # Fader & Hardie's "regular" cohort: strong heterogeneity, the retention rate climbs
+    (rise,) = key_findings(sbg=_cohorts_result([_row(0.704, 1.182)]))
+    assert (
+        "rise with tenure" in rise.text and "from 62.7% in the first period to 91.1%" in rise.text
+    )
+    # nearly homogeneous customers: alpha, beta large, the retention rate barely moves
+    (flat,) = key_findings(sbg=_cohorts_result([_row(200.0, 800.0)]))
+    assert "rise" not in flat.text and "nearly constant" in flat.text
+    # a fit that did not converge is a caveat, never a projection
+    (bad,) = key_findings(sbg=_cohorts_result([_row(0.7, 1.2, converged=False)]))
+    assert bad.kind == "caveat" and "did not converge" in bad.text and "rise" not in bad.text
+
+
+def test_sbg_fit_records_convergence_and_the_fitted_rates(synthetic_small):
+    r = fit_sbg_cohorts(synthetic_small, cohort="year", period_length=3)
+    s = r.summary
+    assert s["converged"].all() and r.meta["converged"] is True
+    assert (s["retention_last_period"] >= s["retention_first_period"]).all()

@@ -80,6 +80,9 @@ class Dataset:
                 f"{t.min():.3g} to {t.max():.3g}, median {t.median():.3g}",
             ),
         ]
+        if self.tenure_grid:
+            g = self.tenure_grid
+            rows.append(("tenure grid", f"{g['step_name']} ({g['n_distinct']} distinct values)"))
         if s.churn_type:
             counts = f[s.churn_type].value_counts()
             rows.append(("churn types", ", ".join(f"{k}: {v:,}" for k, v in counts.items())))

@@ -211,7 +211,11 @@ def load_duckdb(query: str, spec: RoleSpec, *, database: str | Path | None = Non
     try:
         df = con.execute(query).df()
     except duckdb.Error as e:
-        raise ParameterError(f"the DuckDB query failed: {e}. Query was: {query[:300]!r}") from e
+        raise ParameterError(
+            f"the DuckDB `query` failed: {str(e).splitlines()[0]}. Query was: {query[:300]!r}. "
+            "Check the SQL (run it in the duckdb shell to see where it breaks) and the file "
+            "paths inside it."
+        ) from e
     finally:
         con.close()
     return validate(df, spec, source=f"duckdb:{db}")

@@ -142,7 +142,8 @@ def coarse_tenure(tenure: pd.Series, col: str, unit: str) -> dict | None:
             f"column '{col}': tenure is coarse: {grid['n_distinct']} distinct values, all "
             f"{grid['step_name']} ({shown} {unit}; on average {grid['mean_ties']:,.0f} customers share "
             f"a value). Shapes within one step of {grid['step']:g} {unit} cannot be seen; band edges, "
-            "stages and periods follow this grid (Dataset.tenure_grid).",
+            "stages and periods follow this grid (Dataset.tenure_grid). If the source records "
+            "tenure more finely (e.g. start and end dates), use that instead.",
             grid=grid,
         ),
         stacklevel=3,

@@ -194,6 +194,8 @@ class RoleSpec:
                 )
             else:
                 setattr(self, name, list(v))
+        if self.analysis_date is not None and hasattr(self.analysis_date, "isoformat"):
+            self.analysis_date = self.analysis_date.isoformat()[:10]  # YAML reads dates as dates
         for name in ("currency", "encoding", "sep", "analysis_date"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, str) or not v):
@@ -211,6 +213,17 @@ class RoleSpec:
                 f"spec `currency` must be a three-letter ISO code such as EUR or USD, got "
                 f"{self.currency!r}."
             )
+        if self.analysis_date is not None:
+            import datetime as _dt
+
+            try:
+                _dt.date.fromisoformat(str(self.analysis_date))
+            except ValueError:
+                raise SpecError(
+                    f"spec `analysis_date` must be a date written YYYY-MM-DD, got "
+                    f"{self.analysis_date!r}. Write e.g. `analysis_date: 2024-12-31`."
+                ) from None
+            self.analysis_date = str(self.analysis_date)
         if self.encoding is not None:
             import codecs
 

@@ -473,7 +473,8 @@ def validate(
         if col not in df.columns:
             raise DataValidationError(
                 f"spec `categorical` names column '{col}' which the data do not have; "
-                f"columns received: {list(df.columns)[:30]}.",
+                f"columns received: {list(df.columns)[:30]}. Fix the name under `categorical` "
+                "in the spec, or remove that entry.",
                 column=col,
                 rule="required columns present",
             )

@@ -19,14 +19,13 @@ Lin, D. Y. and Wei, L. J. (1989). The robust inference for the Cox proportional 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
-from ..exceptions import ConvergenceWarning, ModelError
+from ..exceptions import ModelError
 
 _MAX_STEP = 5.0
 
@@ -347,10 +346,79 @@ def _cox_score_residuals(cd: _CoxData, parts) -> np.ndarray:
     return out
 
 
-def fit_cox(X, time, event, **kwargs) -> ModelFit:
-    """See :func:`_fit_cox` (run with single-threaded BLAS)."""
-    with single_thread():
-        return _fit_cox(X, time, event, **kwargs)
+def fit_cox(X, time, event, *, firth: bool = False, ties: str = "efron", **kwargs) -> ModelFit:
+    """Cox regression of ``time``/``event`` on ``X`` (no intercept).
+
+    Unpenalised fits go through the package's one Cox engine,
+    :func:`workbench.survival.engine.cox_fit` (Efron ties by default, as R's ``coxph``; Lin-Wei
+    sandwich with ``clusters`` / ``robust``). Firth-penalised fits (``firth=True``) and fits with
+    ``fixed`` coefficients use :func:`_fit_cox` below: the Firth-type penalised partial likelihood of
+    Heinze & Schemper (2001) with Breslow ties (as R ``coxphf``), the one home of that penalty.
+    """
+    if not firth and not kwargs.get("fixed") and kwargs.get("_cd") is None:
+        return _fit_cox_engine(X, time, event, ties=ties, **kwargs)
+    with single_thread():  # Breslow ties: the Firth-type penalised likelihood is defined with them
+        return _fit_cox(X, time, event, firth=firth, **kwargs)
+
+
+def _fit_cox_engine(
+    X,
+    time,
+    event,
+    *,
+    ties: str = "efron",
+    names=None,
+    clusters=None,
+    robust: bool = False,
+    weights=None,
+    start=None,
+    max_iter: int = 100,
+    tol: float = 1e-9,
+    fixed=None,
+) -> ModelFit:
+    """An unpenalised Cox fit by :func:`workbench.survival.engine.cox_fit`, as a :class:`ModelFit`."""
+    from ..survival.engine import cox_fit
+
+    X = np.asarray(X, dtype=float)
+    n, k = X.shape
+    names = list(names) if names is not None else [f"x{j}" for j in range(k)]
+    event = np.asarray(event, dtype=float)
+    if not np.any(event > 0):
+        raise ModelError(
+            "the Cox model has no events: every customer is censored; nothing to estimate."
+        )
+    cf = cox_fit(
+        pd.DataFrame(X, columns=names),
+        np.asarray(time, dtype=float),
+        event,
+        weights=weights,
+        ties=ties,
+        init=start,
+        tol=tol,
+        max_iter=max_iter,
+        robust=robust and clusters is None,
+        cluster=None if clusters is None else np.asarray(clusters),
+    )
+    fit = ModelFit(
+        "cox",
+        names,
+        np.asarray(cf.params, float),
+        np.asarray(cf.variance, float),
+        float(cf.loglik),
+        float(cf.loglik),
+        False,
+        bool(cf.converged),
+        int(cf.n_iter),
+        n,
+        float(np.sum(event if weights is None else event * np.asarray(weights, float))),
+        robust=bool(cf.robust),
+        n_clusters=None if clusters is None else int(len(pd.unique(np.asarray(clusters)))),
+    )
+    fit._data = {
+        "engine": {"X": X, "time": np.asarray(time, float), "event": event, "ties": ties},
+        "naive_cov": np.asarray(cf.naive_variance, float),
+    }
+    return fit
 
 
 def _fit_cox(
@@ -452,128 +520,3 @@ def null_loglik_cox(time, event) -> float:
 
 
 # =============================================================================== profile likelihood
-def refit_fixed(fit: ModelFit, fixed: dict, *, max_iter: int = 100, tol: float = 1e-9) -> ModelFit:
-    """Refit ``fit``'s model on the same data with the coefficients ``fixed`` ({index: value}) held.
-
-    The objective is the full model's: under Firth the penalty ``0.5 log|I(beta)|`` is that of the
-    full design evaluated at the constrained ``beta`` (the profile penalised likelihood of Heinze &
-    Schemper 2002 / R ``logistf``), not the penalty of a smaller design without the columns.
-    """
-    start = fit.params_.copy()
-    for j, v in fixed.items():
-        start[j] = v
-    if fit.kind == "logistic":
-        d = fit._data
-        return fit_logistic(
-            d["X"],
-            d["y"],
-            weights=d["w"],
-            firth=fit.firth,
-            fixed=fixed,
-            start=start,
-            max_iter=max_iter,
-            tol=tol,
-        )
-    cd = fit._data["cd"]
-    return fit_cox(
-        cd.X,
-        None,
-        None,
-        firth=fit.firth,
-        fixed=fixed,
-        start=start,
-        max_iter=max_iter,
-        tol=tol,
-        _cd=cd,
-    )
-
-
-def _refit_fixed(fit: ModelFit, j: int, value: float) -> float:
-    return refit_fixed(fit, {j: value}, max_iter=50, tol=1e-8).loglik_
-
-
-def profile_ci(fit: ModelFit, terms=None, alpha: float = 0.05) -> ModelFit:
-    """See :func:`_profile_ci` (run with single-threaded BLAS)."""
-    with single_thread():
-        return _profile_ci(fit, terms, alpha)
-
-
-def _profile_ci(fit: ModelFit, terms=None, alpha: float = 0.05) -> ModelFit:
-    """Profile-(penalised-)likelihood CIs for ``terms`` (default all): ``{b: 2(l(hat) - l_p(b)) <= q}``.
-
-    For a Firth fit this is the penalised profile likelihood of Heinze & Schemper (2002), finite
-    under separation. Fills ``fit.ci_`` and marks ``fit.ci_method[term] = 'profile'``.
-    """
-    q = stats.chi2.ppf(1 - alpha, 1)
-    if fit.ci_ is None:
-        fit.ci_ = np.full((len(fit.names), 2), np.nan)
-    terms = fit.names if terms is None else [t for t in terms if t in fit.names]
-    se_model = np.sqrt(np.clip(np.diag(np.linalg.pinv(_info_of(fit))), 1e-12, None))
-    for name in terms:
-        j = fit.index(name)
-        b0 = fit.params_[j]
-
-        def g(b, j=j):
-            return 2 * (fit.loglik_ - _refit_fixed(fit, j, b)) - q
-
-        for side, col in ((-1, 0), (1, 1)):
-            step = max(se_model[j], 1e-3) * 2.0
-            lo = b0
-            hi = b0 + side * step
-            ok = False
-            for _ in range(40):
-                try:
-                    val = g(hi)
-                except (np.linalg.LinAlgError, FloatingPointError):
-                    break
-                if val > 0:
-                    ok = True
-                    break
-                lo, hi = hi, hi + side * step
-                step *= 1.6
-            if ok:
-                a, b = (lo, hi) if lo < hi else (hi, lo)
-                fit.ci_[j, col] = optimize.brentq(g, a, b, xtol=1e-9)
-        fit.ci_method[name] = "profile"
-    return fit
-
-
-def _info_of(fit: ModelFit) -> np.ndarray:
-    if fit.kind == "logistic":
-        d = fit._data
-        return _logistic_parts(d["X"], d["y"], d["w"], fit.params_, False)[3]
-    return _cox_parts(fit._data["cd"], fit.params_, False)["info"]
-
-
-def lr_test(fit: ModelFit, terms) -> tuple[float, int, float]:
-    """Likelihood-ratio test of ``terms`` = 0 within ``fit``'s model: ``2 (l(hat) - l(hat | terms = 0))``.
-
-    The restricted fit keeps the full design and holds the tested coefficients at 0
-    (:func:`refit_fixed`), so under Firth both log-likelihoods carry the full model's penalty: the
-    penalised likelihood-ratio test of Heinze & Schemper (2002), as R ``logistf`` / ``coxphf`` compute
-    it. (Refitting a smaller design instead would drop that design's share of ``0.5 log|I|`` and
-    inflate the statistic.) Unpenalised, this equals the usual LR test against the model without the
-    columns. Returns ``(statistic, df, p_value)``.
-    """
-    idx = [fit.index(t) for t in terms]
-    restricted = refit_fixed(fit, {j: 0.0 for j in idx})
-    if not restricted.converged:
-        warnings.warn(
-            f"the restricted fit with {list(terms)} fixed at 0 did not converge in "
-            f"{restricted.n_iter} iterations ({fit.kind} model): the LR statistic is approximate. "
-            "Separation or monotone likelihood is the usual cause; use firth=True.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    stat = max(2.0 * (fit.loglik_ - restricted.loglik_), 0.0)
-    df = len(idx)
-    return stat, df, float(stats.chi2.sf(stat, df))
-
-
-def wald_test(fit: ModelFit, terms) -> tuple[float, int, float]:
-    """Joint Wald chi-square of ``terms`` = 0 using ``fit.cov_`` (robust when the fit is)."""
-    idx = [fit.index(t) for t in terms]
-    b = fit.params_[idx]
-    V = fit.cov_[np.ix_(idx, idx)]
-    stat = float(b @ np.linalg.solve(V, b))
-    return stat, len(idx), float(stats.chi2.sf(stat, len(idx)))

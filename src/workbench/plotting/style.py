@@ -59,6 +59,7 @@ RC: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.formatter.use_mathtext": False,
+    "text.parse_math": False,  # labels are text: '$' in data never starts mathtext
     "axes.formatter.limits": (-4, 6),
     "axes.formatter.use_locale": False,
     "figure.autolayout": False,
@@ -87,14 +88,15 @@ def apply(*, force: bool = False) -> None:
 
 # ---------------------------------------------------------------------------------- labels
 def safe_text(text: Any) -> str:
-    """``text`` with ``$`` escaped so matplotlib shows it literally (data-derived labels).
+    """``text`` as matplotlib will show it: the style turns mathtext off (``text.parse_math``),
+    so ``$`` in data-derived labels is shown literally and never parsed.
 
     Examples
     --------
     >>> safe_text("plan $30")
-    'plan \\\\$30'
+    'plan $30'
     """
-    return str(text).replace("\\$", "$").replace("$", r"\$")
+    return str(text)
 
 
 def axis_label(key: str, units: Any = None, *, scale: str | None = None) -> str:

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..columns import MAX_GROUPS, check_alpha, column_name, resolve_frame
+from ..columns import MAX_GROUPS, check_alpha, column_name, is_categorical, resolve_frame
 from ..exceptions import ParameterError, UnavailableWarning
 from ..results import standard_meta
 from ._common import (
@@ -303,7 +303,8 @@ def rates_by_segment(
 ) -> RatesResult:
     """Churn by segment: customers, churned, crude proportion and monthly person-time churn rate.
 
-    ``group_col`` defaults to the spec's ``segment``; without one the result is empty and says so. ``estimate`` = churned / customer-months, the
+    ``group_col`` defaults to the spec's ``segment``, else the first categorical switching cost (said
+    in the caveats); without either the result is empty and says so. ``estimate`` = churned / customer-months, the
     monthly churn rate (exact Poisson CI ``ci_lower``, ``ci_upper``), comparable across segments with
     different follow-up (a segment column with more than ``max_groups`` levels, a continuous one, the id or
     a personal column is refused before counting); ``implied_12m_retention`` = ``exp(-12 * estimate)`` assumes a constant hazard
@@ -325,6 +326,9 @@ def rates_by_segment(
         required=False,
         func="rates_by_segment",
     )
+    fallback = None
+    if group_col is None:
+        group_col = fallback = _switching_cost_group(data, max_groups)
     if group_col is None:
         return unavailable(
             RatesResult,
@@ -372,6 +376,12 @@ def rates_by_segment(
                 "implied_12m_retention": math.exp(-12 * rate) if np.isfinite(rate) else np.nan,
             }
         )
+    notes = list(r.messages)
+    if fallback is not None:
+        notes.append(
+            f"the data have no segment role: churn is shown by the first categorical switching cost, "
+            f"'{fallback}' (set the spec's `segment` role or pass group_col= to choose)."
+        )
     return RatesResult(
         pd.DataFrame(rows),
         meta_of(
@@ -382,10 +392,24 @@ def rates_by_segment(
             estimand="monthly churn rate: churned / customer-months",
             group_col=group_col,
         ),
-        warnings=list(r.messages),
+        warnings=notes,
         title=f"Churn by {group_col}",
         key="group",
     )
+
+
+def _switching_cost_group(data, max_groups: int) -> str | None:
+    """The first switching-cost column of the spec that is categorical with at most ``max_groups``
+    levels (the segment to fall back on when the spec names none), else ``None``."""
+    frame, spec = resolve_frame(data)
+    if spec is None:
+        return None
+    for c in getattr(spec, "switching_costs", None) or []:
+        if c in frame.columns and c not in (getattr(spec, "personal", None) or []):
+            s = frame[c]
+            if (is_categorical(s) or c in (spec.categorical or {})) and s.nunique() <= max_groups:
+                return c
+    return None
 
 
 def referral_rate(

@@ -35,7 +35,7 @@ import os
 import time
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -405,18 +405,28 @@ def _run_dask(todo, args, n_workers, client, done, address=None) -> None:
         pending = {f for f, _ in plans.values()}
         lost_since = None
         while pending:
+            cancelled = False
             try:
                 finished = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED").done
             except (TimeoutError, OSError):
                 finished = set()
+            except CancelledError:  # the scheduler dropped them (connection lost, or shut down)
+                finished, cancelled = {f for f in pending if f.status != "pending"}, True
+            dropped = []
             for fut in finished:
                 pending.discard(fut)
-                done(_outcome(fut, plans[fut.key][1]))
+                if fut.status == "cancelled":
+                    dropped.append(fut)
+                else:
+                    done(_outcome(fut, plans[fut.key][1]))
             if client.status == "running":
-                lost_since = None
+                for fut in dropped:  # cancelled by the cluster, scheduler still up: runs failed
+                    done(_outcome(fut, plans[fut.key][1]))
+                lost_since, cancelled = None, False
                 continue
+            pending.update(dropped)
             lost_since = lost_since or time.monotonic()
-            if time.monotonic() - lost_since > DASK_LOST_S:
+            if cancelled or time.monotonic() - lost_since > DASK_LOST_S:
                 raise RunError(
                     f"the Dask scheduler{f' at {address}' if address else ''} stopped answering "
                     f"({len(pending)} run(s) unfinished). Finished runs are kept; start the "

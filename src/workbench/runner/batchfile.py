@@ -110,7 +110,8 @@ def _resolve_notebooks(
                     lines,
                     "notebooks",
                     "a notebook entry is a path or "
-                    f"{{path: ..., parameters: {{...}}, timeout: S}}, got {entry!r}.",
+                    f"{{path: ..., parameters: {{...}}, timeout: S}}, got {entry!r}. Use only the keys "
+                    "path, parameters and timeout.",
                 )
             params = entry.get("parameters") or {}
             if not isinstance(params, dict):
@@ -150,7 +151,8 @@ def _resolve_notebooks(
                     source,
                     lines,
                     "notebooks",
-                    f"'{entry}' matches no notebook (looked for {pattern}).",
+                    f"'{entry}' matches no notebook (looked for {pattern}). Check the pattern; relative "
+                    "patterns start at the project root.",
                 )
         else:
             if not pattern.is_file():
@@ -161,7 +163,8 @@ def _resolve_notebooks(
                     lines,
                     "notebooks",
                     f"unknown notebook '{entry}' ({pattern} does not exist). Notebooks in "
-                    f"'{folder}': {', '.join(names) if names else 'none'}.",
+                    f"'{folder}': {', '.join(names) if names else 'none'}. Fix the path (relative paths start "
+                    "at the project root).",
                 )
             matches = [pattern]
         for m in matches:
@@ -232,7 +235,9 @@ def load_batch(path: str | Path) -> BatchSpec:
     p = Path(path)
     source = str(path)
     if not p.is_file():
-        raise ParameterError(f"batch file '{path}' does not exist.")
+        raise ParameterError(
+            f"batch file '{path}' does not exist; check the path (see batches/ for examples)."
+        )
     text = p.read_text()
     try:
         data = yaml.safe_load(text)
@@ -248,7 +253,8 @@ def load_batch(path: str | Path) -> BatchSpec:
         ) from e
     if not isinstance(data, dict):
         raise ParameterError(
-            f"batch file {source}: expected a mapping with at least `notebooks:`, got {type(data).__name__}."
+            f"batch file {source}: expected a mapping with at least `notebooks:`, got "
+            f"{type(data).__name__}. Start the file with e.g. `notebooks: [notebooks/*.ipynb]`."
         )
     lines = _key_lines(text)
     unknown = [k for k in data if k not in BATCH_KEYS]
@@ -269,7 +275,8 @@ def load_batch(path: str | Path) -> BatchSpec:
         )
     if "notebooks" not in data:
         raise ParameterError(
-            f"batch file {source}: `notebooks:` is missing (a path, glob or list)."
+            f"batch file {source}: `notebooks:` is missing (a path, glob or list). Add e.g. "
+            "`notebooks: [notebooks/02-tenure-survival.ipynb]`."
         )
     root = project_root()
     jobs = _resolve_notebooks(data["notebooks"], source, lines, root)
@@ -287,14 +294,24 @@ def load_batch(path: str | Path) -> BatchSpec:
             )
         if not values:
             raise _error(
-                source, lines, "grid", f"the grid expands to zero runs: `{name}` has no values."
+                source,
+                lines,
+                "grid",
+                f"the grid expands to zero runs: `{name}` has no values. Give it at least one "
+                "value, or remove it.",
             )
     runs = data.get("runs")
     if runs is not None:
         if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
             raise _error(source, lines, "runs", f"`runs` must be a list of mappings, got {runs!r}.")
         if not runs:
-            raise _error(source, lines, "runs", "`runs` is empty: the batch expands to zero runs.")
+            raise _error(
+                source,
+                lines,
+                "runs",
+                "`runs` is empty: the batch expands to zero runs. Add a run such as `- {}` or "
+                "remove `runs:`.",
+            )
     sets = parameter_sets(data.get("parameters"), grid, runs)
     timeout = data.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:

@@ -147,7 +147,10 @@ def plan_run(
     """
     nb_path = Path(notebook).expanduser()
     if nb_path.suffix != ".ipynb":
-        raise ParameterError(f"notebook '{notebook}' is not a .ipynb file.")
+        raise ParameterError(
+            f"notebook '{notebook}' is not a .ipynb file; give the path of a Jupyter notebook, "
+            "e.g. notebooks/01-retention-overview.ipynb."
+        )
     declared = read_parameters(nb_path)  # raises for a missing notebook
     given = resolve_paths(dict(parameters or {}), paths_relative_to or Path.cwd())
     given = validate_parameters(declared, given, notebook=nb_path.name)
@@ -242,8 +245,9 @@ def _running_cell(nb_path: Path) -> dict:
 
 
 def _personal_values(plan: RunPlan) -> set[str]:
-    """Ids and values of the spec's ``personal:`` columns of the run's data (empty set when the
-    spec declares no personal column); the run's outputs are scrubbed of them."""
+    """Ids and values of the spec's ``personal:`` columns of a run on a user's own data (a
+    ``spec_path`` is given); the run's outputs are scrubbed of them. Built-in data sets
+    (synthetic, Telco without a spec) hold no personal data."""
     spec_path = plan.parameters.get("spec_path")
     if not spec_path or plan.dataset is None:
         return set()
@@ -251,9 +255,7 @@ def _personal_values(plan: RunPlan) -> set[str]:
     from ..privacy import personal_values
 
     try:
-        spec = RoleSpec.from_yaml(spec_path)
-        if not spec.personal:
-            return set()
+        RoleSpec.from_yaml(spec_path)  # a user's own data: its ids and personal columns
         dp = mf.data_parameters(plan.parameters) or {}
         ds = load_dataset(
             str(dp.get("dataset", "file")),

@@ -25,36 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from ..results import format_number
-from .sanitize import sanitize_page
+from .sanitize import DROP_WITH_CONTENT, VOID, sanitize_page
+from .sanitize import sanitize_html as strict_fragment
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_BLOCKED = {
-    "script",
-    "iframe",
-    "object",
-    "embed",
-    "link",
-    "meta",
-    "base",
-    "form",
-    "frame",
-    "frameset",
-}
-_VOID = {
-    "area",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
+# removed with their content / without a closing tag: the strict sanitiser's lists (one home)
+_BLOCKED = DROP_WITH_CONTENT | {"meta"}
+_VOID = VOID
 _LONG_FLOAT = re.compile(r"^\s*-?\d+\.\d{5,}(e[-+]?\d+)?\s*$", re.IGNORECASE)
 
 
@@ -236,7 +214,8 @@ def prepare_notebook(
 
     nb = copy.deepcopy(nb)
     cleaner = OutputCleaner(
-        sanitize=lambda markup: _sanitize(markup, id_names),
+        # the strict allow-list first (runner.sanitize), then ids masked and long floats shortened
+        sanitize=lambda markup: _sanitize(strict_fragment(markup), id_names),
         units=units,
         alpha=alpha,
         findings=findings,
@@ -327,6 +306,32 @@ def _toc_html(body: str) -> str:
     )
 
 
+_HEADING_ID = re.compile(r'<h[1-4] id="([^"]+)"[^>]*>(.*?)</h[1-4]>', re.DOTALL)
+_SEE = re.compile(r"<!-- wb:see (.*?) -->")
+
+
+def _section_links(body: str) -> str:
+    """Findings that name their report section link to it ("see: Cox model"); a section that is
+    not in the report gets no link."""
+    ids: dict[str, str] = {}
+    for anchor, inner in _HEADING_ID.findall(body):
+        text = re.sub(r"<a class=\"anchor-link\".*?</a>", "", inner, flags=re.DOTALL)
+        key = html.unescape(re.sub(r"<[^>]+>", "", text)).strip().lower()
+        ids.setdefault(key, html.unescape(anchor))
+
+    def repl(m: re.Match) -> str:
+        name = html.unescape(m.group(1)).strip()
+        anchor = ids.get(name.lower())
+        if anchor is None:
+            return ""
+        return (
+            f' <a class="wb-see" href="#{html.escape(anchor, quote=True)}">'
+            f"(see {html.escape(name)})</a>"
+        )
+
+    return _SEE.sub(repl, body)
+
+
 # ---------------------------------------------------------------------------------- export
 def export_report(
     notebook_path: str | Path,
@@ -397,6 +402,7 @@ def export_report(
     }
     body, _ = exporter.from_notebook_node(prepared, resources=resources)
     body = body.replace("<!-- wb:toc -->", _toc_html(body), 1)
+    body = _section_links(body)
     out = Path(out_path)
     out.write_text(sanitize_page(body), encoding="utf-8")  # the strict allow-list, last
     return out

@@ -63,7 +63,10 @@ def load_notebook(path: str | Path):
         if folder is not None:
             names = sorted(x.name for x in folder.glob("*.ipynb"))
             hint = f" Notebooks in '{folder}': {', '.join(names) if names else 'none'}."
-        raise ParameterError(f"notebook '{path}' does not exist.{hint}")
+        raise ParameterError(
+            f"notebook '{path}' does not exist.{hint} Check the path (relative paths start from "
+            "the current directory)."
+        )
     try:
         return nbformat.read(str(p), as_version=4)
     except Exception as e:  # nbformat raises several unrelated types for bad JSON
@@ -198,8 +201,31 @@ def validate_parameters(
                 f"{notebook}: parameter `{name}` must be {p.type}, got {value!r} "
                 f"({type(value).__name__}); {valid_list(declared)}."
             )
+        if p.type == "list":
+            _check_elements(p, value, notebook, declared)
         out[name] = float(value) if p.type == "float" else value
     return out
+
+
+def _check_elements(p: NotebookParameter, value: list, notebook: str, declared) -> None:
+    """A list whose default holds only numbers (or only text) must be given the same kind:
+    ``stages: [0, 3, six]`` is refused here, not deep inside an analysis."""
+    default = p.default if isinstance(p.default, list) else []
+    if not default:
+        return
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in default)
+    textual = all(isinstance(x, str) for x in default)
+    for x in value:
+        bad = (numeric and (isinstance(x, bool) or not isinstance(x, (int, float)))) or (
+            textual and not isinstance(x, str)
+        )
+        if bad:
+            kind = "numbers" if numeric else "texts"
+            raise ParameterError(
+                f"{notebook}: parameter `{p.name}` must be a list of {kind} like its default "
+                f"{p.default!r}, got element {x!r} ({type(x).__name__}) in {value!r}. "
+                f'Write e.g. -p {p.name} "{p.default!r}".'
+            )
 
 
 def effective_parameters(
@@ -223,16 +249,22 @@ def load_params_file(path: str | Path) -> dict[str, Any]:
     """Read a ``-f params.yml`` (YAML or JSON mapping of name -> value)."""
     p = Path(path)
     if not p.is_file():
-        raise ParameterError(f"parameters file '{path}' does not exist.")
+        raise ParameterError(
+            f"parameters file '{path}' does not exist; check the path given to -f."
+        )
     try:
         data = yaml.safe_load(p.read_text())
     except yaml.YAMLError as e:
-        raise ParameterError(f"parameters file '{path}': {_yaml_problem(e)}") from e
+        raise ParameterError(
+            f"parameters file '{path}': {_yaml_problem(e)}. Check the YAML there; write one "
+            "`name: value` per line."
+        ) from e
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ParameterError(
-            f"parameters file '{path}' must hold a mapping `name: value`, got {type(data).__name__}."
+            f"parameters file '{path}' must hold a mapping `name: value`, got {type(data).__name__}. "
+            "Write one `name: value` per line, e.g. `alpha: 0.1`."
         )
     return data
 

@@ -139,7 +139,8 @@ def fallback_findings(results: Mapping[str, Any], limit: int = MAX_KEY_FINDINGS)
 def _finding_li(f: Finding) -> str:
     cls = "wb-finding wb-finding-caveat" if f.kind == "caveat" else "wb-finding"
     quals = "".join(f"<span class='wb-qualifier'>{_e(plain_words(c))}</span>" for c in f.caveats)
-    return f"<li class='{cls}'>{_e(plain_words(f.text))}{quals}</li>"
+    see = f"<!-- wb:see {_e(f.section.replace('--', ' '))} -->" if f.section else ""
+    return f"<li class='{cls}'>{_e(plain_words(f.text))}{see}{quals}</li>"
 
 
 # ---------------------------------------------------------------------------------- sections

@@ -15,6 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..columns import (
+    categorical_levels,
+    event_array,
+    is_categorical,
+    tenure_array,
+    term_name,
+)
 from ..exceptions import (
     CollinearityWarning,
     DataValidationError,
@@ -99,37 +106,14 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[str], *, argument: str
         )
 
 
-def _event_array(frame: pd.DataFrame, event_col: str) -> np.ndarray:
-    e = frame[event_col]
-    if pd.api.types.is_bool_dtype(e):
-        return e.to_numpy(dtype=float)
-    vals = pd.to_numeric(e, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isin(vals, (0.0, 1.0))
-    if bad.any():
-        examples = pd.unique(e[bad])[:5].tolist()
-        raise DataValidationError(
-            f"`event_col` {event_col!r} must be 0/1 (1 = churned); found {int(bad.sum())} other value(s), "
-            f"e.g. {examples}. Recode it, e.g. (df[{event_col!r}] == 'Yes').astype(int).",
-            column=event_col,
-            rule="binary",
-            n_rows=int(bad.sum()),
-            examples=examples,
-        )
-    return vals
+def _event_array(frame: pd.DataFrame, event_col: str, func: str = "fit_cox") -> np.ndarray:
+    """0/1 churn from the shared resolver (text, missing, 1/2-coded: refused with the column named)."""
+    return event_array(frame, event_col, argument="event_col", func=func)
 
 
-def _duration_array(frame: pd.DataFrame, duration_col: str) -> np.ndarray:
-    t = pd.to_numeric(frame[duration_col], errors="coerce").to_numpy(dtype=float)
-    neg = t < 0
-    if neg.any():
-        raise DataValidationError(
-            f"`duration_col` {duration_col!r} has {int(neg.sum())} negative value(s) "
-            f"(e.g. {t[neg][:3].tolist()}); tenure must be >= 0. Check the start and end dates.",
-            column=duration_col,
-            rule="non_negative",
-            n_rows=int(neg.sum()),
-        )
-    return t
+def _duration_array(frame: pd.DataFrame, duration_col: str, func: str = "fit_cox") -> np.ndarray:
+    """Tenure from the shared resolver (text, missing, infinite, negative: refused, column named)."""
+    return tenure_array(frame, duration_col, argument="duration_col", func=func)
 
 
 def _warn(messages: list[str], message: str, category: type[Warning]) -> None:
@@ -171,23 +155,7 @@ class _Design:
     dropped: list[dict] = field(default_factory=list)
 
 
-def _is_categorical(s: pd.Series) -> bool:
-    return (
-        isinstance(s.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(s)
-        or pd.api.types.is_object_dtype(s)
-        or pd.api.types.is_string_dtype(s)
-    )
-
-
-def _default_reference(s: pd.Series, levels: list) -> Any:
-    if pd.api.types.is_bool_dtype(s):
-        return False if False in levels else levels[0]
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return levels[0]
-    counts = s.value_counts()
-    top = counts[counts == counts.max()].index
-    return sorted(top, key=str)[0]
+_is_categorical = is_categorical  # the shared rule: Categorical, bool, text or object
 
 
 def _build_design(
@@ -204,33 +172,18 @@ def _build_design(
     for cov in covariates:
         s = frame[cov]
         if _is_categorical(s):
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                present = set(s.dropna().unique())
-                lv = [c for c in s.cat.categories if c in present]
-            else:
-                lv = sorted(s.dropna().unique().tolist(), key=str)
-            if cov in reference:
-                ref = reference[cov]
-                match = [v for v in lv if v == ref or str(v) == str(ref)]
-                if not match:
-                    raise ParameterError(
-                        f"`reference`: level {ref!r} of {cov!r} does not occur in the data; "
-                        f"levels present: {lv}. Pass one of these, e.g. reference={{{cov!r}: {lv[0]!r}}}."
-                    )
-                ref = match[0]
-            else:
-                ref = _default_reference(s, lv)
+            # R's rule (workbench.columns): first level of a Categorical, else first sorted
+            lv = categorical_levels(s, reference=reference.get(cov), argument="reference")
+            ref = lv[0]
             levels[cov] = {"reference": ref, "levels": lv}
-            for v in lv:
-                if v == ref:
-                    continue
+            for v in lv[1:]:
                 cols.append((s == v).to_numpy(dtype=float))
-                terms.append(f"{cov}[{v}]")
+                terms.append(term_name(cov, v))
                 owner.append(cov)
                 term_level.append(v)
             if len(lv) == 1:
                 cols.append(np.zeros(len(s)))
-                terms.append(f"{cov}[{lv[0]}]")
+                terms.append(term_name(cov, lv[0]))
                 owner.append(cov)
                 term_level.append(lv[0])
         else:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..columns import event_array, tenure_array
 from ..exceptions import (
     DataQualityWarning,
     DataValidationError,
@@ -92,24 +93,14 @@ def prepare_survival_frame(
         )
     messages: list[str] = []
 
-    dur = frame[duration_col]
-    if not pd.api.types.is_numeric_dtype(dur) or pd.api.types.is_bool_dtype(dur):
-        raise DataValidationError(
-            f"{func}: duration column '{duration_col}' must be numeric (tenure), got dtype {dur.dtype}. "
-            "Convert it with pd.to_numeric(...).",
-            column=duration_col,
-            rule="numeric",
-        )
-    ev = frame[event_col]
-    if pd.api.types.is_bool_dtype(ev):
-        ev = ev.astype(float)
-    if not pd.api.types.is_numeric_dtype(ev):
-        raise DataValidationError(
-            f"{func}: event column '{event_col}' must be 0/1 (1 = churned), got dtype {ev.dtype} with values "
-            f"{list(pd.unique(ev.dropna()))[:5]}. Code churn as 1 and still-active customers as 0.",
-            column=event_col,
-            rule="binary event",
-        )
+    # tenure and churn through the shared resolver: text, missing, infinite, negative tenure and
+    # 1/2-coded churn are refused with the column named (never dropped)
+    dur = pd.Series(
+        tenure_array(frame, duration_col, argument="duration_col", func=func), index=frame.index
+    )
+    ev = pd.Series(
+        event_array(frame, event_col, argument="event_col", func=func), index=frame.index
+    )
     cols = {"duration": dur.astype(float), "event": ev.astype(float)}
     if group_col is not None:
         cols["group"] = frame[group_col]

@@ -52,7 +52,7 @@ MIN_GROUP_SIZE = 10  # groups smaller than this get a SmallSampleWarning
 # input
 # ================================================================================================
 def _competing_input(
-    data, *, duration_col, event_col, cause_col, extra_cols, messages, exclusions
+    data, *, duration_col, event_col, cause_col, extra_cols, messages, exclusions, func
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, dict]:
     """Rows, tenure, cause codes (0 = censored, 1..K) and the cause labels ``{code: label}``."""
     frame, spec = _resolve_frame(data)
@@ -61,11 +61,11 @@ def _competing_input(
     cause_col = _column(frame, spec, cause_col, argument="cause_col", role="churn_type")
     extra = [c for c in extra_cols if c is not None]
     _check_columns(frame, extra, argument="covariates/group_col")
-    frame = _drop_missing(frame, [duration_col, event_col, *extra], messages, exclusions)
+    frame = _drop_missing(frame, extra, messages, exclusions)  # tenure / churn: refused below
     if len(frame) == 0:
         raise ModelError("no rows left after excluding missing values.")
-    time = _duration_array(frame, duration_col)
-    event = _event_array(frame, event_col)
+    time = _duration_array(frame, duration_col, func)
+    event = _event_array(frame, event_col, func)
     cause = frame[cause_col]
     churned = event > 0
     missing_cause = churned & cause.isna().to_numpy()
@@ -250,6 +250,7 @@ def cumulative_incidence(
     exclusions: list[dict] = []
     frame, time, code, info = _competing_input(
         data,
+        func="cumulative_incidence",
         duration_col=duration_col,
         event_col=event_col,
         cause_col=cause_col,
@@ -509,6 +510,7 @@ def gray_test(
         )
     frame, time, code, info = _competing_input(
         data,
+        func="gray_test",
         duration_col=duration_col,
         event_col=event_col,
         cause_col=cause_col,

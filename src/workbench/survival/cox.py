@@ -320,8 +320,7 @@ def cause_specific_cox(
     frame, spec = _resolve_frame(data)
     cause_col = _column(frame, spec, cause_col, argument="cause_col", role="churn_type")
     event_col = _column(frame, spec, event_col, argument="event_col", role="event")
-    ev = frame[event_col]
-    churned = pd.to_numeric(ev, errors="coerce") == 1
+    churned = _event_array(frame, event_col, "cause_specific_cox") == 1  # refuses bad coding
     present = frame.loc[churned, cause_col].dropna()
     counts = present.astype(str).value_counts()
     if str(cause) not in counts.index:
@@ -408,7 +407,9 @@ def _fit_cox(
     messages: list[str] = []
     exclusions: list[dict] = []
     n_received = len(frame)
-    used = [duration_col, event_col, *covariates, *strata_cols, cluster_col, weights_col]
+    # tenure and churn are checked, not dropped: missing, text, infinite, negative or 1/2-coded
+    # values are refused below with the column named
+    used = [*covariates, *strata_cols, cluster_col, weights_col]
     frame = _drop_missing(frame, used, messages, exclusions)
     if len(frame) == 0:
         raise ModelError(
@@ -451,14 +452,13 @@ def _fit_cox(
             SmallSampleWarning,
         )
     means = design.X.mean(axis=0)
-    Xc = design.X - means
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
     robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
     pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
     with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
         warnings.simplefilter("always")
         fit = _cox_fit(
-            Xc[pos],
+            design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
             weights=w[pos],
@@ -489,7 +489,7 @@ def _fit_cox(
     summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
     # the engine's baseline cumulative hazard, moved from its centre to the covariate means
     base = fit.baseline
-    scale = math.exp(-float(np.nan_to_num(base.center) @ np.nan_to_num(beta)))
+    scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
     baseline = pd.DataFrame(
         {
             "stratum": np.repeat(
@@ -500,7 +500,7 @@ def _fit_cox(
             "cumulative_hazard": np.concatenate(base.cumhaz) * scale,
         }
     )
-    lp = Xc @ beta
+    lp = design.X @ np.nan_to_num(beta)  # a shift of lp leaves the concordance unchanged
     concordance = _concordance(time, event, lp, strata_codes, w)
     loglik = fit.loglik
     meta = {

@@ -551,6 +551,8 @@ def _cox_fit_impl(
             infinite |= singular
             if halted:
                 infinite |= (np.abs(beta) * sd_k > 5) | (np.abs(nstep) * sd_k > 0.5)
+            elif not converged:  # out of iterations with the score still pushing outwards
+                infinite |= (np.abs(beta) * sd_k > 5) & (np.sign(U) == np.sign(beta))
     for j in np.flatnonzero(infinite):
         msg = (
             f"Monotone likelihood for {names[j]!r}: its coefficient ({beta[j]:.3g}) is heading to "

@@ -255,6 +255,7 @@ def fine_gray(
     exclusions: list[dict] = []
     frame, time, code, info = _competing_input(
         data,
+        func="fine_gray",
         duration_col=duration_col,
         event_col=event_col,
         cause_col=cause_col,

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..checks import check_alpha
+from ..columns import categorical_levels, is_categorical, term_name
 from ..exceptions import (
     ConvergenceWarning,
     ExtrapolationWarning,
@@ -43,22 +44,36 @@ AFT = ("weibull", "lognormal", "loglogistic")
 
 
 # ------------------------------------------------------------------------------ design matrix
-def _design(prep: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric covariates as they are; categorical ones as treatment dummies (first level = reference)."""
-    cols, names = [], []
+def _design(
+    prep: pd.DataFrame, covariates: Sequence[str], reference: dict | None = None
+) -> tuple[np.ndarray, list[str], dict]:
+    """Numeric covariates as they are; categorical ones as treatment dummies under the package's
+    one reference rule (R's: first level of a Categorical, else first sorted; ``reference=``
+    overrides) and term names ``column[level]``. Returns ``(X, names, reference_levels)``."""
+    reference = dict(reference or {})
+    unknown = [c for c in reference if c not in covariates]
+    if unknown:
+        raise ParameterError(
+            f"fit_parametric: `reference` names column(s) {unknown} that are not in `covariates` "
+            f"{list(covariates)}; give reference levels only for categorical covariates you model."
+        )
+    cols, names, refs = [], [], {}
     for c in covariates:
         s = prep[c]
-        if pd.api.types.is_bool_dtype(s) or (
-            pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype)
-        ):
+        if not is_categorical(s):
+            if c in reference:
+                raise ParameterError(
+                    f"fit_parametric: `reference` given for {c!r}, but it is numeric ({s.dtype}); "
+                    f"convert it with df[{c!r}].astype('category') to dummy-code it."
+                )
             cols.append(s.to_numpy(dtype=float))
             names.append(c)
         else:
-            cat = s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
-            levels = [lv for lv in cat.cat.categories if (cat == lv).any()]
+            levels = categorical_levels(s, reference=reference.get(c), func="fit_parametric")
+            refs[c] = levels[0]
             for lv in levels[1:]:
-                cols.append((cat == lv).to_numpy(dtype=float))
-                names.append(f"{c}[{lv}]")
+                cols.append((s == lv).to_numpy(dtype=float))
+                names.append(term_name(c, lv))
     X = np.column_stack(cols) if cols else np.zeros((len(prep), 0))
     if X.shape[1]:
         rank = np.linalg.matrix_rank(np.column_stack([np.ones(len(X)), X]))
@@ -67,7 +82,7 @@ def _design(prep: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, 
                 f"fit_parametric: the covariates {list(covariates)} are constant or collinear (design rank "
                 f"{rank} < {X.shape[1] + 1} columns with the intercept). Drop the redundant covariate."
             )
-    return X, names
+    return X, names, refs
 
 
 # ------------------------------------------------------------------------------ AFT (survreg)
@@ -282,6 +297,7 @@ def fit_parametric(
     duration_col: str | None = None,
     event_col: str | None = None,
     covariates: Sequence[str] | None = None,
+    reference: dict | None = None,
     weights_col: str | None = None,
     models: Sequence[str] = MODELS,
     cuts: Sequence[float] = (0.0, 3.0, 12.0, 24.0),
@@ -297,7 +313,11 @@ def fit_parametric(
     duration_col, event_col, weights_col : str, optional
         Weights are case weights (as R ``survreg(weights=)``).
     covariates : list of str, optional
-        Numeric columns enter as they are, others as treatment dummies (first level reference).
+        Numeric columns enter as they are, others as treatment dummies ``column[level]``.
+    reference : dict, optional
+        ``{column: level}``: the reference level of a categorical covariate. Default R's rule, as
+        in :func:`fit_cox`: the first category of a ``category`` column, else the first level in
+        sorted order.
     models : sequence of str
         Any of ``weibull, lognormal, loglogistic, piecewise_exponential, spline``.
     cuts : sequence of float
@@ -389,7 +409,7 @@ def fit_parametric(
             f"fit_parametric: no churn events among {len(prep):,} customers (all censored); no survival model "
             "can be fitted. Check `event_col`."
         )
-    X, xnames = _design(prep, covariates)
+    X, xnames, reference_levels = _design(prep, covariates, reference)
     for j, name in enumerate(xnames):
         col = X[:, j]
         if "[" in name and np.all(np.isin(col, (0.0, 1.0))) and d[col == 1].sum() == 0:
@@ -552,6 +572,7 @@ def fit_parametric(
         "max_followup": follow,
         "horizon": float(grid.max()),
         "covariates": covariates,
+        "reference_levels": reference_levels,
         "cuts": cuts_a.tolist(),
         "spline_df": int(spline_df),
         **info,

@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..columns import check_alpha, column_name, months_per_unit, resolve
+from ..columns import check_alpha, check_grouping, column_name, months_per_unit, resolve
 from ..exceptions import (
     DataQualityWarning,
     ExtrapolationWarning,
@@ -188,6 +188,7 @@ def clv_by_segment(
     group_col = column_name(
         data, group_col, argument="group_col", role="segment", required=False, func="clv_by_segment"
     )
+    check_grouping(data, group_col, func="clv_by_segment")
     r = resolve(
         data,
         duration_col=duration_col,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..columns import (
     check_alpha,
+    check_grouping,
     column_list,
     column_name,
     dummies,
@@ -151,6 +152,7 @@ def predict_clv(
     group_col = column_name(
         data, group_col, argument="group_col", role="segment", required=False, func="predict_clv"
     )
+    check_grouping(data, group_col, func="predict_clv")
     covariates = (
         column_list(data, covariates, argument="covariates", func="predict_clv")
         if covariates is not None

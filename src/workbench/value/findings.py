@@ -56,6 +56,12 @@ def _clv(clv: Result) -> list[Finding]:
     return out
 
 
+def _span(values) -> str:
+    """``"62.7%"`` for one value (or equal values), ``"60.1%-62.7%"`` for a range."""
+    lo, hi = float(values.min()), float(values.max())
+    return f"{lo:.1%}" if f"{lo:.1%}" == f"{hi:.1%}" else f"{lo:.1%}-{hi:.1%}"
+
+
 def _sbg(sbg: Result) -> list[Finding]:
     s = sbg.summary
     section = "Cohort projection: the sBG model"
@@ -73,21 +79,19 @@ def _sbg(sbg: Result) -> list[Finding]:
     first, last = s["retention_first_period"], s["retention_last_period"]
     text = (
         f"The sBG model fits {len(s)} cohort(s); the mean churn probability per period is "
-        f"{s['mean_churn'].min():.1%}"
-        + (f" to {s['mean_churn'].max():.1%}" if len(s) > 1 else "")
-        + "."
+        f"{_span(s['mean_churn'])}."
     )
     rise = (last - first).min()
     if rise >= FLAT_RETENTION:
         text += (
-            f" Fitted retention rates rise with tenure (from {first.min():.1%}-{first.max():.1%} in the "
-            f"first period to {last.min():.1%}-{last.max():.1%} in the last observed one) as the "
-            "customers most likely to leave leave first."
+            f" Fitted retention rates rise with tenure (from {_span(first)} in the first period to "
+            f"{_span(last)} in the last observed one) as the customers most likely to leave leave "
+            "first."
         )
     else:
         text += (
-            f" Fitted retention rates are nearly constant over the observed periods ({first.min():.1%} "
-            f"to {last.max():.1%}): renewal probabilities vary little across customers."
+            f" Fitted retention rates are nearly constant over the observed periods ({_span(first)} "
+            f"to {_span(last)}): renewal probabilities vary little across customers."
         )
     return [Finding(text, MAIN, section=section)]
 
