@@ -295,11 +295,13 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         rows = self.frame_["_arm"].isin([arm, self.control_label_]).to_numpy()
         if specification in (None, self.specification):
             X, names = self._design_full()
-            Xp = X[rows]
+            Xp = X if rows.all() else X[rows]  # one arm: no copy of an n x p matrix
         else:
             Xp, names = self.specification_(specification).design(self.frame_.loc[rows])
         keep = np.ones(Xp.shape[1], dtype=bool)
         keep[1:] = Xp[:, 1:].std(axis=0) > 1e-12
+        if keep.all():
+            return Xp, list(names)
         return Xp[:, keep], [n for n, k in zip(names, keep) if k]
 
     def _meta(self, **kw) -> dict:

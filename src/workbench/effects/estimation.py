@@ -23,6 +23,7 @@ from .bootstrap import (
     jackknife_acceleration,
     percentile_interval,
 )
+from .pseudo import logrank
 from .weights import (
     check_trim,
     check_weighting,
@@ -393,7 +394,7 @@ class StudyEstimates:
         cov["ratio"] = cov["diff"]
         rcov = {"r1": k["rv1"], "r0": k["rv0"], "rdiff": k["rv1"] + k["rv0"]}
         b, se = est.cox_hr(d, e, t)
-        _, p_lr = est.logrank(d, e, t)
+        _, p_lr = logrank(d, e, t)
         hr = (np.exp(b), np.exp(b - z * se), np.exp(b + z * se), se * np.exp(b), p_lr)
         for g, key, mask in ((arm, "1", t == 1), (self.control_label_, "0", t == 0)):
             tt, s, v, y = k["curve" + key]

@@ -21,59 +21,23 @@ comparisons in randomized clinical trials. Statistics in Medicine 27, 4658-4677.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from ._km import (
-    KMIndex,
-    greenwood_var,
-    km_arrays,
-    pseudo_values,
-    rmst_from_steps,
-    rmst_var,
-    step_at,
-)
+from ..survival.kernels import km_estimate, rmst_from_curve
 from .outcome import fit_outcome
 from .propensity import fit_logistic_irls
+from .pseudo import greenwood_var, km_curve, pseudo_values, rmst_and_variance, step_at
 from .weights import balancing_weights
-
-
-def logrank(duration, event, group) -> tuple[float, float]:
-    """Two-sample log-rank chi-square statistic (1 df) and p-value (``survival::survdiff``)."""
-    t = np.asarray(duration, dtype=float)
-    e = np.asarray(event, dtype=float)
-    g = np.asarray(group) == 1
-    times, idx = np.unique(t, return_inverse=True)
-    k = len(times)
-    d = np.bincount(idx, weights=e, minlength=k)
-    d1 = np.bincount(idx, weights=e * g, minlength=k)
-    n_all = np.cumsum(np.bincount(idx, minlength=k)[::-1])[::-1].astype(float)
-    n1 = np.cumsum(np.bincount(idx, weights=g.astype(float), minlength=k)[::-1])[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exp1 = np.where(n_all > 0, d * n1 / n_all, 0.0)
-        var = np.where(
-            n_all > 1, d * (n1 / n_all) * (1 - n1 / n_all) * (n_all - d) / (n_all - 1), 0.0
-        )
-    chi2 = float((d1.sum() - exp1.sum()) ** 2 / var.sum()) if var.sum() > 0 else float("nan")
-    return chi2, float(stats.chi2.sf(chi2, 1))
-
-
-def km_curve(duration, event, weights=None):
-    """(times, S, Y, d) of a (weighted) KM on one arm."""
-    index = KMIndex.build(duration, event)
-    s, y, d = km_arrays(index, weights)
-    return index.times, s, y, d
 
 
 def km_contrast(duration, event, treated, horizons, tau):
     """Unadjusted KM contrasts. Returns dict of arrays: s1, s0, v1, v0 (at horizons), r1, r0, rv1, rv0."""
     out = {}
     for label, mask in (("1", treated == 1), ("0", treated == 0)):
-        t, s, y, d = km_curve(duration[mask], event[mask])
-        v = greenwood_var(s, y, d)
+        t, s, y, d, gw = km_curve(duration[mask], event[mask])
+        v = greenwood_var(s, gw)
         out["s" + label] = step_at(t, s, horizons)
         out["v" + label] = step_at(t, v, horizons, start=0.0)
-        out["r" + label] = rmst_from_steps(t, s, tau)
-        out["rv" + label] = rmst_var(t, s, y, d, tau)
+        out["r" + label], out["rv" + label] = rmst_and_variance(t, s, y, d, tau)
         out["curve" + label] = (t, s, v, y)
     return out
 
@@ -148,17 +112,7 @@ class IPWStatistic:
         # a fixed score (e.g. cross-fitted gradient boosting) is held fixed in every replicate
         self.score = None if score is None else np.asarray(score, dtype=float)
         self.m1 = self.treated == 1
-        self.idx1 = KMIndex.build(self.duration[self.m1], self.event[self.m1])
-        self.idx0 = KMIndex.build(self.duration[~self.m1], self.event[~self.m1])
-        if with_hr:  # sort once for the Breslow Cox fit of the arm indicator in every replicate
-            order = np.argsort(-self.duration, kind="stable")
-            uniq, first = np.unique(-self.duration[order], return_index=True)
-            self._cox = (
-                order,
-                np.append(first[1:], len(order)) - 1,
-                np.searchsorted(uniq, -self.duration[order]),
-            )
-            self._b0 = 0.0
+        self._b0 = 0.0  # warm start of the hazard-ratio fit in every replicate
 
     def weights(self, freq):
         if self.weighting == "none":
@@ -179,9 +133,26 @@ class IPWStatistic:
         return balancing_weights(e, self.treated, self.weighting, trim=self.trim, freq=freq)
 
     def log_hr(self, w) -> float:
-        """Weighted Breslow log hazard ratio of the arm (warm start at the full-sample value)."""
-        order, last, grp = self._cox
-        return _log_hr_sorted(order, last, grp, self.treated, self.event, w, self._b0)
+        """Weighted Breslow log hazard ratio of the arm, by the one Cox engine (warm start)."""
+        import warnings
+
+        from ..survival.engine import cox_fit
+
+        keep = w > 0  # bootstrap frequencies of 0: the customer is not in this replicate
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a replicate's non-convergence shows as a wide CI
+            try:
+                fit = cox_fit(
+                    self.treated[keep][:, None],
+                    self.duration[keep],
+                    self.event[keep],
+                    weights=w[keep],
+                    ties="breslow",
+                    init=[self._b0],
+                )
+            except Exception:  # an arm without events in this replicate
+                return float("nan")
+        return float(fit.params[0])
 
     def __call__(self, freq=None):
         f = np.ones(len(self.treated)) if freq is None else np.asarray(freq, dtype=float)
@@ -189,36 +160,14 @@ class IPWStatistic:
         out = []
         curves = []
         rm = []
-        for index, mask in ((self.idx1, self.m1), (self.idx0, ~self.m1)):
-            s, _, _ = km_arrays(index, w[mask])
-            out.append(step_at(index.times, s, self.horizons))
-            rm.append(rmst_from_steps(index.times, s, self.tau))
-            curves.append(step_at(index.times, s, self.grid))
+        for mask in (self.m1, ~self.m1):
+            r = km_estimate(self.duration[mask], self.event[mask], w[mask])
+            times, s = r["time"], r["survival"]
+            out.append(step_at(times, s, self.horizons))
+            rm.append(rmst_from_curve(times, s, self.tau))
+            curves.append(step_at(times, s, self.grid))
         hr = self.log_hr(w) if self.with_hr else np.nan
         return np.concatenate([out[0], out[1], rm, [hr], curves[0], curves[1]])
-
-
-def _log_hr_sorted(order, last, grp, x, ev, w, b0: float = 0.0, steps: int = 25) -> float:
-    """Breslow Cox log HR of a 0/1 indicator by Newton-Raphson on presorted (descending) times."""
-    xs, es, ws = x[order], ev[order], w[order]
-    we = ws * es
-    b = b0
-    for _ in range(steps):
-        r = ws * np.exp(b * xs)
-        s0 = np.cumsum(r)[last][grp]
-        with np.errstate(
-            divide="ignore", invalid="ignore"
-        ):  # empty risk sets carry no weighted events
-            p = np.where(s0 > 0, np.cumsum(r * xs)[last][grp] / s0, 0.0)
-        grad = np.sum(we * (xs - p))
-        info = np.sum(we * p * (1 - p))
-        if not info > 0:
-            return float("nan")
-        step = grad / info
-        b += step
-        if abs(step) < 1e-10:
-            break
-    return float(b)
 
 
 def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=None, folds=None):

@@ -30,8 +30,8 @@ from scipy import stats
 
 from ..exceptions import ParameterError, SmallSampleWarning
 from ..results import Result
-from ._km import pseudo_values
 from .outcome import fit_outcome
+from .pseudo import pseudo_values
 
 MIN_PER_ARM = 20
 

@@ -32,11 +32,16 @@ def fit_logistic_irls(
     start=None,
     max_iter: int = 25,
     tol: float = 1e-8,
-) -> np.ndarray:
-    """Logistic regression by iteratively reweighted least squares (the bootstrap's fast refit)."""
+    return_info: bool = False,
+):
+    """Logistic regression by iteratively reweighted least squares (the bootstrap's fast refit).
+
+    Memory ``O(n p)``. With ``return_info`` returns ``(beta, information, converged)``.
+    """
     n, p = X.shape
     f = np.ones(n) if freq is None else freq
     beta = np.zeros(p) if start is None else np.array(start, dtype=float)
+    converged, info = False, np.eye(p)
     for _ in range(max_iter):
         eta = np.clip(X @ beta, -30, 30)
         mu = 1.0 / (1.0 + np.exp(-eta))
@@ -49,7 +54,10 @@ def fit_logistic_irls(
             break
         beta = beta + step
         if np.max(np.abs(step)) < tol:
+            converged = True
             break
+    if return_info:
+        return beta, info, converged
     return beta
 
 
@@ -73,12 +81,16 @@ def fit_propensity(
 ):
     """Fit ``P(arm | confounders)`` with statsmodels' GLM (binomial, logit) on the arm-vs-control rows.
 
+    Beyond 100,000 customers the package's IRLS fits the same model in ``O(n p)`` memory
+    (statsmodels' pseudo-inverse holds several ``n x p`` copies).
+
     Returns ``(scores, coef_table, beta, caveats)``. Raises :class:`ModelError` when the fit fails.
     """
     import statsmodels.api as sm
-    from scipy import stats
 
     caveats: list[str] = []
+    if len(treated) > LARGE:
+        return _fit_propensity_large(X, treated, names, arm=arm, alpha=alpha)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -98,8 +110,22 @@ def fit_propensity(
             warnings.warn(caveats[-1], ConvergenceWarning, stacklevel=3)
     beta = np.asarray(res.params, dtype=float)
     se = np.asarray(res.bse, dtype=float)
+    coef = _coef_table(arm, names, beta, se, alpha)
+    scores = np.asarray(res.fittedvalues, dtype=float)
+    return scores, coef, beta, caveats
+
+
+LARGE = 100_000
+
+
+def _coef_table(arm, names, beta, se, alpha) -> pd.DataFrame:
+    """Log odds ratios with Wald intervals and p-values on their own (log-odds) scale."""
+    from scipy import stats
+
     z = stats.norm.ppf(1 - alpha / 2)
-    coef = pd.DataFrame(
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2 * stats.norm.sf(np.abs(beta / se))
+    return pd.DataFrame(
         {
             "arm": arm,
             "term": names,
@@ -107,10 +133,25 @@ def fit_propensity(
             "se": se,
             "ci_lower": beta - z * se,
             "ci_upper": beta + z * se,
-            "p_value": 2 * stats.norm.sf(np.abs(beta / se)),
+            "p_value": p,
         }
     )
-    scores = np.asarray(res.fittedvalues, dtype=float)
+
+
+def _fit_propensity_large(X, treated, names, *, arm: str, alpha: float):
+
+    t = np.asarray(treated, dtype=float)
+    beta, info, converged = fit_logistic_irls(X, t, max_iter=50, tol=1e-9, return_info=True)
+    caveats: list[str] = []
+    if not converged:
+        caveats.append(f"propensity model for arm '{arm}' did not converge in 50 IRLS iterations.")
+        warnings.warn(caveats[-1], ConvergenceWarning, stacklevel=4)
+    try:
+        se = np.sqrt(np.diag(np.linalg.inv(info)))
+    except np.linalg.LinAlgError:
+        se = np.full(len(beta), np.nan)
+    coef = _coef_table(arm, names, beta, se, alpha)
+    scores = 1.0 / (1.0 + np.exp(-np.clip(X @ beta, -30, 30)))
     return scores, coef, beta, caveats
 
 

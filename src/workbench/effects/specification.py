@@ -127,43 +127,71 @@ class Specification:
         }.get(self.name, self.name)
         return f"{head}: {parts}{inter}."
 
-    def design(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """Model matrix with an intercept column first, and the column names."""
-        n = len(frame)
-        cols: list[np.ndarray] = [np.ones(n)]
-        names = ["Intercept"]
-        linear: dict[str, tuple[np.ndarray, list[str]]] = {}
+    def _widths(self) -> tuple[list[int], dict[str, int]]:
+        width, lin = [], {}
         for t in self.terms:
+            k = {"category": len(t.levels) - 1, "levels": len(t.levels) - 1, "linear": 1}.get(
+                t.kind, len(t.knots) - 1 if t.knots is not None else 1
+            )
+            width.append(k)
+            lin[t.column] = k if t.kind == "category" else 1
+        return width, lin
+
+    def design(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """Model matrix with an intercept column first, and the column names.
+
+        Filled in place into one ``n x p`` array (no list of blocks stacked at the end), so the
+        peak memory is the matrix itself plus one column block.
+        """
+        n = len(frame)
+        width, lin = self._widths()
+        p = 1 + sum(width) + sum(lin[a] * lin[b] for a, b in self.interactions)
+        X = np.empty((n, p))
+        X[:, 0] = 1.0
+        names = ["Intercept"]
+        linear: dict[str, tuple[int, int, list[str]]] = {}  # column -> (start, width, names)
+        j = 1
+        for t, k in zip(self.terms, width):
             s = frame[t.column]
             if t.kind == "category":
                 vals = s.astype(str).to_numpy()
-                block = np.column_stack([(vals == str(lv)).astype(float) for lv in t.levels[1:]])
+                for i, lv in enumerate(t.levels[1:]):
+                    X[:, j + i] = vals == str(lv)
                 bn = [f"{t.column}[{lv}]" for lv in t.levels[1:]]
-                linear[t.column] = (block, bn)
+                linear[t.column] = (j, k, bn)
             elif t.kind == "levels":
                 idx = _level_index(s.to_numpy(dtype=float), t.cuts)
-                block = np.column_stack([(idx == k).astype(float) for k in range(1, len(t.levels))])
+                for i in range(1, len(t.levels)):
+                    X[:, j + i - 1] = idx == i
                 bn = [f"{t.column}[{lv}]" for lv in t.levels[1:]]
-                x = (s.to_numpy(dtype=float) - t.center) / t.scale
-                linear[t.column] = (x[:, None], [t.column])
+                linear[t.column] = (-1, 1, [t.column])  # its standardised value, made below
             elif t.kind == "spline":
-                x = s.to_numpy(dtype=float)
-                block = natural_spline(x, t.knots, t.center, t.scale)
-                bn = [t.column] + [f"ns({t.column})[{k}]" for k in range(1, block.shape[1])]
-                linear[t.column] = (block[:, :1], [t.column])
+                X[:, j : j + k] = natural_spline(
+                    s.to_numpy(dtype=float), t.knots, t.center, t.scale
+                )
+                bn = [t.column] + [f"ns({t.column})[{i}]" for i in range(1, k)]
+                linear[t.column] = (j, 1, [t.column])
             else:
-                x = (s.to_numpy(dtype=float) - t.center) / t.scale
-                block, bn = x[:, None], [t.column]
-                linear[t.column] = (block, bn)
-            cols.append(block)
+                X[:, j] = (s.to_numpy(dtype=float) - t.center) / t.scale
+                bn = [t.column]
+                linear[t.column] = (j, 1, bn)
             names += bn
+            j += k
+
+        def form(c):
+            start, k, nm = linear[c]
+            if start >= 0:
+                return X[:, start : start + k], nm
+            t = next(t for t in self.terms if t.column == c)
+            return ((frame[c].to_numpy(dtype=float) - t.center) / t.scale)[:, None], nm
+
         for a, b in self.interactions:
-            (xa, na), (xb, nb) = linear[a], linear[b]
+            (xa, na), (xb, nb) = form(a), form(b)
             for i in range(xa.shape[1]):
-                for j in range(xb.shape[1]):
-                    cols.append((xa[:, i] * xb[:, j])[:, None])
-                    names.append(f"{na[i]}:{nb[j]}")
-        X = np.column_stack(cols)
+                for m in range(xb.shape[1]):
+                    np.multiply(xa[:, i], xb[:, m], out=X[:, j])
+                    names.append(f"{na[i]}:{nb[m]}")
+                    j += 1
         return X, names
 
 

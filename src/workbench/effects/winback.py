@@ -27,8 +27,7 @@ from ..checks import check_alpha
 from ..data import Dataset
 from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
 from ..results import Result
-from ._km import KMIndex, greenwood_var, km_arrays, step_at
-from .estimators import logrank
+from .pseudo import greenwood_var, km_curve, logrank, step_at
 
 
 class WinbackResult(Result):
@@ -147,11 +146,10 @@ def winback(
     z = stats.norm.ppf(1 - alpha / 2)
     rows, curves, est = [], [], {}
     for label, g in (("contacted", contacted == 1), ("not contacted", contacted == 0)):
-        idx = KMIndex.build(time[g], react[g])
-        s, y, d = km_arrays(idx)
-        v = greenwood_var(s, y, d)
-        sw = step_at(idx.times, s, window)[0]
-        vw = step_at(idx.times, v, window, start=0.0)[0]
+        times, s, y, d, gw = km_curve(time[g], react[g])
+        v = greenwood_var(s, gw)
+        sw = step_at(times, s, window)[0]
+        vw = step_at(times, v, window, start=0.0)[0]
         est[label] = (1 - sw, vw)
         rows.append(
             {
@@ -168,12 +166,12 @@ def winback(
                 "naive_share": float(np.mean((react[g] == 1) & (time[g] <= window))),
             }
         )
-        keep = idx.times <= 4 * window
+        keep = times <= 4 * window
         curves.append(
             pd.DataFrame(
                 {
                     "group": label,
-                    "time": np.concatenate([[0.0], idx.times[keep]]),
+                    "time": np.concatenate([[0.0], times[keep]]),
                     "reactivated": np.concatenate([[0.0], 1 - s[keep]]),
                     "n_at_risk": np.concatenate([[int(g.sum())], y[keep]]).astype(int),
                 }
