@@ -81,7 +81,7 @@ def cli() -> list[tuple[str, str, str]]:
         work = Path(tmp)
         fd._files(work)
         env = dict(
-            os.environ, PYTHONPATH=str(ROOT / "src"), WORKBENCH_REPORTS=str(work / "reports")
+            os.environ, PYTHONPATH=str(SRC), WORKBENCH_REPORTS=str(work / "reports")
         )
         for cid, argv, _code, text in fd.CASES:
             r = subprocess.run(
