@@ -324,12 +324,6 @@ def _public_functions() -> list[str]:
 
 #: analyses owned by other parts that fail the contract today: name -> reason (dated)
 KNOWN_GAPS: dict[str, str] = {
-    "drivers.check_separation": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['events', 'alpha', 'fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "drivers.evaluate_hypotheses": "2026-12-04: meta lacks ['reference_levels']",
-    "drivers.horizon_sensitivity": "2026-12-04: meta lacks ['fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "drivers.interaction_effects": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['exclusions', 'reference_levels']",
-    "drivers.mediation_analysis": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['exclusions', 'reference_levels']",
-    "drivers.satisfaction_form": "2026-12-04: meta lacks ['exclusions', 'reference_levels']",
     "effects.e_values": "2026-12-04: meta lacks ['events', 'fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
     "effects.heterogeneity": "2026-12-04: meta lacks ['reference_levels']",
     "effects.ipw_survival_curve": "2026-12-04: summary has an interval (ci_lower) without an `estimate` column; meta lacks ['reference_levels']",
