@@ -14,7 +14,7 @@ from .separation import (
     SeparationResult,
     combine,
 )
-from .terms import prepare
+from .terms import meta_of, prepare
 
 ACTION = "Firth-penalised fit with profile penalised-likelihood CIs (switched automatically)"
 
@@ -65,15 +65,18 @@ def check_separation(
     all_churned = [str(v) for v in lv.loc[lv["churned"] == lv["customers"], "satisfaction"]]
     if all_churned:
         res.meta["all_churned_levels"] = ", ".join(all_churned)
-    res.meta.update(
-        {
+    res.meta = meta_of(
+        dd,
+        alpha=None,
+        **{
+            **res.meta,
             "n": dd.n,
             "horizon": horizon,
             "horizons": hs,
             "method": "monotone-likelihood check (Cox), linear-programming separation check "
             "(retained at each horizon), per-term check (discrete time), extreme values of counts; "
             "before fitting",
-        }
+        },
     )
     return res
 

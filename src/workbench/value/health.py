@@ -37,6 +37,7 @@ from scipy import stats
 from ..columns import check_alpha, column_name, months_per_unit, resolve
 from ..exceptions import (
     DataValidationError,
+    ModelError,
     ParameterError,
     RowsExcludedWarning,
     SmallSampleWarning,
@@ -201,6 +202,12 @@ def uno_concordance(time, event, risk, tau: float) -> float:
         for k in block:
             if e[k] and t[k] < tau and (later or censored_here):
                 g = float(_g_at(gt, gs, t[k]))
+                if g <= 0:
+                    raise ModelError(
+                        f"Uno's C: the censoring survival G is 0 at churn time {t[k]:g} (every "
+                        "customer still followed was censored by then), so its weight 1/G^2 is "
+                        f"infinite; choose `tau` at or below {t[k]:g} (as sksurv also requires)."
+                    )
                 w = 1.0 / (g * g)
                 for pool in (later, censored_here):
                     lo = bisect.bisect_left(pool, r[k])
