@@ -45,7 +45,7 @@ def test_paretonbd_recovered():
 
 
 def test_interval_coverage_small():
-    tab = coverage_study(20, 2000, seed=100).set_index("term")
+    tab = coverage_study(20, 1500, seed=100).set_index("term")
     assert (tab["n_reps"] == 20).all()
     assert (tab["coverage"] >= 0.75).all(), tab["coverage"].to_dict()
     # standard errors agree with the spread of the estimates (within a factor of 1.6 at 20 reps)

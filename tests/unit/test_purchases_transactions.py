@@ -101,6 +101,14 @@ def test_cdnow_master_through_parquet_and_duckdb(tmp_path):
         calibration_end=CALIBRATION_END,
         observation_end=OBSERVATION_END,
     )
+    csv = tmp_path / "tx.csv"
+    raw.to_csv(csv, index=False)
+    c = rfm_summary(
+        load_transactions(csv, spec),
+        calibration_end=CALIBRATION_END,
+        observation_end=OBSERVATION_END,
+    )
+    pd.testing.assert_frame_equal(a.customers, c.customers)
     assert len(a.customers) == 2357 and len(b.customers) == 100
     pd.testing.assert_frame_equal(
         a.customers.head(100).reset_index(drop=True), b.customers.reset_index(drop=True)

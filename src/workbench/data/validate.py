@@ -426,7 +426,7 @@ def validate(
     Raises
     ------
     DataValidationError
-        Naming the column and rule, the number of offending rows, the first customer ids, the fix.
+        Naming the column and rule, the number of offending rows, the first rows (never customer ids), the fix.
 
     Examples
     --------

@@ -105,7 +105,7 @@ class PurchaseModelResult(Result):
             }
         )
         k = len(model.params)
-        meta = dict(meta)
+        meta = complete_meta(meta, events=int(np.sum(data[0])), data=data)
         meta.update(
             {
                 "alpha": alpha,
@@ -139,6 +139,32 @@ class PurchaseModelResult(Result):
             )
         z = rng.multivariate_normal(np.log(self.theta), cov, size=int(n_draws), method="svd")
         return np.exp(z)
+
+
+def complete_meta(
+    meta: dict, *, alpha=None, events=None, exclusions=None, fingerprint=None, data=None
+) -> dict:
+    """Fill the result contract's meta keys (:data:`workbench.results.REQUIRED_META`) not yet set.
+
+    ``data`` (arrays or a DataFrame) gives the fingerprint when none is known.
+    """
+    from ..columns import data_fingerprint
+
+    out = dict(meta)
+    if out.get("fingerprint") is None:
+        if fingerprint is None and data is not None:
+            frame = (
+                data
+                if isinstance(data, pd.DataFrame)
+                else pd.DataFrame({f"v{i}": np.asarray(a) for i, a in enumerate(data)})
+            )
+            fingerprint = data_fingerprint(frame)
+        out["fingerprint"] = fingerprint
+    out.setdefault("alpha", alpha)
+    out.setdefault("events", events)
+    out.setdefault("exclusions", list(exclusions or []))
+    out.setdefault("reference_levels", {})
+    return out
 
 
 def _hessian_from_gradient(grad_log, x: np.ndarray) -> np.ndarray:
@@ -366,7 +392,7 @@ def summary_data(
         )
     carried = {
         k: meta.get(k)
-        for k in ("time_unit", "fingerprint", "calibration_end", "dataset")
+        for k in ("time_unit", "fingerprint", "calibration_end", "dataset", "exclusions")
         if k in meta
     }
     return arrays, carried

@@ -26,7 +26,6 @@ from typing import Any
 
 from ..results import format_number
 from .sanitize import DROP_WITH_CONTENT, VOID, sanitize_page
-from .sanitize import sanitize_html as strict_fragment
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -214,8 +213,9 @@ def prepare_notebook(
 
     nb = copy.deepcopy(nb)
     cleaner = OutputCleaner(
-        # the strict allow-list first (runner.sanitize), then ids masked and long floats shortened
-        sanitize=lambda markup: _sanitize(strict_fragment(markup), id_names),
+        # active content dropped, ids masked, long floats shortened; the strict allow-list
+        # (runner.sanitize.sanitize_page) runs over the whole page last
+        sanitize=lambda markup: _sanitize(markup, id_names),
         units=units,
         alpha=alpha,
         findings=findings,

@@ -346,6 +346,8 @@ def cause_specific_cox(
         max_iter=max_iter,
     )
     res.meta["cause"] = cause
+    if hasattr(data, "fingerprint"):
+        res.meta["fingerprint"] = data.fingerprint  # fitted on a copy with the cause's event flag
     res.meta["method"] = (
         f"cause-specific Cox ({res.meta['ties']} ties), cause {cause!r}; other causes censored"
     )
