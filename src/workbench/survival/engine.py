@@ -319,23 +319,10 @@ def cox_fit(
     Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
     see the module docstring.
     """
+    kwargs = dict(weights=weights, strata=strata, ties=ties, penalizer=penalizer, init=init)
+    kwargs.update(tol=tol, max_iter=max_iter, robust=robust, cluster=cluster, entry=entry)
     with _one_blas_thread():
-        fit = _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-        )
+        fit = _cox_fit(X, time, event, return_residuals=return_residuals, **kwargs)
     fit._internals = None  # the sorted problem is kept only for the package's own model layer
     return fit
 

@@ -10,7 +10,13 @@ from typing import Any
 from ..columns import check_grouping, is_categorical
 from ..exceptions import ParameterError
 
-__all__ = ["MAX_GROUPS", "competing_skip_reason", "default_covariates", "default_group"]
+__all__ = [
+    "MAX_GROUPS",
+    "competing_skip_reason",
+    "default_covariates",
+    "default_group",
+    "group_skip_reason",
+]
 
 MAX_GROUPS = 20
 
@@ -84,4 +90,12 @@ def competing_skip_reason(data: Any) -> str | None:
         "Competing churn causes are skipped: the data have no churn-cause column; declare one "
         "under the spec role `churn_type` to see the cumulative incidence of each cause, Gray's "
         "test and the Fine-Gray model."
+    )
+
+
+def group_skip_reason(data: Any) -> str:
+    """The sentence notebook 02 shows when there is no group to compare."""
+    return (
+        "Comparing groups is skipped: the data declare no segment; name one under the spec role "
+        "`segment` (or pass group_by) to compare retention between groups."
     )
