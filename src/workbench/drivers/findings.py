@@ -81,6 +81,12 @@ def check_separation(
     return res
 
 
+def _at(meta: dict) -> str:
+    """``'1 year'`` / ``'12 months'``: the horizon in the data's tenure unit."""
+    h, unit = float(meta["horizon"]), meta.get("time_unit", "months")
+    return f"{h:g} {unit[:-1] if h == 1 and unit.endswith('s') else unit}"
+
+
 def _p(p) -> str:
     f = format_p(p)
     return f"{f[0]} {f[1:]}" if f.startswith("<") else f"= {f}"
@@ -164,9 +170,8 @@ def key_findings(
         )
         if pred is not None and len(pred):
             lo, hi = pred.iloc[0], pred.iloc[-1]
-            unit = nonlinearity.meta.get("time_unit", "months")
             s += (
-                f"; predicted retention at {format_number(nonlinearity.meta['horizon'])} {unit} is "
+                f"; predicted retention at {_at(nonlinearity.meta)} is "
                 f"{lo['retention']:.1%} ({ci_label(alpha)} {lo['ci_lower']:.1%} to {lo['ci_upper']:.1%}) "
                 f"at satisfaction {int(lo['satisfaction'])} and {hi['retention']:.1%} "
                 f"({hi['ci_lower']:.1%} to {hi['ci_upper']:.1%}) at {int(hi['satisfaction'])}"
@@ -188,10 +193,9 @@ def key_findings(
         }
         did = interaction.summary.iloc[-1]
         it = interaction.meta["interaction_test"]
-        unit = interaction.meta.get("time_unit", "months")
         out.append(
             Finding(
-                f"Predicted retention at {format_number(interaction.meta['horizon'])} {unit}: the gap "
+                f"Predicted retention at {_at(interaction.meta)}: the gap "
                 f"between satisfaction {top} and {bot} is {100 * gap.get('low', np.nan):.1f} percentage "
                 f"points at low and {100 * gap.get('high', np.nan):.1f} at high switching cost "
                 f"(difference {100 * did['estimate']:.1f} points, {ci_label(alpha)} "

@@ -146,7 +146,10 @@ def method_label(vf: ViewFit, test: str) -> str:
         if vf.fit.n_clusters
         else (", robust SE" if vf.fit.robust else "")
     )
-    return f"{fit}{vf.label}; {test} test{se}"
+    ties = ""
+    if vf.outcome == "cox":  # unpenalised: the survival engine (Efron); Firth: Breslow, as coxphf
+        ties = ", Breslow ties" if vf.firth else ", Efron ties"
+    return f"{fit}{vf.label}; {test} test{se}{ties}"
 
 
 def standardised_prediction(vf: ViewFit, Xcf: pd.DataFrame):
