@@ -463,7 +463,7 @@ def _fit_cox(
             design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
-            weights=w[pos],
+            weights=None if weights_col is None else w[pos],  # unit weights: the fast path
             strata=None if strata_codes is None else strata_codes[pos],
             ties=ties,
             penalizer=penalizer,

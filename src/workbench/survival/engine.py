@@ -655,14 +655,15 @@ def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, li
     X = np.asarray(X, dtype=float)
     if X.shape[1] < 2:
         return []
+    # the correlation matrix from one p x p product: a well-conditioned design needs nothing more
     Xc = X - X.mean(axis=0)
-    scale = np.sqrt((Xc**2).mean(axis=0))
-    scale[scale == 0] = 1.0
-    Xs = Xc / scale
-    gram = Xs.T @ Xs / len(Xs)  # p x p: a well-conditioned design needs no QR of the n x p data
-    ev = np.linalg.eigvalsh(gram)
+    gram = (Xc.T @ Xc) / len(X)
+    sd = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    sd[sd == 0] = 1.0
+    ev = np.linalg.eigvalsh(gram / np.outer(sd, sd))
     if ev.min(initial=np.inf) > 1e-8 * max(ev.max(initial=0.0), 1e-300):
         return []
+    Xs = Xc / sd
     _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
     diag = np.abs(np.diag(R))
     tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)
