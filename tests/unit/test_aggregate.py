@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench import aggregate as A
+from workbench.aggregate.synthetic import make_customers
 from workbench.exceptions import (
     ColumnNotFoundError,
     ColumnTypeError,
@@ -17,28 +18,10 @@ from workbench.exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
-from workbench.survival import fit_cox, kaplan_meier, rmst
+from workbench.survival import fit_cox, kaplan_meier, nelson_aalen, rmst
 
 N = 200_000
 TOL = 1e-10
-
-
-def make_customers(n: int, seed: int = 7) -> pd.DataFrame:
-    """Monthly tenure with a plan effect on the hazard (known truth: plan 'a' churns fastest)."""
-    rng = np.random.default_rng(seed)
-    plan = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
-    region = rng.choice(["north", "south"], n)
-    hazard = np.where(plan == "a", 0.06, np.where(plan == "b", 0.04, 0.02))
-    churn_t = rng.geometric(hazard)
-    follow = rng.integers(1, 61, n)
-    return pd.DataFrame(
-        {
-            "plan": plan,
-            "region": region,
-            "tenure": np.minimum(churn_t, follow).astype(float),
-            "churned": (churn_t <= follow).astype(np.int64),
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +102,14 @@ def test_cox_breslow_categorical_equals_rows(customers, cells):
 def test_rmst_equals_rows(customers, cells):
     agg = A.rmst(cells, tau=24, group_col="plan")
     rows = rmst(customers, tau=24, duration_col="tenure", event_col="churned", group_col="plan")
+    _assert_frames_close(agg.summary, rows.summary)
+
+
+def test_nelson_aalen_equals_rows(customers, cells):
+    agg = A.nelson_aalen(cells, group_col="region")
+    rows = nelson_aalen(customers, duration_col="tenure", event_col="churned", group_col="region")
+    rows.curves[["at_risk", "events"]] = rows.curves[["at_risk", "events"]].astype(np.int64)
+    _assert_frames_close(agg.curves, rows.curves)
     _assert_frames_close(agg.summary, rows.summary)
 
 

@@ -131,6 +131,11 @@ def _refuse(checks: dict, duration_col: str, event_col: str, entry_col: str | No
             "tenure must be finite. Fix those rows at the source."
         )
     if checks["bad_event"]:
+        ex = checks["bad_example"]
+        ex = ex.item() if hasattr(ex, "item") else ex
+        if isinstance(ex, float) and ex.is_integer():
+            ex = int(ex)
+        checks["bad_example"] = ex
         raise EventCodingError(
             f"counts: `event_col`={event_col!r} has {checks['bad_event']:,} value(s) other than 0/1 "
             f"(e.g. {checks['bad_example']!r}); code churned = 1, censored = 0."

@@ -6,7 +6,8 @@ whole-number weights the existing functions give exactly the row-level answer: t
 numbers at risk and of events are the row counts, and the variance rule picks the
 frequency-weight (Greenwood / model-based) variance as R does.
 
-Available: :func:`kaplan_meier` (curves, Greenwood SE, median and its CI), :func:`rmst`, and
+Available: :func:`kaplan_meier` (curves, Greenwood SE, median and its CI), :func:`nelson_aalen`,
+:func:`rmst`, and
 :func:`fit_cox` with Breslow ties and categorical covariates. The log-rank test, period churn /
 retention rates, cohort tables, cumulative incidence and Cox with Efron ties need a frequency-weight
 argument in their one home first (see :data:`NOT_YET`).
@@ -21,7 +22,7 @@ import numpy as np
 from ..exceptions import MethodNotAvailableError, ParameterError
 from ._cells import COUNT_COL, CellCounts
 
-__all__ = ["NOT_YET", "fit_cox", "kaplan_meier", "not_available", "rmst"]
+__all__ = ["NOT_YET", "fit_cox", "kaplan_meier", "nelson_aalen", "not_available", "rmst"]
 
 #: analyses that cannot yet run from counts, with what their one home lacks
 NOT_YET = {
@@ -29,6 +30,8 @@ NOT_YET = {
     "(its event and at-risk tallies are unweighted bincounts) and logrank_test has no weights_col",
     "period_rates": "workbench.retention.period_rates takes one row per customer with a start date "
     "and has no weights_col",
+    "lifecycle_rates": "workbench.retention.lifecycle_rates (the actuarial life table) has no "
+    "weights_col",
     "cohort_table": "workbench.retention.cohort_table takes one row per customer and has no "
     "weights_col",
     "cumulative_incidence": "workbench.survival.cumulative_incidence (the cmprsk `cinc` port) has "
@@ -143,6 +146,46 @@ def kaplan_meier(cells: CellCounts, *, group_col: str | None = None, **kwargs) -
     return _as_counts(res, cells, "kaplan_meier")
 
 
+def _events_by_group(cells: CellCounts, group_col: str | None) -> dict:
+    cl, ev = cells.cells, cells.columns["event_col"]
+    if group_col is None:
+        return {"all": (int(cl[COUNT_COL].sum()), int((cl[COUNT_COL] * cl[ev]).sum()))}
+    g = cl[group_col].astype(str)
+    n = cl[COUNT_COL].groupby(g).sum()
+    d = (cl[COUNT_COL] * cl[ev]).groupby(g).sum()
+    return {str(k): (int(n[k]), int(d[k])) for k in n.index}
+
+
+def nelson_aalen(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
+    """Nelson-Aalen cumulative hazard from cell counts: :func:`workbench.survival.nelson_aalen`
+    weighted by the counts (``at_risk``, ``events`` and the summary count customers)."""
+    from ..survival import nelson_aalen as na_rows
+
+    cells = _check(cells, "nelson_aalen")
+    if group_col is not None:
+        _check_by(cells, [group_col], "group_col", "nelson_aalen")
+    if cells.columns["entry_col"] is not None:
+        raise MethodNotAvailableError(
+            "aggregate.nelson_aalen: delayed entry is not supported by "
+            "workbench.survival.nelson_aalen; count without entry_col."
+        )
+    c = cells.columns
+    res = na_rows(
+        cells.cells,
+        duration_col=c["duration_col"],
+        event_col=c["event_col"],
+        group_col=group_col,
+        weights_col=COUNT_COL,
+        **kwargs,
+    )
+    for col in ("at_risk", "events"):
+        res.curves[col] = np.rint(res.curves[col].to_numpy()).astype(np.int64)
+    tally = _events_by_group(cells, group_col)
+    res.summary["n"] = [tally[str(g)][0] for g in res.summary["group"]]
+    res.summary["events"] = [tally[str(g)][1] for g in res.summary["group"]]
+    return _as_counts(res, cells, "nelson_aalen")
+
+
 def rmst(cells: CellCounts, *, tau: float, group_col: str | None = None, **kwargs) -> Any:
     """Restricted mean tenure from cell counts: :func:`workbench.survival.rmst` weighted by the
     counts (see there for ``tau`` and the other arguments)."""
@@ -167,14 +210,9 @@ def rmst(cells: CellCounts, *, tau: float, group_col: str | None = None, **kwarg
         **kwargs,
     )
     # the row-level function counts events per (weighted) row; restate them per customer
-    cl, ev = cells.cells, c["event_col"]
-    if group_col is None:
-        per_group = {"all": int((cl[COUNT_COL] * cl[ev]).sum())}
-    else:
-        tally = (cl[COUNT_COL] * cl[ev]).groupby(cl[group_col].astype(str)).sum()
-        per_group = {str(k): int(v) for k, v in tally.items()}
-    res.summary["events"] = [per_group.get(str(g), 0) for g in res.summary["group"]]
-    res.summary["n"] = np.rint(res.summary["n"].to_numpy()).astype(np.int64)
+    tally = _events_by_group(cells, group_col)
+    res.summary["n"] = [tally[str(g)][0] for g in res.summary["group"]]
+    res.summary["events"] = [tally[str(g)][1] for g in res.summary["group"]]
     return _as_counts(res, cells, "rmst")
 
 
