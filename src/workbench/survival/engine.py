@@ -354,6 +354,20 @@ def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
     return ent
 
 
+def _numpy_quiet(fn):
+    """Run ``fn`` with numpy's floating-point warnings off: the fit checks finiteness itself and
+    states its caveats as named warnings (no RuntimeWarning reaches the user)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_numpy_quiet
 def _cox_fit(
     X,
     time,
@@ -373,44 +387,6 @@ def _cox_fit(
     names: Sequence[str] | None = None,
 ) -> CoxFit:
     """:func:`cox_fit` without the BLAS limit; ``names`` label the columns of an array ``X``."""
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        return _cox_fit_impl(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-            names=names,
-        )
-
-
-def _cox_fit_impl(
-    X,
-    time,
-    event,
-    *,
-    weights,
-    strata,
-    ties,
-    penalizer,
-    init,
-    tol,
-    max_iter,
-    robust,
-    cluster,
-    return_residuals,
-    entry,
-    names,
-) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
