@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -188,3 +190,34 @@ def test_estimator_arguments_refused(cells, customers):
         A.fit_cox(cells, covariates=["plan"], ties="efron")
     with pytest.raises(MethodNotAvailableError, match="logrank_parts has no frequency-weights"):
         A.not_available("logrank_test")
+
+
+def test_delayed_entry_and_cause_kept(customers, tmp_path):
+    rng = np.random.default_rng(3)
+    df = customers.iloc[:30_000].copy()
+    df["entry"] = np.floor(df["tenure"] * rng.uniform(0, 0.5, len(df)))
+    df["cause"] = np.where(df["churned"] == 1, rng.choice(["price", "service"], len(df)), None)
+    path = tmp_path / "p-*.parquet"
+    df.iloc[:15_000].to_parquet(tmp_path / "p-0.parquet", index=False)
+    df.iloc[15_000:].to_parquet(tmp_path / "p-1.parquet", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a censored customer's missing cause is not a missing value
+        cc = A.counts(path, duration_col="tenure", event_col="churned", cause_col="cause")
+    assert cc.n == 30_000
+    tally = cc.cells.groupby("cause", dropna=False)["count"].sum()
+    want = df["cause"].value_counts(dropna=False)
+    assert tally["price"] == want["price"] and tally.isna().sum() == 0
+    c = A.counts(path, duration_col="tenure", event_col="churned", by="plan", entry_col="entry")
+    assert c.n == 30_000
+    agg = A.kaplan_meier(c, group_col="plan")
+    rows = kaplan_meier(
+        df, duration_col="tenure", event_col="churned", group_col="plan", entry_col="entry"
+    )
+    _assert_frames_close(agg.curves, rows.curves)
+    with pytest.raises(NegativeValueError, match="entry must satisfy"):
+        A.counts(
+            duckdb.sql("SELECT 2.0 AS tenure, 1 AS churned, 3.0 AS entry"),
+            duration_col="tenure",
+            event_col="churned",
+            entry_col="entry",
+        )

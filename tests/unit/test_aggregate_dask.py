@@ -34,6 +34,7 @@ def folder(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_local_cluster_two_worker_processes_equals_duckdb(folder):
     duck = A.counts(folder, duration_col="tenure", event_col="churned", by=["plan", "region"])
     with (
@@ -74,3 +75,38 @@ def test_dask_refusals_and_exclusions():
     with pytest.warns(RowsExcludedWarning, match="1 of 4 rows"):
         c = A.counts(ddf, duration_col="tenure", event_col="churned")
     assert c.n == 3 and c.events == 1
+
+
+@pytest.mark.slow
+def test_real_scheduler_and_worker_processes(folder, tmp_path):
+    """`dask scheduler` + `dask worker` started as programs (what a cluster runs), same numbers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dask_cli = Path(sys.executable).with_name("dask")
+    if not dask_cli.exists():
+        pytest.skip("the `dask` command is not installed next to this Python")
+    sched_file = tmp_path / "scheduler.json"
+    common = ["--no-dashboard", "--scheduler-file", str(sched_file)]
+    procs = [subprocess.Popen([str(dask_cli), "scheduler", "--port", "0", *common])]
+    try:
+        client = distributed.Client(scheduler_file=str(sched_file), timeout=30)
+        procs.append(
+            subprocess.Popen(
+                [str(dask_cli), "worker", "--nworkers", "2", "--nthreads", "1", *common]
+            )
+        )
+        with client:
+            client.wait_for_workers(2, timeout=60)
+            dsk = A.counts(
+                dd.read_parquet(str(folder)), duration_col="tenure", event_col="churned", by="plan"
+            )
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+    duck = A.counts(folder, duration_col="tenure", event_col="churned", by="plan")
+    assert dsk.n == duck.n == N
+    pd.testing.assert_frame_equal(dsk.cells.astype({"plan": str}), duck.cells, check_dtype=False)

@@ -215,7 +215,8 @@ def _duck_counts(rel, what, by, used, duration_col, event_col, cause_col, entry_
             f"{types[event_col]}; code churned = 1, censored = 0."
         )
     d, e = _q(duration_col), f"CAST({_q(event_col)} AS DOUBLE)"
-    complete = " AND ".join(f"{_q(c)} IS NOT NULL" for c in used)
+    # the cause is read only for churners (a censored customer has none): it is kept as is
+    complete = " AND ".join(f"{_q(c)} IS NOT NULL" for c in used if c != cause_col)
     entry_bad = (
         f"count(*) FILTER (WHERE {_q(entry_col)} < 0 OR {_q(entry_col)} > {d})"
         if entry_col is not None
@@ -278,7 +279,7 @@ def _dask_counts(ddf, by, used, duration_col, event_col, cause_col, entry_col):
             f"{dtypes[event_col]}; code churned = 1, censored = 0."
         )
     sub = ddf[used]
-    complete = sub.notnull().all(axis=1)
+    complete = sub[[c for c in used if c != cause_col]].notnull().all(axis=1)
     d = sub[duration_col].astype(float)
     e = sub[event_col].astype(float)
     bad_e = e.notnull() & (e != 0) & (e != 1)
@@ -344,7 +345,7 @@ def counts(
     by : str or list of str
         Group / stratum columns kept in the cells.
     cause_col : str, optional
-        Churn cause kept in the cells (for cumulative incidence).
+        Churn cause kept in the cells (missing values kept: censored customers have no cause).
     entry_col : str, optional
         Delayed-entry tenure kept in the cells (0 <= entry <= tenure).
     table : str, optional
