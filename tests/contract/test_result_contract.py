@@ -344,7 +344,6 @@ KNOWN_GAPS: dict[str, str] = {
     "effects.uplift": "2026-12-04: meta lacks ['reference_levels']",
     "effects.winback": "2026-12-04: meta lacks ['fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
     "survival.cohort_survival": "2026-12-04: summary has an interval (ci_lower) without an `estimate` column; meta lacks ['exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "survival.gray_test": "2026-12-04: meta lacks ['fingerprint', 'reference_levels']; meta leaves ['fingerprint'] empty",
 }
 
 RECIPE_NAMES = sorted(_recipes())

@@ -573,6 +573,8 @@ def gray_test(
         "groups": [g for g, _ in groups],
         "strata": strata,
         "exclusions": exclusions,
+        "reference_levels": {},  # groups are compared as they are
+        "fingerprint": getattr(data, "fingerprint", None),
         **info["columns"],
     }
     return GrayTestResult(table, meta, warnings=messages)
