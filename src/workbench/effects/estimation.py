@@ -109,6 +109,7 @@ class StudyEstimates:
                     other.specification = name
                     other._X_full = None
                     other._ps_cache = {}
+                    other._weights_cache = {}  # never overwrite the study's own weights
                     other.warnings = []
                 res = other.estimate(weighting, trim=trim, n_bootstrap=0, augment=True)
                 sm = res.summary[res.summary["estimand"].isin(keep)].copy()
