@@ -97,6 +97,7 @@ def _outputs(tmp_path: Path) -> str:
         for o in c.get("outputs", []):
             parts.append(str(o.get("text", "")))
             parts.append(str(o.get("data", {}).get("text/plain", "")))
+            parts.append(str(o.get("data", {}).get("text/markdown", "")))
     return "\n".join(parts)
 
 
@@ -160,7 +161,9 @@ def test_without_a_treatment_role_the_analysis_is_skipped(tmp_path):
     assert r["study"]["available"] is False and "treatment role" in r["study"]["reason"]
     assert r["effects"] == [] and r["balance"] == []
     kf = r["key_findings"]
-    assert len(kf) == 1 and "no treatment role" in kf[0]["text"] and "`treatments:`" in kf[0]["text"]
+    assert (
+        len(kf) == 1 and "no treatment role" in kf[0]["text"] and "`treatments:`" in kf[0]["text"]
+    )
     out = _outputs(tmp_path)
     assert "No win-back figure" in out or r["winback"]
 
