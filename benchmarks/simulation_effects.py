@@ -160,14 +160,15 @@ def summarise() -> pd.DataFrame:
         bias=("error", "mean"),
         sd=("estimate", "std"),
         mean_se=("se", "mean"),
-        coverage=("covered", "mean"),
+        coverage=("covered", lambda c: c.astype(float).mean()),
         reps_ci=("reps_ci", "sum"),
     ).reset_index()
     few = out["reps_ci"] < 50  # coverage of fewer than 50 intervals is not reported
     out.loc[few, ["coverage", "mean_se"]] = np.nan
     out["mcse"] = out["sd"] / np.sqrt(out["reps"])
     out["bias_over_mcse"] = out["bias"] / out["mcse"]
-    out["coverage_mcse"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["reps_ci"])
+    cov = out["coverage"].astype(float)
+    out["coverage_mcse"] = np.sqrt(cov * (1 - cov) / out["reps_ci"].astype(float).replace(0, np.nan))
     return out
 
 
