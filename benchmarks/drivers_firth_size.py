@@ -171,7 +171,7 @@ def main(argv=None) -> None:
             "redrawn independently of everything (so H1 is false) and a covariate `flag` = 1 for the 15 "
             "earliest churners (all in the first month) only (it separates: monotone likelihood / quasi-complete separation). "
             "Model A (satisfaction linear + switching-cost index + age + flag), `firth=True` in every "
-            "view; H1 rejected at p < 0.05. Target: rejection rate within 2.5%-7.5%. The last column "
+            "view; H1 rejected at p < 0.05. Target: rejection rate within 2.5%-7.5%. The column "
             "is the test the drivers ran before the fix (the reduced model refitted with its own, "
             "smaller penalty).\n\n" + _markdown(table(df)) + "\n"
         )

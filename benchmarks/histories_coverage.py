@@ -69,9 +69,7 @@ def replicate(seed: int, n: int) -> dict:
     s = cox.summary.set_index("term")
     for term, key in (("sat", "satisfaction"), ("complaint", "complaints")):
         b = truth["log_hr"][key]
-        out[f"cox_{term}"] = bool(
-            np.log(s.loc[term, "ci_lower"]) <= b <= np.log(s.loc[term, "ci_upper"])
-        )
+        out[f"cox_{term}"] = bool(s.loc[term, "ci_lower"] <= b <= s.loc[term, "ci_upper"])
     ms = state_table(
         h.spells,
         id_col="customer_id",

@@ -219,15 +219,21 @@ def run_batch(tmp: Path, timeout: float = 900.0) -> dict:
     }
 
 
-def runner_overhead(timeout: float) -> list[dict]:
-    """Rows from ``benchmarks/bench_runner.py``'s ``run()`` (the runner helper's benchmark), run in
-    a child process with a time limit."""
-    row = {"case": "runner_overhead", "n": None, "tool": WB}
-    if not (HERE / "bench_runner.py").is_file():
-        return [{**row, "status": "skipped", "note": "benchmarks/bench_runner.py not present"}]
+#: cases whose rows come from a helper module's ``run()`` (case -> module in benchmarks/)
+HELPER_CASES = {"runner_overhead": "bench_runner", "purchases": "bench_purchases"}
+
+
+def runner_overhead(timeout: float, case: str = "runner_overhead") -> list[dict]:
+    """Rows from ``benchmarks/<module>.py``'s ``run()`` (``bench_runner``: the runner helper's
+    benchmark; ``bench_purchases``: purchase histories beside lifetimes), run in a child process
+    with a time limit."""
+    module = HELPER_CASES[case]
+    row = {"case": case, "n": None, "tool": WB}
+    if not (HERE / f"{module}.py").is_file():
+        return [{**row, "status": "skipped", "note": f"benchmarks/{module}.py not present"}]
     code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_runner; "
-        "print('@@RESULT@@' + json.dumps({'rows': bench_runner.run()}, default=str))"
+        f"import json, sys; sys.path.insert(0, sys.argv[1]); import {module}; "
+        f"print('@@RESULT@@' + json.dumps({{'rows': {module}.run()}}, default=str))"
     )
     rc, so, se, wall, peak = _spawn([PY, "-c", code, str(HERE)], timeout, cwd=str(ROOT))
     res = _parse(so)
@@ -492,6 +498,8 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
         tasks.append((1, "batch", None, WB, 1))
     if want("runner_overhead") and not quick:
         tasks.append((2, "runner_overhead", None, WB, 1))
+    if want("purchases") and not quick:
+        tasks.append((2, "purchases", None, WB, 1))
     return sorted(tasks, key=lambda t: t[0])  # stable: by size within a priority
 
 
@@ -539,7 +547,7 @@ def main() -> int:
             if case == "batch":
                 add(run_batch(tmp, timeout=600.0))
                 continue
-            if case == "runner_overhead":
+            if case in HELPER_CASES:
                 if left() < 60:
                     skip(
                         case,
@@ -548,7 +556,7 @@ def main() -> int:
                         f"not run: the {budget:.0f} s budget of make bench was used up",
                     )
                 else:
-                    for r in runner_overhead(timeout=max(60.0, min(400.0, left()))):
+                    for r in runner_overhead(timeout=max(60.0, min(400.0, left())), case=case):
                         add(r)
                 continue
             big = n >= 1_000_000

@@ -4,10 +4,12 @@ Notebooks stay thin; everything they call lives here. Sub-packages follow the fl
 data in -> analyses -> presentation -> running:
 
 ``workbench.data``       role specs, validation, loaders, Telco adapter, synthetic data
+``workbench.columns``    the one resolver: data + column keywords -> checked arrays; reference levels
 ``workbench.retention``  rates, cohorts, lifecycle         ``workbench.survival``  KM, Cox, RMST, CIF
 ``workbench.drivers``    satisfaction & switching costs     ``workbench.effects``   interventions
 ``workbench.value``      lifetime value, sBG, value matrix, health score
-``workbench.results``    the one result convention          ``workbench.record``    results.json
+``workbench.results``    the one result contract            ``workbench.record``    results.json
+``workbench.findings``   Finding sentences, interval labels  ``workbench.exceptions`` errors, caveats
 ``workbench.runner``     papermill runs, batches, reports   ``workbench.cli``       ``workbench ...``
 """
 

@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench import exceptions as _exc
 from workbench.data import RoleSpec, load_dataset, read_table, validate
 from workbench.exceptions import (
-    BatchWarning,
-    CoarseTenureWarning,
     DataQualityWarning,
     DatasetNotFoundError,
     DataValidationError,
@@ -26,6 +25,10 @@ from workbench.exceptions import (
     RunError,
     SpecError,
 )
+
+# (measure.py --src can point at an older workbench that lacks these two classes)
+BatchWarning = getattr(_exc, "BatchWarning", _exc.WorkbenchWarning)
+CoarseTenureWarning = getattr(_exc, "CoarseTenureWarning", DataQualityWarning)
 
 FIX_WORDS = (
     "set ", "use ", "add ", "give ", "check ", "write ", "fix ", "remove ", "choose ", "correct ",

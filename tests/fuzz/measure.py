@@ -1,6 +1,8 @@
 """Count how bad inputs are answered: CLEAR / UNCLEAR / TRACEBACK / SILENT.
 
-    PYTHONPATH=src:. python tests/fuzz/measure.py [--no-cli] [--out docs/fuzz-results.md]
+    python tests/fuzz/measure.py [--no-cli] [--out docs/fuzz-results.md] [--src OTHER/src]
+
+``--src`` measures another copy of the package (e.g. an older commit's ``src``) on the same inputs.
 
 Three families, all run for real:
 
@@ -29,7 +31,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+SRC = ROOT / "src"
+if "--src" in sys.argv:  # before anything imports workbench
+    SRC = Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
+sys.path[:0] = [str(SRC), str(ROOT)]
 
 from tests.fuzz.cases import CASES, FIX_WORDS, run_case  # noqa: E402
 from workbench.exceptions import WorkbenchError, WorkbenchWarning  # noqa: E402
@@ -76,7 +81,7 @@ def cli() -> list[tuple[str, str, str]]:
         work = Path(tmp)
         fd._files(work)
         env = dict(
-            os.environ, PYTHONPATH=str(ROOT / "src"), WORKBENCH_REPORTS=str(work / "reports")
+            os.environ, PYTHONPATH=str(SRC), WORKBENCH_REPORTS=str(work / "reports")
         )
         for cid, argv, _code, text in fd.CASES:
             r = subprocess.run(
@@ -102,7 +107,10 @@ def cli() -> list[tuple[str, str, str]]:
 
 
 def payloads() -> list[tuple[str, str, str]]:
-    from workbench.runner.sanitize import sanitize_page
+    try:
+        from workbench.runner.sanitize import sanitize_page
+    except ImportError:  # an older package: its report sanitiser
+        from workbench.runner.export import sanitize_html as sanitize_page
 
     text = (ROOT / "tests" / "fuzz" / "xss_payloads.html").read_text()
     text += "\n" + (ROOT / "tests" / "fuzz" / "xss_payload.svg").read_text()
@@ -122,6 +130,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-cli", action="store_true", help="skip the subprocess CLI cases")
     ap.add_argument("--out", help="also write the table as markdown to this file")
+    ap.add_argument("--src", help="measure the workbench package under this src folder instead")
     args = ap.parse_args(argv)
     families = {"library": library(), "payloads": payloads()}
     if not args.no_cli:

@@ -89,12 +89,25 @@ def _check_common(r: dict, horizons: list) -> None:
     }
     assert set(r["cif"][0]) >= {"cause", "time", "estimate", "ci_lower", "ci_upper"}
     assert set(r["fine_gray"][0]) >= {"cause", "term", "estimate", "se", "p_value"}
-    assert r["key_findings"] and all(isinstance(s, str) and s for s in r["key_findings"])
+    assert r["key_findings"] and all(
+        isinstance(f, dict) and f["text"] and f["importance"] in (1, 2, 3)
+        for f in r["key_findings"]
+    )
+    cox0 = r["cox"][0]  # the interval on the estimate's (log) scale, the hazard ratio's beside it
+    assert cox0["ci_lower"] <= cox0["estimate"] <= cox0["ci_upper"]
+    assert cox0["hr_ci_lower"] <= cox0["hazard_ratio"] <= cox0["hr_ci_upper"]
 
 
 @pytest.mark.slow
 def test_runs_on_synthetic(tmp_path):
-    r = _run(tmp_path, n_customers=3000, seed=3, strata=["segment"], ci_scale="log-log")
+    r = _run(
+        tmp_path,
+        n_customers=3000,
+        seed=3,
+        group_by="contract",
+        strata=["segment"],
+        ci_scale="log-log",
+    )
     _check_common(r, [6, 12, 24])
     assert r["n_customers"] == 3000
     contracts = {row["term"]: row for row in r["cox"]}
@@ -121,3 +134,16 @@ def test_runs_on_telco(tmp_path, telco_dir):
     assert med["Month-to-Month"]["estimate"] == 31.0  # R: survfit(...) median 31 (29, 33)
     assert r["cohorts"] == []  # Telco has no joining dates: empty, with the reason in the report
     assert {row["cause"] for row in r["fine_gray"]} == {"Competitor"}
+
+
+@pytest.mark.slow
+def test_role_defaults_and_intervals_labelled_from_alpha(tmp_path):
+    """No column names given: group_by is the spec's segment role, covariates the spec's covariates
+    plus satisfaction and switching costs; at alpha = 0.1 every label says 90%, none 95%."""
+    r = _run(tmp_path, n_customers=2000, seed=5, alpha=0.1)
+    roles = r["analysis_roles"]
+    assert roles["group_by"] == "segment"
+    assert {"satisfaction", "contract", "n_products"} <= set(roles["covariates"])
+    texts = " ".join(f["text"] for f in r["key_findings"])
+    assert "90% CI" in texts and "95%" not in texts
+    assert r["_meta"]["cox"]["meta"]["alpha"] == 0.1

@@ -405,3 +405,40 @@ def test_tables_go_through_the_formatting_layer(tmp_path):
     assert ">4,893<" in body and "4893.0" not in body
     assert "4.9%" in body and "Show all 40 rows" in body
     assert body.count('class="wb-table-wrap"') >= 4  # every table scrolls in its own box
+
+
+@pytest.mark.parametrize(
+    ("manifest", "kind", "text"),
+    [
+        (
+            {"dataset": {"name": "synthetic", "n": 3000}, "parameters": {"seed": 7}},
+            "simulated",
+            "Simulated customers (seed 7, 3,000 customers), not real data",
+        ),
+        ({"dataset": {"name": "telco", "n": 7043}}, "public", "IBM Telco sample data"),
+        ({"dataset": {"name": "cdnow", "n": 6919, "events": None}}, "public", "CDNOW purchase"),
+        (
+            {"dataset": {"name": "custom", "n": 12, "source": "/data/in/my_customers.csv"}},
+            "file",
+            "Your data: my_customers.csv (12 customers)",
+        ),
+        ({}, "unknown", "Data as loaded by the notebook"),
+    ],
+)
+def test_data_source_in_words(manifest, kind, text):
+    from workbench.runner.summary import data_source
+
+    src = data_source(manifest)
+    assert src["kind"] == kind and src["text"].startswith(text)
+
+
+def test_data_period_from_start_dates_and_tenure():
+    from workbench.data import load_dataset
+    from workbench.runner.manifest import data_period
+
+    ds = load_dataset("synthetic", n_customers=500, seed=1)
+    period = data_period(ds)
+    start = pd.to_datetime(ds.frame[ds.spec.start_date])
+    assert period["start"] == start.min().date().isoformat()
+    assert period["end"] == start.max().date().isoformat()
+    assert period["observed_until"] >= period["end"]

@@ -166,3 +166,15 @@ def test_validation_messages_carry_rows_not_ids():
         validate(f, _spec())
     assert "K00003" not in str(e.value) and "first rows: 4" in str(e.value)
     assert e.value.examples == ["K00003"]  # kept for programs, never printed
+
+
+def test_parquet_duration_tenure_read_by_the_declared_unit(tmp_path):
+    """A Parquet ``duration`` column (pyarrow) comes back as timedelta and is converted by the
+    spec's unit, not read as nanoseconds (the issue's '83,126,995,199,999,984 months')."""
+    from workbench.data import read_table
+
+    days = np.random.default_rng(6).integers(1, 2500, 400)
+    _frame(tenure=pd.to_timedelta(days, unit="D")).to_parquet(tmp_path / "d.parquet")
+    with pytest.warns(DataQualityWarning, match="converted to weeks"):
+        ds = validate(read_table(tmp_path / "d.parquet"), _spec(tenure_unit="weeks"))
+    np.testing.assert_allclose(ds.frame["tenure"], days / 7.0, rtol=1e-12)

@@ -115,7 +115,7 @@ def test_csv_parquet_duckdb_loaders_agree(tmp_path, small_frame):
 def test_duckdb_errors(small_frame):
     with pytest.raises(
         ParameterError,
-        match=r"(?s)the DuckDB query failed: .*Query was: 'SELECT \* FROM missing_table'",
+        match=r"(?s)the DuckDB `query` failed: .*Query was: 'SELECT \* FROM missing_table'",
     ):
         load_duckdb("SELECT * FROM missing_table", synthetic_spec())
     with pytest.raises(ParameterError, match=r"`query` must be a SQL string"):

@@ -21,10 +21,7 @@ import workbench
 #: modules not imported here: they run a program when imported
 NOT_IMPORTED = {"workbench.runner._child", "workbench.__main__"}
 
-KNOWN_FAILURES: dict[str, str] = {
-    "workbench.survival.multistate": "2026-12-04: aalen_johansen's example expects "
-    "{'active': 0.333, 'churned': 0.667}, the function gives {'active': 0.0, 'churned': 1.0}",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _modules() -> list[str]:

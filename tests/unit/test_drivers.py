@@ -355,5 +355,5 @@ def test_covariate_guards(synthetic_small):
         TooManyLevelsError, match=r"'shop' has 1,000 levels, more than max_levels=20"
     ):
         drv.evaluate_hypotheses(Dataset(f, synthetic_small.spec), covariates=["age", "shop"])
-    with pytest.raises(ParameterError, match="declared personal"):
+    with pytest.raises(ParameterError, match="`covariates` = .customer_id. is the customer id"):
         drv.resolve_inputs(synthetic_small, covariates=["customer_id"])

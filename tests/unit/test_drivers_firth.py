@@ -209,7 +209,7 @@ def test_firth_lr_tests_logistic_match_r(endometrial, firth_lr):
     ``l(b) + 0.5 log|I(b)|`` (``make_firth_lr.R``) to 1e-6. They also equal logistf's published
     chi-squares for this example (Heinze & Ploner: NV 6.80, PI 0.75, EH 17.76). Refitting the smaller
     design with its own penalty, as the drivers did before, gives other numbers (PI: 7.38 vs 0.75)."""
-    from workbench.drivers.models import lr_test
+    from workbench.drivers.profile import lr_test
 
     d, _ = endometrial
     X = np.column_stack([np.ones(len(d)), d[["NV", "PI", "EH"]]])
@@ -231,7 +231,7 @@ def test_firth_lr_tests_logistic_match_r(endometrial, firth_lr):
 def test_firth_lr_tests_cox_match_r(lung, firth_lr):
     """The same for the Firth-type Cox model (Breslow) with the monotone-likelihood covariate z, to
     1e-6 against R optim of coxph's partial likelihood + 0.5 log|I| with coefficients fixed at 0."""
-    from workbench.drivers.models import lr_test
+    from workbench.drivers.profile import lr_test
 
     d, _ = lung
     names = ["age", "sex", "ph.ecog", "z"]
@@ -247,7 +247,7 @@ def test_firth_lr_tests_cox_match_r(lung, firth_lr):
 
 def test_unpenalised_lr_equals_dropping_the_columns(lung):
     """Without the penalty, fixing coefficients at 0 is the usual LR test against the smaller model."""
-    from workbench.drivers.models import lr_test
+    from workbench.drivers.profile import lr_test
 
     d, _ = lung
     names = ["age", "sex", "ph.ecog"]

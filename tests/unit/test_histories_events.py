@@ -248,3 +248,41 @@ def test_other_refusals():
         _build(pd.DataFrame(SP), log, rules={"sat": "mean"})
     with pytest.raises(DataValidationError, match=r"`stop_col`='end' is not a column"):
         _build(pd.DataFrame(SP), stop_col="end")
+
+
+def test_time_varying_cox_on_tmerge_rows_matches_coxph():
+    """coxph(Surv(tstart, tstop, death) ~ age + log(bili) + log(protime) + log(albumin),
+    data = pbc2, cluster = id) on the tmerge rows: coefficients, naive and robust SE, loglik."""
+    from workbench.survival import fit_cox
+
+    base = pd.read_csv(REF / "pbc_base.csv").assign(start=0.0)
+    base["death"] = (base["status"] == 2).astype(int)
+    log = pd.read_csv(REF / "pbcseq_log.csv").melt(
+        id_vars=["id", "day"], var_name="kind", value_name="value"
+    )
+    rows = build_intervals(
+        base,
+        log,
+        id_col="id",
+        start_col="start",
+        stop_col="time",
+        event_col="death",
+        time_col="day",
+        rules={"bili": "last", "albumin": "last", "protime": "last"},
+        sort=True,
+    ).merge(base[["id", "age"]], on="id")
+    for c in ("bili", "protime", "albumin"):
+        rows[f"log_{c}"] = np.log(rows[c])
+    ref = pd.read_csv(REF / "pbc_cox_tv.csv")
+    res = fit_cox(
+        rows,
+        start_col="start",
+        stop_col="stop",
+        event_col="death",
+        id_col="id",
+        covariates=["age", "log_bili", "log_protime", "log_albumin"],
+    )
+    np.testing.assert_allclose(res.summary["estimate"], ref["coef"], atol=1e-8)
+    np.testing.assert_allclose(res.summary["se"], ref["robust_se"], atol=1e-8)
+    np.testing.assert_allclose(res.meta["naive_se"], ref["se"], atol=1e-8)
+    assert res.meta["loglik"] == pytest.approx(ref["loglik"].iloc[0], abs=1e-8)

@@ -101,6 +101,14 @@ def test_cdnow_master_through_parquet_and_duckdb(tmp_path):
         calibration_end=CALIBRATION_END,
         observation_end=OBSERVATION_END,
     )
+    csv = tmp_path / "tx.csv"
+    raw.to_csv(csv, index=False)
+    c = rfm_summary(
+        load_transactions(csv, spec),
+        calibration_end=CALIBRATION_END,
+        observation_end=OBSERVATION_END,
+    )
+    pd.testing.assert_frame_equal(a.customers, c.customers)
     assert len(a.customers) == 2357 and len(b.customers) == 100
     pd.testing.assert_frame_equal(
         a.customers.head(100).reset_index(drop=True), b.customers.reset_index(drop=True)
@@ -226,3 +234,21 @@ def test_spec_from_yaml(tmp_path):
         )
     s = rfm_summary(log, calibration_end="2024-01-05")  # analysis date: the last transaction's day
     assert s.customers["recency"].tolist() == [2.0] and s.meta["observation_end"] == "2024-01-10"
+
+
+def test_fast_duplicate_mask_equals_pandas():
+    from workbench.purchases.transactions import _duplicated
+
+    rng = np.random.default_rng(1)
+    n = 50_000
+    df = pd.DataFrame(
+        {
+            "customer_id": rng.choice(["a", "b", "c", None], n),
+            "timestamp": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+            "amount": rng.choice([0.0, -0.0, 1.5, np.nan], n),
+            "quantity": rng.integers(0, 3, n).astype(float),
+        }
+    )
+    np.testing.assert_array_equal(_duplicated(df), df.duplicated(keep="first").to_numpy())
+    assert not _duplicated(df.drop_duplicates()).any()

@@ -15,6 +15,7 @@ from workbench.exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
+from workbench.findings import Finding
 from workbench.survival import kaplan_meier, rmst
 from workbench.survival.cohorts import cohort_survival
 from workbench.survival.findings import key_findings
@@ -233,11 +234,27 @@ def test_key_findings_are_built_from_results(synthetic_small):
             stages=stage_hazard(synthetic_small),
             horizons=[6, 12, 24],
         )
-    assert all(isinstance(s, str) and s for s in out)
+    assert all(isinstance(f, Finding) and f.text for f in out)
+    assert out[0].importance == 1 and out[0].section == "Retention curves"
+    texts = [f.text for f in out]
     med = km.summary.set_index("group").loc["month_to_month", "median"]
-    assert f"{med:.3g}" in out[0]
-    assert any("Retention differs between contract groups" in s for s in out)
-    assert any(s.startswith("Within the first 24 months, two_year customers stay") for s in out)
+    assert f"{med:.3g}" in texts[0] and "95% CI" in texts[0]
+    assert any("Retention differs between contract groups" in s for s in texts)
+    assert any(s.startswith("Within the first 24 months, two_year customers stay") for s in texts)
+
+
+def test_key_findings_label_intervals_from_alpha(synthetic_small):
+    """At alpha = 0.1 every interval is a 90% interval, and no sentence says 95%."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = kaplan_meier(synthetic_small, group_col="contract", alpha=0.1)
+        out = key_findings(
+            km=km,
+            rmst=rmst(synthetic_small, tau=24, group_col="contract", alpha=0.1),
+            alpha=0.1,
+        )
+    texts = " ".join(f.text for f in out)
+    assert "90% CI" in texts and "95%" not in texts
 
 
 def test_numeric_groups_keep_numeric_order_and_scores():

@@ -116,7 +116,13 @@ def test_uno_c_counts_censored_at_a_churners_time():
         assert uno_concordance(t, e, risk, tau) == pytest.approx(
             sk.concordance_index_ipcw(y, y, risk, tau=tau)[0], abs=1e-10
         )
-    # no censoring at all: every weight is 1 and C is the share of concordant comparable pairs
+    from workbench.exceptions import ModelError
+
+    with pytest.raises(
+        ModelError, match="G is 0 at churn time 5; its weight|G is 0 at churn time 5"
+    ):
+        uno_concordance(t, e, risk, 5.5)
+    # hand count: both churners at 2 beat the customer censored at 2 and the one at 3: C = 1
     t2, e2, r2 = (
         np.array([2.0, 2.0, 2.0, 3.0]),
         np.array([1, 1, 0, 0], bool),

@@ -212,7 +212,7 @@ def load_duckdb(query: str, spec: RoleSpec, *, database: str | Path | None = Non
         df = con.execute(query).df()
     except duckdb.Error as e:
         raise ParameterError(
-            f"the DuckDB `query` failed: {str(e).splitlines()[0]}. Query was: {query[:300]!r}. "
+            f"the DuckDB `query` failed: {str(e).splitlines()[0].rstrip('.!')}. Query was: {query[:300]!r}. "
             "Check the SQL (run it in the duckdb shell to see where it breaks) and the file "
             "paths inside it."
         ) from e

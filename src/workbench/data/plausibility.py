@@ -193,3 +193,16 @@ def check_count_or_flag(df: pd.DataFrame, col: str) -> pd.Series:
                 n_rows=int(mask.sum()),
             )
     return s
+
+
+def check_rows_left(n_received: int, n_left: int, exclusions: list) -> None:
+    """Refuse a data set that the spec's exclusion policies emptied (never analyse 0 customers)."""
+    if n_left:
+        return
+    raise DataValidationError(
+        f"no customers are left after exclusions: all {n_received:,} rows were excluded ("
+        + "; ".join(f"{e['rule']}: {e['n_rows']:,}" for e in exclusions)
+        + "). Check the data, or change the spec's `zero_tenure` / `missing_covariates` policy.",
+        rule="rows left after exclusions",
+        n_rows=n_received,
+    )

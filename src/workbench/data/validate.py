@@ -20,6 +20,7 @@ from .dataset import Dataset
 from .plausibility import (
     COUNT_COLUMNS,
     check_count_or_flag,
+    check_rows_left,
     check_start_plus_tenure,
     check_tenure_plausible,
     coarse_tenure,
@@ -426,7 +427,7 @@ def validate(
     Raises
     ------
     DataValidationError
-        Naming the column and rule, the number of offending rows, the first customer ids, the fix.
+        Naming the column and rule, the number of offending rows, the first rows (never customer ids), the fix.
 
     Examples
     --------
@@ -583,14 +584,7 @@ def validate(
                 stacklevel=2,
             )
         out = out.loc[keep]
-    if len(out) == 0:
-        raise DataValidationError(
-            f"no customers are left after exclusions: all {len(df):,} rows were excluded ("
-            + "; ".join(f"{e['rule']}: {e['n_rows']:,}" for e in exclusions)
-            + "). Check the data, or change the spec's `zero_tenure` / `missing_covariates` policy.",
-            rule="rows left after exclusions",
-            n_rows=len(df),
-        )
+    check_rows_left(len(df), len(out), exclusions)
     out = out.reset_index(drop=True)
     grid = coarse_tenure(out[spec.tenure], spec.tenure, spec.tenure_unit)
     return Dataset(

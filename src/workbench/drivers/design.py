@@ -43,6 +43,7 @@ from ..exceptions import (
     RowsExcludedWarning,
     TooManyLevelsError,
 )
+from ..privacy import check_not_personal
 
 SAT_FORMS = ("categorical", "linear", "spline")
 MAX_LEVELS = 20
@@ -120,8 +121,9 @@ def resolve_inputs(
 
     Column arguments default to the spec's roles (an empty string or list means "the role"); every
     name is checked to exist ("did you mean" for typos), a string where a list is expected is refused,
-    columns declared personal (and the id) are refused, and a categorical covariate or switching cost
-    with more than ``max_levels`` levels is refused before any model is fitted.
+    columns declared personal (and the id) are refused (:func:`workbench.privacy.check_not_personal`),
+    and a categorical covariate or switching cost with more than ``max_levels`` levels is refused
+    before any model is fitted.
 
     Raises
     ------
@@ -183,20 +185,14 @@ def resolve_inputs(
     cluster_col = column_name(
         data, blank(cluster_col), argument="cluster_col", required=False, func=func
     )
-    private = {*(getattr(spec, "personal", None) or []), *([spec.id] if spec is not None else [])}
     for argument, cols in (
         ("satisfaction_col", [satisfaction_col]),
         ("switching_cost_cols", sc),
-        ("perceived_value_col", [pv]),
+        ("perceived_value_col", [pv] if pv else []),
         ("covariates", covariates),
-        ("cluster_col", [cluster_col]),
+        ("cluster_col", [cluster_col] if cluster_col else []),
     ):
-        bad = [c for c in cols if c and c in private]
-        if bad:
-            raise ParameterError(
-                f"drivers: `{argument}` names {bad}, declared personal (or the customer id) in the spec: "
-                "personal columns are never analysed or shown. Remove them from the argument."
-            )
+        check_not_personal(data, cols, argument=argument)
     covariates = [
         c for c in covariates if c not in {satisfaction_col, pv, duration_col, event_col, *sc}
     ]

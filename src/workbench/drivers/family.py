@@ -39,6 +39,7 @@ from .terms import (
     agrees,
     coef_row,
     decide,
+    meta_of,
     method_label,
     prepare,
     term_test,
@@ -249,23 +250,26 @@ def evaluate_hypotheses(
     sc_tab = switching_costs_separately(dd, prep, firth=use_f, alpha=alpha, sink=sink)
     coefs = fB.fit.table(alpha)
     sep = combine([fB.separation])
-    meta = {
-        "n": dd.n,
-        "events": dd.events,
-        "alpha": alpha,
-        "method": prep.label,
-        "adjust": adjust,
-        "outcome": outcome,
-        "horizon": horizon if outcome == "horizon" else None,
-        "firth": fB.firth,
-        "cluster_col": dd.cluster_col,
-        "n_received": dd.n_received,
-        "exclusions": dd.exclusions,
-        "fingerprint": dd.fingerprint,
-        "switching_cost_index": dd.sc_construction.to_dict(orient="records"),
-        "interaction_se": float(fB.coef("dissat_x_sc")[1]),
-        "satisfaction_reference": dd.ref_level,
-    }
+    meta = meta_of(
+        dd,
+        **{
+            "n": dd.n,
+            "events": dd.events,
+            "alpha": alpha,
+            "method": prep.label,
+            "adjust": adjust,
+            "outcome": outcome,
+            "horizon": horizon if outcome == "horizon" else None,
+            "firth": fB.firth,
+            "cluster_col": dd.cluster_col,
+            "n_received": dd.n_received,
+            "exclusions": dd.exclusions,
+            "fingerprint": dd.fingerprint,
+            "switching_cost_index": dd.sc_construction.to_dict(orient="records"),
+            "interaction_se": float(fB.coef("dissat_x_sc")[1]),
+            "satisfaction_reference": dd.ref_level,
+        },
+    )
     return HypothesesResult(
         summ,
         meta,
@@ -369,13 +373,16 @@ def horizon_sensitivity(
             )
     df = pd.DataFrame(rows)
     stable = df.groupby("hypothesis")["decision"].nunique().eq(1)
-    meta = {
-        "n": dd.n,
-        "events": dd.events,
-        "alpha": alpha,
-        "method": "H1-H3 across outcome views and horizons",
-        "stable": {k: bool(v) for k, v in stable.items()},
-    }
+    meta = meta_of(
+        dd,
+        **{
+            "n": dd.n,
+            "events": dd.events,
+            "alpha": alpha,
+            "method": "H1-H3 across outcome views and horizons",
+            "stable": {k: bool(v) for k, v in stable.items()},
+        },
+    )
     return Result(df, meta, title="Sensitivity of the conclusions to the horizon and outcome view")
 
 

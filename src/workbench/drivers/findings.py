@@ -14,7 +14,7 @@ from .separation import (
     SeparationResult,
     combine,
 )
-from .terms import prepare
+from .terms import meta_of, prepare
 
 ACTION = "Firth-penalised fit with profile penalised-likelihood CIs (switched automatically)"
 
@@ -65,17 +65,26 @@ def check_separation(
     all_churned = [str(v) for v in lv.loc[lv["churned"] == lv["customers"], "satisfaction"]]
     if all_churned:
         res.meta["all_churned_levels"] = ", ".join(all_churned)
-    res.meta.update(
-        {
+    res.meta = meta_of(
+        dd,
+        alpha=None,
+        **{
+            **res.meta,
             "n": dd.n,
             "horizon": horizon,
             "horizons": hs,
             "method": "monotone-likelihood check (Cox), linear-programming separation check "
             "(retained at each horizon), per-term check (discrete time), extreme values of counts; "
             "before fitting",
-        }
+        },
     )
     return res
+
+
+def _at(meta: dict) -> str:
+    """``'1 year'`` / ``'12 months'``: the horizon in the data's tenure unit."""
+    h, unit = float(meta["horizon"]), meta.get("time_unit", "months")
+    return f"{h:g} {unit[:-1] if h == 1 and unit.endswith('s') else unit}"
 
 
 def _p(p) -> str:
@@ -161,9 +170,8 @@ def key_findings(
         )
         if pred is not None and len(pred):
             lo, hi = pred.iloc[0], pred.iloc[-1]
-            unit = nonlinearity.meta.get("time_unit", "months")
             s += (
-                f"; predicted retention at {format_number(nonlinearity.meta['horizon'])} {unit} is "
+                f"; predicted retention at {_at(nonlinearity.meta)} is "
                 f"{lo['retention']:.1%} ({ci_label(alpha)} {lo['ci_lower']:.1%} to {lo['ci_upper']:.1%}) "
                 f"at satisfaction {int(lo['satisfaction'])} and {hi['retention']:.1%} "
                 f"({hi['ci_lower']:.1%} to {hi['ci_upper']:.1%}) at {int(hi['satisfaction'])}"
@@ -185,10 +193,9 @@ def key_findings(
         }
         did = interaction.summary.iloc[-1]
         it = interaction.meta["interaction_test"]
-        unit = interaction.meta.get("time_unit", "months")
         out.append(
             Finding(
-                f"Predicted retention at {format_number(interaction.meta['horizon'])} {unit}: the gap "
+                f"Predicted retention at {_at(interaction.meta)}: the gap "
                 f"between satisfaction {top} and {bot} is {100 * gap.get('low', np.nan):.1f} percentage "
                 f"points at low and {100 * gap.get('high', np.nan):.1f} at high switching cost "
                 f"(difference {100 * did['estimate']:.1f} points, {ci_label(alpha)} "

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..results import Result
-from .models import fit_cox, fit_logistic, profile_ci
+from .models import fit_cox, fit_logistic
+from .profile import profile_ci
 
 
 class FirthResult(Result):

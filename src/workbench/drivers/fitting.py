@@ -26,8 +26,9 @@ import pandas as pd
 
 from ..exceptions import ModelError, ParameterError, SeparationWarning, SmallSampleWarning
 from .design import DriverData
-from .models import ModelFit, fit_cox, fit_logistic, profile_ci
+from .models import ModelFit, fit_cox, fit_logistic
 from .outcomes import horizon_outcome, period_bands, person_period
+from .profile import profile_ci
 from .separation import (
     EXTREME_KIND,
     SEPARATION_COLUMNS,

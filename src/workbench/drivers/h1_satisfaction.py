@@ -29,6 +29,7 @@ from .separation import combine
 from .terms import (
     _check_alpha,
     design_at,
+    meta_of,
     prepare,
     retention_ci,
     standardised_prediction,
@@ -203,18 +204,21 @@ def satisfaction_form(
         m, g = standardised_prediction(hfit, Xcf)
         r, se, lo, hi = retention_ci(m, g, hfit.fit.cov_, z)
         pred.append({"satisfaction": lv, "retention": r, "se": se, "ci_lower": lo, "ci_upper": hi})
-    meta = {
-        "n": dd.n,
-        "events": dd.events,
-        "alpha": alpha,
-        "method": prep.label,
-        "horizon": horizon,
-        "time_unit": dd.time_unit,
-        "reference_level": dd.ref_level,
-        "spline_df": spline_df,
-        "firth": cat.firth,
-        "fingerprint": dd.fingerprint,
-    }
+    meta = meta_of(
+        dd,
+        **{
+            "n": dd.n,
+            "events": dd.events,
+            "alpha": alpha,
+            "method": prep.label,
+            "horizon": horizon,
+            "time_unit": dd.time_unit,
+            "reference_level": dd.ref_level,
+            "spline_df": spline_df,
+            "firth": cat.firth,
+            "fingerprint": dd.fingerprint,
+        },
+    )
     sep = combine([cat.separation, hfit.separation])
     return NonlinearityResult(
         pd.DataFrame(rows),

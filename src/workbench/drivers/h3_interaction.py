@@ -27,6 +27,7 @@ from .terms import (
     _check_alpha,
     coef_row,
     design_at,
+    meta_of,
     method_label,
     prepare,
     retention_ci,
@@ -44,6 +45,7 @@ class InteractionResult(Result):
     """
 
     title = "Switching costs x satisfaction (H3)"
+    key = "scale"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.drivers import plot_marginal_effects
@@ -184,24 +186,27 @@ def interaction_effects(
         }
     )
     lr_tab = pd.DataFrame([{"term": "dissat_x_sc", **lr, "method": method_label(cB, lr["test"])}])
-    meta = {
-        "n": dd.n,
-        "events": dd.events,
-        "alpha": alpha,
-        "method": "Cox and IPCW logistic",
-        "horizon": horizon,
-        "time_unit": dd.time_unit,
-        "firth_cox": cB.firth,
-        "firth_logistic": hB.firth,
-        "sc_quantiles": dict(zip(names, qs.tolist())),
-        "interaction_test": {
-            "statistic": lr["statistic"],
-            "df": lr["df"],
-            "p_value": lr["p_value"],
-            "method": method_label(cB, lr["test"]),
+    meta = meta_of(
+        dd,
+        **{
+            "n": dd.n,
+            "events": dd.events,
+            "alpha": alpha,
+            "method": "Cox and IPCW logistic",
+            "horizon": horizon,
+            "time_unit": dd.time_unit,
+            "firth_cox": cB.firth,
+            "firth_logistic": hB.firth,
+            "sc_quantiles": dict(zip(names, qs.tolist())),
+            "interaction_test": {
+                "statistic": lr["statistic"],
+                "df": lr["df"],
+                "p_value": lr["p_value"],
+                "method": method_label(cB, lr["test"]),
+            },
+            "fingerprint": dd.fingerprint,
         },
-        "fingerprint": dd.fingerprint,
-    }
+    )
     sep = combine([cB.separation, hB.separation])
     return InteractionResult(
         pd.DataFrame(rows),

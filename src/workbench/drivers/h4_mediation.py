@@ -26,7 +26,7 @@ from scipy import stats
 from ..results import Result
 from .design import build_design
 from .fitting import Prepared, fit_view
-from .terms import _check_alpha, prepare
+from .terms import _check_alpha, meta_of, prepare
 
 EFFECTS = ("indirect", "direct", "total", "proportion_mediated")
 
@@ -41,6 +41,7 @@ class MediationResult(Result):
     """
 
     title = "Mediation through perceived value (H4)"
+    key = "effect"
 
     @property
     def available(self) -> bool:
@@ -184,21 +185,24 @@ def mediation_analysis(
             "unstable and should not be interpreted."
         )
         sink.append(msg)
-    meta = {
-        "n": dd.n,
-        "events": dd.events,
-        "alpha": alpha,
-        "n_draws": n_draws,
-        "seed": seed,
-        "scale": "log hazard ratio per satisfaction point",
-        "method": (
-            "product of coefficients a*b (OLS mediator, "
-            + ("Firth-penalised " if vf.firth else "")
-            + "Cox outcome), quasi-Bayesian simulation CIs, Sobel p-value"
-        ),
-        "mediator": dd.perceived_value_col,
-        "fingerprint": dd.fingerprint,
-    }
+    meta = meta_of(
+        dd,
+        **{
+            "n": dd.n,
+            "events": dd.events,
+            "alpha": alpha,
+            "n_draws": n_draws,
+            "seed": seed,
+            "scale": "log hazard ratio per satisfaction point",
+            "method": (
+                "product of coefficients a*b (OLS mediator, "
+                + ("Firth-penalised " if vf.firth else "")
+                + "Cox outcome), quasi-Bayesian simulation CIs, Sobel p-value"
+            ),
+            "mediator": dd.perceived_value_col,
+            "fingerprint": dd.fingerprint,
+        },
+    )
     return MediationResult(
         pd.DataFrame(rows, columns=cols),
         meta,

@@ -46,6 +46,7 @@ class SeparationResult(Result):
     """
 
     title = "Separation and monotone likelihood"
+    key = "variable"
 
     @property
     def found(self) -> bool:

@@ -24,7 +24,7 @@ from ..checks import check_alpha as _check_alpha  # noqa: F401 (re-exported for 
 from ..exceptions import ParameterError
 from .design import DriverData, build_design, resolve_inputs
 from .fitting import ViewFit
-from .models import lr_test, wald_test
+from .profile import lr_test, wald_test
 
 ADJUST = ("holm", "bh", "none")
 
@@ -146,7 +146,10 @@ def method_label(vf: ViewFit, test: str) -> str:
         if vf.fit.n_clusters
         else (", robust SE" if vf.fit.robust else "")
     )
-    return f"{fit}{vf.label}; {test} test{se}"
+    ties = ""
+    if vf.outcome == "cox":  # unpenalised: the survival engine (Efron); Firth: Breslow, as coxphf
+        ties = ", Breslow ties" if vf.firth else ", Efron ties"
+    return f"{fit}{vf.label}; {test} test{se}{ties}"
 
 
 def standardised_prediction(vf: ViewFit, Xcf: pd.DataFrame):
@@ -176,3 +179,40 @@ def design_at(dd, vf_form, sat_value=None, sc_value=None, interaction=False):
         sc_override=sc_value,
     )
     return X
+
+
+def reference_levels(dd: DriverData) -> dict:
+    """The reference level of satisfaction (the scale's middle) and of each categorical covariate
+    (the first level present, as :func:`workbench.drivers.design.build_design` codes them)."""
+    out = {dd.satisfaction_col: dd.ref_level}
+    for c in dd.covariates:
+        s = dd.frame[c]
+        if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            continue
+        levels = dd.categorical.get(c) or (
+            list(s.cat.categories)
+            if isinstance(s.dtype, pd.CategoricalDtype)
+            else sorted(s.astype(str).unique())
+        )
+        present = [v for v in map(str, levels) if (s.astype(str) == v).any()]
+        if present:
+            out[c] = present[0]
+    return out
+
+
+def meta_of(dd: DriverData, **fields) -> dict:
+    """The result contract's meta (:func:`workbench.results.standard_meta`) for an analysis of ``dd``:
+    n, events, alpha, fingerprint, exclusions, reference levels, method, then the analysis' own keys."""
+    from ..columns import data_fingerprint
+    from ..results import standard_meta
+
+    fields.setdefault("n", dd.n)
+    fields.setdefault("events", dd.events)
+    fields.setdefault("exclusions", dd.exclusions)
+    fields["fingerprint"] = (
+        fields.get("fingerprint") or dd.fingerprint or data_fingerprint(dd.frame)
+    )
+    fields.setdefault("reference_levels", reference_levels(dd))
+    return standard_meta(
+        None, alpha=fields.pop("alpha", None), method=fields.pop("method"), **fields
+    )

@@ -46,6 +46,7 @@ class BGBB(PurchaseModel):
     name = "BG/BB"
     params = ("alpha", "beta", "gamma", "delta")
     reference = "Fader, Hardie & Shang (2010), Marketing Science 29(6), 1086-1108"
+    collapse = True
 
     @staticmethod
     def loglik(theta, x, tx, n):

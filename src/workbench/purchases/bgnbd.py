@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from ._mle import PurchaseModel, PurchaseModelResult, fit_model, summary_data
+from ._mle import PurchaseModel, PurchaseModelResult, by_count, fit_model, summary_data
 
 __all__ = ["BGNBD", "fit_bgnbd"]
 
@@ -35,15 +35,12 @@ class BGNBD(PurchaseModel):
     @staticmethod
     def _parts(theta, x, tx, T):
         r, al, a, b = theta
-        A1 = gl(r + x) - gl(r) + r * np.log(al)
-        A2 = gl(a + b) + gl(b + x) - gl(b) - gl(a + b + x)
+        A1 = by_count(gl, r, x) - gl(r) + r * np.log(al)
+        A2 = gl(a + b) + by_count(gl, b, x) - gl(b) - by_count(gl, a + b, x)
         A3 = -(r + x) * np.log(al + T)
         rep = x > 0
-        A4 = np.where(
-            rep,
-            np.log(a) - np.log(np.where(rep, b + x - 1, 1.0)) - (r + x) * np.log(al + tx),
-            -np.inf,
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            A4 = np.where(rep, np.log(a) - np.log(b + x - 1) - (r + x) * np.log(al + tx), -np.inf)
         return A1, A2, A3, A4
 
     @staticmethod
@@ -52,17 +49,47 @@ class BGNBD(PurchaseModel):
         return A1 + A2 + np.logaddexp(A3, A4)
 
     @staticmethod
-    def gradient(theta, x, tx, T):
+    def loglik_gradient(theta, x, tx, T):
+        """Log likelihood and its gradient in one pass (the work of a 1,000,000-customer fit).
+
+        Written with ``d = A4 - A3`` so that ``ln(e^A3 + e^A4) = A3 + softplus(d)`` and the weight
+        of the second term is ``expit(d)``; both only where ``x > 0`` (``d = -inf`` elsewhere).
+        """
         r, al, a, b = theta
-        A1, A2, A3, A4 = BGNBD._parts(theta, x, tx, T)
-        w4 = np.exp(A4 - np.logaddexp(A3, A4))
-        w3 = 1.0 - w4
         rep = x > 0
-        d_r = dg(r + x) - dg(r) + np.log(al) - w3 * np.log(al + T) - w4 * np.log(al + tx)
-        d_al = r / al - w3 * (r + x) / (al + T) - w4 * (r + x) / (al + tx)
-        d_a = dg(a + b) - dg(a + b + x) + w4 / a
-        d_b = dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) - w4 / np.where(rep, b + x - 1, 1.0)
-        return np.column_stack([d_r, d_al, d_a, d_b])
+        l_T = np.log(al + T)
+        A12 = (
+            by_count(gl, r, x)
+            - gl(r)
+            + r * np.log(al)
+            + gl(a + b)
+            + by_count(gl, b, x)
+            - gl(b)
+            - by_count(gl, a + b, x)
+        )
+        A3 = -(r + x) * l_T
+        xr, Tr = x[rep], l_T[rep]
+        l_tx = np.log(al + tx[rep])
+        d = np.log(a) - np.log(b + xr - 1) - (r + xr) * (l_tx - Tr)
+        soft = np.where(d > 30, d, np.log1p(np.exp(np.minimum(d, 30))))
+        ll = A12 + A3
+        ll[rep] += soft
+        w4 = np.zeros_like(x)
+        w4[rep] = special.expit(d)
+        # d/d r and alpha: w3 * dA3 + w4 * dA4 = dA3 + w4 * (dA4 - dA3)
+        d_r = by_count(dg, r, x) - dg(r) + np.log(al) - l_T
+        d_al = r / al - (r + x) / (al + T)
+        d_r[rep] -= w4[rep] * (l_tx - Tr)
+        d_al[rep] -= w4[rep] * (r + xr) * (1.0 / (al + tx[rep]) - 1.0 / (al + T[rep]))
+        dg_abx = by_count(dg, a + b, x)
+        d_a = dg(a + b) - dg_abx + w4 / a
+        d_b = dg(a + b) + by_count(dg, b, x) - dg(b) - dg_abx
+        d_b[rep] -= w4[rep] / (b + xr - 1)
+        return ll, np.column_stack([d_r, d_al, d_a, d_b])
+
+    @staticmethod
+    def gradient(theta, x, tx, T):
+        return BGNBD.loglik_gradient(theta, x, tx, T)[1]
 
     @staticmethod
     def start(x, tx, T):

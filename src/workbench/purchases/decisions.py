@@ -22,6 +22,7 @@ import pandas as pd
 from ..exceptions import ParameterError
 from ..privacy import pseudonymise_ids
 from ..results import Result
+from ._mle import complete_meta
 from .predict import CustomerPredictionResult
 
 __all__ = ["PriorityListResult", "priority_list", "TIERS"]
@@ -180,4 +181,7 @@ def priority_list(
         "fingerprint": predictions.meta.get("fingerprint"),
         "alpha": predictions.meta.get("alpha"),
     }
+    meta = complete_meta(
+        meta, events=predictions.meta.get("events"), exclusions=predictions.meta.get("exclusions")
+    )
     return PriorityListResult(summary, meta, tables={"customers": out})

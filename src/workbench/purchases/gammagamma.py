@@ -134,7 +134,7 @@ def fit_gammagamma(summary, *, alpha: float = 0.05, start=None) -> PurchaseModel
             "(need at least 10). Use a longer calibration period."
         )
     meta = {k: meta_in.get(k) for k in ("time_unit", "fingerprint", "dataset") if k in meta_in}
-    meta["exclusions"] = [
+    meta["exclusions"] = list(meta_in.get("exclusions", [])) + [
         {
             "rule": "repeat buyers only",
             "n_rows": int((~rep).sum()),

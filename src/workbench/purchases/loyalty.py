@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..results import Result
+from ._mle import complete_meta
 from .summary import CustomerSummary
 
 __all__ = ["LoyaltyResult", "loyalty_measures"]
@@ -142,4 +143,5 @@ def loyalty_measures(
         "method": "calibration-period loyalty measures; R/F/M quantile scores",
         "fingerprint": summary.meta.get("fingerprint"),
     }
+    meta = complete_meta(meta, events=int(x.sum()), exclusions=summary.meta.get("exclusions"))
     return LoyaltyResult(pd.DataFrame(rows), meta, tables={"customers": out})

@@ -31,7 +31,7 @@ import pandas as pd
 from ..checks import check_alpha
 from ..exceptions import ParameterError
 from ..results import Result
-from ._mle import PurchaseModelResult
+from ._mle import PurchaseModelResult, complete_meta
 from .gammagamma import GammaGamma, expected_spend
 
 __all__ = ["CustomerPredictionResult", "predict_customers", "clv_weights", "check_discount_rate"]
@@ -265,4 +265,5 @@ def predict_customers(
         "fingerprint": fit.meta.get("fingerprint"),
         "interval": "parameter uncertainty only (parametric bootstrap), not the spread of one customer's purchases",
     }
+    meta = complete_meta(meta, events=fit.meta.get("events"), exclusions=fit.meta.get("exclusions"))
     return CustomerPredictionResult(pd.DataFrame(rows), meta, tables={"customers": customers})

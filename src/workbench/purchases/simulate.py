@@ -22,7 +22,7 @@ import pandas as pd
 from ..exceptions import ParameterError
 from .summary import CustomerSummary, _describe
 
-__all__ = ["simulate_bgnbd", "simulate_paretonbd"]
+__all__ = ["coverage_study", "simulate_bgnbd", "simulate_paretonbd"]
 
 
 def _check(n, **pos):
@@ -209,3 +209,75 @@ def simulate_paretonbd(
     return _summarise(
         n, owner, times, birth, calibration_length, holdout_length, spend, rng, truth, time_unit
     )
+
+
+#: the truth used by the coverage study (close to the CDNOW estimates)
+COVERAGE_TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5, "p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+def coverage_study(
+    n_reps: int,
+    n_customers: int,
+    *,
+    truth: dict | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Share of ``n_reps`` simulated data sets whose interval covers each true parameter.
+
+    Each replication simulates BG/NBD histories with Gamma-Gamma spend (``truth``: ``r, alpha, a,
+    b, p, q, gamma``), fits :func:`fit_bgnbd` and :func:`fit_gammagamma` and records whether each
+    ``1 - alpha`` interval holds the truth. Replications whose fit warns are counted
+    (``n_warned``) and kept.
+
+    Returns
+    -------
+    DataFrame
+        One row per parameter: ``term``, ``truth``, ``coverage``, ``n_reps``, ``mean_estimate``,
+        ``mean_se``, ``sd_estimate``, ``n_warned``.
+    """
+    import warnings as _w
+
+    from ..exceptions import WorkbenchWarning
+    from .bgnbd import fit_bgnbd
+    from .gammagamma import fit_gammagamma
+
+    t = dict(COVERAGE_TRUTH if truth is None else truth)
+    rows: dict[str, list] = {k: [] for k in ("r", "alpha", "a", "b", "p", "q", "gamma")}
+    warned = 0
+    for i in range(int(n_reps)):
+        s = simulate_bgnbd(
+            n_customers,
+            r=t["r"],
+            alpha=t["alpha"],
+            a=t["a"],
+            b=t["b"],
+            spend=(t["p"], t["q"], t["gamma"]),
+            seed=seed + i,
+        )
+        with _w.catch_warnings(record=True) as caught:
+            _w.simplefilter("always", WorkbenchWarning)
+            fits = (fit_bgnbd(s, alpha=alpha), fit_gammagamma(s, alpha=alpha))
+        warned += any(issubclass(c.category, WorkbenchWarning) for c in caught)
+        for f in fits:
+            for _, row in f.summary.iterrows():
+                rows[row["term"]].append(
+                    (row["estimate"], row["se"], row["ci_lower"], row["ci_upper"])
+                )
+    out = []
+    for k, v in rows.items():
+        a = np.array(v, float)
+        cover = (a[:, 2] <= t[k]) & (t[k] <= a[:, 3])
+        out.append(
+            {
+                "term": k,
+                "truth": t[k],
+                "coverage": float(cover.mean()),
+                "n_reps": len(a),
+                "mean_estimate": float(a[:, 0].mean()),
+                "mean_se": float(a[:, 1].mean()),
+                "sd_estimate": float(a[:, 0].std(ddof=1)),
+                "n_warned": warned,
+            }
+        )
+    return pd.DataFrame(out)

@@ -143,9 +143,11 @@ def rfm_summary(
         group = "GROUP BY 1, 2" if merge else ""
         agg_amt = "sum(amount)" if merge else "amount"
         agg_q = "sum(quantity)" if merge else "quantity"
+        # purchase occasions, each with the customer's first occasion d0 beside it
         con.execute(
-            f"CREATE TEMP TABLE occ AS SELECT customer_id, {day_expr} AS d, {agg_amt} AS amount, "
-            f"{agg_q} AS quantity FROM log_frame {group}"
+            f"CREATE TEMP TABLE occ AS SELECT *, min(d) OVER (PARTITION BY customer_id) AS d0 FROM "
+            f"(SELECT customer_id, {day_expr} AS d, {agg_amt} AS amount, {agg_q} AS quantity "
+            f"FROM log_frame {group})"
         )
         last_day = con.execute("SELECT max(d) FROM occ").fetchone()[0]
         obs = (
@@ -174,15 +176,16 @@ def rfm_summary(
             )
         cust = con.execute(
             f"""
-            SELECT customer_id, min(d) AS d0,
+            SELECT customer_id, min(d0) AS d0,
                    count(*) FILTER (WHERE d < {cal + 1}) - 1 AS frequency,
-                   max(d) FILTER (WHERE d < {cal + 1}) - min(d) AS recency_days,
+                   max(d) FILTER (WHERE d < {cal + 1}) - min(d0) AS recency_days,
                    sum(amount) FILTER (WHERE d < {cal + 1}) - arg_min(amount, d) AS repeat_amount,
                    arg_min(amount, d) AS first_amount,
                    count(*) FILTER (WHERE d >= {cal + 1}) AS frequency_holdout,
                    avg(amount) FILTER (WHERE d >= {cal + 1}) AS monetary_holdout,
-                   sum(quantity) FILTER (WHERE d < {cal + 1}) AS quantity
-            FROM occ GROUP BY customer_id ORDER BY min(d), customer_id
+                   count(*) FILTER (WHERE d > d0 AND d - d0 <= ({cal} - d0) / 2) AS first_half,
+                   count(*) FILTER (WHERE d - d0 > ({cal} - d0) / 2 AND d < {cal + 1}) AS second_half
+            FROM occ GROUP BY customer_id ORDER BY min(d0), customer_id
             """
         ).df()
         late_first = cust["d0"].to_numpy() >= cal + 1
@@ -197,21 +200,10 @@ def rfm_summary(
                 rule="calibration cohort not empty",
             )
         start = float(cohort["d0"].min())
-        halves = con.execute(
-            f"""
-            SELECT o.customer_id,
-                   count(*) FILTER (WHERE o.d > f.d0 AND o.d - f.d0 <= ({cal} - f.d0) / 2) AS first_half,
-                   count(*) FILTER (WHERE o.d - f.d0 > ({cal} - f.d0) / 2 AND o.d < {cal + 1}) AS second_half
-            FROM occ o JOIN (SELECT customer_id, min(d) AS d0 FROM occ GROUP BY 1) f USING (customer_id)
-            WHERE f.d0 < {cal + 1}
-            GROUP BY 1
-            """
-        ).df()
         track = con.execute(
             f"""
-            SELECT floor((o.d - {start}) / {u}) AS period, count(*) AS repeat_purchases
-            FROM occ o JOIN (SELECT customer_id, min(d) AS d0 FROM occ GROUP BY 1) f USING (customer_id)
-            WHERE f.d0 < {cal + 1} AND o.d > f.d0
+            SELECT floor((d - {start}) / {u}) AS period, count(*) AS repeat_purchases
+            FROM occ WHERE d0 < {cal + 1} AND d > d0
             GROUP BY 1 ORDER BY 1
             """
         ).df()
@@ -229,7 +221,6 @@ def rfm_summary(
         warnings.warn(
             f"{detail}; excluded from the calibration cohort.", RowsExcludedWarning, stacklevel=2
         )
-    cohort = cohort.merge(halves, on="customer_id", how="left", validate="one_to_one")
     freq = cohort["frequency"].to_numpy(float)
     customers = pd.DataFrame(
         {

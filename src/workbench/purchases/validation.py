@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..exceptions import ModelError
 from ..results import Result
-from ._mle import PurchaseModelResult, summary_data
+from ._mle import PurchaseModelResult, complete_meta, summary_data
 from .summary import CustomerSummary
 
 __all__ = [
@@ -141,6 +141,9 @@ def tracking(fit: PurchaseModelResult, summary: CustomerSummary) -> TrackingResu
         "fingerprint": summary.meta.get("fingerprint"),
         "alpha": fit.meta.get("alpha"),
     }
+    meta = complete_meta(
+        meta, events=int(tr["actual"].sum()), exclusions=summary.meta.get("exclusions")
+    )
     return TrackingResult(
         pd.DataFrame(rows), meta, tables={"tracking": tr}, title=f"Tracking: {fit.model.name}"
     )
@@ -197,6 +200,11 @@ def conditional_expectations(
         "alpha": fit.meta.get("alpha"),
         "fingerprint": summary.meta.get("fingerprint"),
     }
+    meta = complete_meta(
+        meta,
+        events=int(summary.customers["frequency_holdout"].sum()),
+        exclusions=summary.meta.get("exclusions"),
+    )
     return ConditionalExpectationResult(
         pd.DataFrame(rows), meta, title=f"Conditional expectations: {fit.model.name}"
     )
@@ -256,4 +264,11 @@ def compare_models(
         "time_unit": summary.meta.get("time_unit"),
         "holdout_length": summary.meta.get("holdout_length"),
     }
+    alphas = {f.meta.get("alpha") for f in fits.values()}
+    meta = complete_meta(
+        meta,
+        alpha=alphas.pop() if len(alphas) == 1 else None,
+        events=int(summary.customers["frequency_holdout"].sum()),
+        exclusions=summary.meta.get("exclusions"),
+    )
     return ModelComparisonResult(table, meta)

@@ -25,36 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ..results import format_number
-from .sanitize import sanitize_page
+from .sanitize import DROP_WITH_CONTENT, VOID, sanitize_page
 
 # nbconvert template "templates" in this folder (flat, so package-data `runner/templates/*` ships it)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_BLOCKED = {
-    "script",
-    "iframe",
-    "object",
-    "embed",
-    "link",
-    "meta",
-    "base",
-    "form",
-    "frame",
-    "frameset",
-}
-_VOID = {
-    "area",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
+# removed with their content / without a closing tag: the strict sanitiser's lists (one home)
+_BLOCKED = DROP_WITH_CONTENT | {"meta"}
+_VOID = VOID
 _LONG_FLOAT = re.compile(r"^\s*-?\d+\.\d{5,}(e[-+]?\d+)?\s*$", re.IGNORECASE)
 
 
@@ -236,6 +213,8 @@ def prepare_notebook(
 
     nb = copy.deepcopy(nb)
     cleaner = OutputCleaner(
+        # active content dropped, ids masked, long floats shortened; the strict allow-list
+        # (runner.sanitize.sanitize_page) runs over the whole page last
         sanitize=lambda markup: _sanitize(markup, id_names),
         units=units,
         alpha=alpha,

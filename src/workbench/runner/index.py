@@ -34,6 +34,7 @@ a { color: #0b5cad; }
 ul.head { margin: 0; padding-left: 1.1em; font-size: 0.9em; }
 .source-simulated { background: #fff8e1; padding: 0 0.3em; border-radius: 3px; }
 th[title] { cursor: help; }
+td.date { white-space: nowrap; }
 """
 
 
@@ -129,7 +130,7 @@ def write_index(out_root: str | Path) -> Path:
             f"<td><span class='source-{src['kind']}'>{html.escape(src['text'])}</span></td>"
             f"<td>{_status(m.get('status', 'unknown'))}</td>"
             f"<td>{head_html}</td>"
-            f"<td>{html.escape(readable_date(m.get('started')))}"
+            f"<td class='date'>{html.escape(readable_date(m.get('started')))}"
             f"<div class='sub'>{'' if dur is None else f'{float(dur):.1f} s'}</div></td>"
             f"<td>{html.escape(batch)}</td></tr>"
         )
@@ -197,6 +198,15 @@ def _cell(v: Any, fmt=None) -> str:
 _KEYED = re.compile(r"^([^\[.]+)(?:\[(.*)\]|\.(.+))$")
 
 
+def _format_key(key: str) -> str:
+    """The key that decides a compared column's number format: ``cox[term] -> cox``,
+    ``interaction_test.p_value -> p_value``."""
+    m = _KEYED.match(key)
+    if not m:
+        return key
+    return m.group(3) if m.group(3) is not None else m.group(1)
+
+
 def column_label(key: str, units: Any = None) -> str:
     """A compared column in words: ``cox[contract[one_year]] -> "Cox: contract: one year"``,
     ``median_tenure -> "Median tenure (months)"``.
@@ -214,6 +224,8 @@ def column_label(key: str, units: Any = None) -> str:
     if not m:
         return label(key, units)
     inner = m.group(2) if m.group(2) is not None else m.group(3)
+    if m.group(3) is not None:  # name.key: the key is a quantity with a label of its own
+        return f"{label(m.group(1), units)}: {label(inner, units)}"
     text = humanize_term(inner)
     if text == inner:
         text = inner.replace("_", " ")
@@ -223,6 +235,8 @@ def column_label(key: str, units: Any = None) -> str:
 def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
     """``<out_root>/<batch>/summary.html``: per notebook, one row per run with status, duration,
     parameters and the recorded results side by side, each linking its report."""
+    from .summary import readable_date
+
     root = Path(out_root)
     folder = root / batch_name
     folder.mkdir(parents=True, exist_ok=True)
@@ -242,7 +256,7 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
     skipped = sum(bool(e.get("skipped")) for e in entries)
     parts = [
         f"<h1>Batch {html.escape(batch_name)}</h1>",
-        f"<p class='note'>{html.escape(str(state.get('source', '')))}; started {html.escape(str(state.get('started', '')))}; "
+        f"<p class='note'>{html.escape(str(state.get('source', '')))}; started {html.escape(readable_date(state.get('started', '')))}; "
         f"{len(entries)} runs: {counts['ok']} ok ({skipped} unchanged, skipped), {counts['failed']} failed, "
         f"{counts['timed_out']} timed out"
         + (f", {int(state['pending'])} not run" if state.get("pending") else "")
@@ -260,7 +274,9 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
 
         units = (rows[0]["manifest"].get("dataset") or {}).get("units") if rows else None
         fmts = {
-            c: column_format(c, [v.get(c) for v in values if isinstance(v.get(c), int | float)])
+            c: column_format(
+                _format_key(c), [v.get(c) for v in values if isinstance(v.get(c), int | float)]
+            )
             for c in cols
         }
         head = "".join(

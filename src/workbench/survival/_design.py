@@ -28,7 +28,7 @@ from ..exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
-from .engine import collinear_columns
+from ._linalg import collinear_columns
 
 MIN_EVENTS_PER_PARAMETER = 10
 

@@ -197,6 +197,12 @@ def prepare_survival_frame(
         "weights_col": weights_col,
         "n_received": len(frame),
         "n_excluded": n_missing,
+        "exclusions": (
+            [{"rule": "missing", "n_rows": n_missing, "columns": list(used.values())}]
+            if n_missing
+            else []
+        ),
+        "reference_levels": {},  # no regression terms; groups are compared as they are
         "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
     }
     return out, info, messages

@@ -158,6 +158,7 @@ class CumulativeIncidenceResult(Result):
     """
 
     title = "Cumulative incidence of churn by cause"
+    key = "cause"
 
     def __init__(self, summary, meta, *, curves, max_time, warnings):
         super().__init__(summary, meta, tables={"curves": curves}, warnings=warnings)
@@ -326,6 +327,7 @@ def cumulative_incidence(
         "events_by_cause": {lab: int((code == k).sum()) for k, lab in labels.items()},
         "group_col": group_col,
         "exclusions": exclusions,
+        "reference_levels": {},  # no regression terms
         **info["columns"],
     }
     if hasattr(data, "fingerprint"):
@@ -571,6 +573,8 @@ def gray_test(
         "groups": [g for g, _ in groups],
         "strata": strata,
         "exclusions": exclusions,
+        "reference_levels": {},  # groups are compared as they are
+        "fingerprint": getattr(data, "fingerprint", None),
         **info["columns"],
     }
     return GrayTestResult(table, meta, warnings=messages)

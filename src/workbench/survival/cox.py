@@ -346,6 +346,8 @@ def cause_specific_cox(
         max_iter=max_iter,
     )
     res.meta["cause"] = cause
+    if hasattr(data, "fingerprint"):
+        res.meta["fingerprint"] = data.fingerprint  # fitted on a copy with the cause's event flag
     res.meta["method"] = (
         f"cause-specific Cox ({res.meta['ties']} ties), cause {cause!r}; other causes censored"
     )
@@ -461,7 +463,7 @@ def _fit_cox(
             design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
-            weights=w[pos],
+            weights=None if weights_col is None else w[pos],  # unit weights: the fast path
             strata=None if strata_codes is None else strata_codes[pos],
             ties=ties,
             penalizer=penalizer,

@@ -96,6 +96,11 @@ def ph_test(s: dict, meta: dict, transform: str = "km") -> PHTestResult:
     """
     if not s["terms"]:
         raise ModelError("the Cox model has no terms left to test; add covariates.")
+    if "fit" not in s:
+        raise ModelError(
+            "the proportional-hazards test is not available for a fit with delayed entry or "
+            "(start, stop] rows yet; fit without entry_col / start_col to test proportional hazards."
+        )
     fit = s["fit"]
     table, tt = _zph(fit, s["time"], s["event"], s["term_covariate"], transform)
     prob, ev = fit._internals[:2]

@@ -41,15 +41,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from ..exceptions import (
-    CollinearityError,
     CollinearityWarning,
     ConvergenceWarning,
     ModelError,
     ParameterError,
     SeparationWarning,
+)
+from ._checks import _check_entry, _check_inputs, _test
+from ._linalg import (
+    _collinearity_error,
+    _quad_solve,
+    _safe_inverse,
+    _solve,
 )
 from ._riskset import CoxBaseline, _Eval, _Problem
 from .prediction import baseline_hazard, predict_survival
@@ -140,92 +146,6 @@ class CoxFit:
                 "p_value": 2 * stats.norm.sf(np.abs(zstat)),
             }
         )
-
-
-# ------------------------------------------------------------------------------------ checks
-def _as_1d(name: str, value, n: int | None) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.ndim != 1:
-        raise ParameterError(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
-    if n is not None and len(arr) != n:
-        raise ParameterError(
-            f"`{name}` has {len(arr):,} values but `X` has {n:,} rows; pass one value per row."
-        )
-    return arr
-
-
-def _check_inputs(X, time, event, weights, strata, cluster):
-    if isinstance(X, pd.DataFrame):
-        terms = [str(c) for c in X.columns]
-        nonnum = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-        if nonnum:
-            raise ParameterError(
-                f"`X` has non-numeric column(s) {nonnum}; encode them first "
-                "(e.g. pandas.get_dummies(..., drop_first=True))."
-            )
-        Xa = X.to_numpy(dtype=float)
-    else:
-        Xa = np.asarray(X, dtype=float)
-        if Xa.ndim == 1:
-            Xa = Xa[:, None]
-        if Xa.ndim != 2:
-            raise ParameterError(
-                f"`X` must be a 2-d array (rows x covariates), got shape {Xa.shape}."
-            )
-        terms = [f"x{j}" for j in range(Xa.shape[1])]
-    n = Xa.shape[0]
-    if n == 0:
-        raise ParameterError("`X` has no rows; a Cox model needs data.")
-    bad = ~np.isfinite(Xa).all(axis=1)
-    if bad.any():
-        raise ParameterError(
-            f"`X` has {int(bad.sum()):,} row(s) with missing or infinite values (first row "
-            f"positions: {np.flatnonzero(bad)[:5].tolist()}); drop or impute them before fitting."
-        )
-    t = _as_1d("time", time, n).astype(float)
-    if not np.isfinite(t).all() or (t < 0).any():
-        nbad = int((~np.isfinite(t) | (t < 0)).sum())
-        raise ParameterError(
-            f"`time` must be finite and non-negative; {nbad:,} value(s) are not. Check the tenure column."
-        )
-    e = _as_1d("event", event, n)
-    e_num = pd.to_numeric(pd.Series(e), errors="coerce").to_numpy(dtype=float)
-    if not np.isin(e_num, (0.0, 1.0)).all():
-        raise ParameterError(
-            f"`event` must be 0/1 (1 = churned); received values {np.unique(e)[:6].tolist()}."
-        )
-    e = e_num.astype(bool)
-    w = None
-    if weights is not None:
-        w = _as_1d("weights", weights, n).astype(float)
-        if not np.isfinite(w).all() or (w <= 0).any():
-            raise ParameterError(
-                f"`weights` must be finite and > 0 (as in R's coxph); {int((~(w > 0)).sum()):,} are "
-                "not. Drop rows with zero weight before fitting."
-            )
-    codes, levels = None, [None]
-    if strata is not None:
-        s = _as_1d("strata", strata, n)
-        codes_, uniq = pd.factorize(pd.Series(s), sort=True)
-        if (codes_ < 0).any():
-            raise ParameterError("`strata` has missing values; give every row a stratum.")
-        codes, levels = codes_.astype(np.int64), list(uniq)
-    cl = None
-    if cluster is not None:
-        c = _as_1d("cluster", cluster, n)
-        cl_codes, _ = pd.factorize(pd.Series(c))
-        if (cl_codes < 0).any():
-            raise ParameterError("`cluster` has missing values; give every row a cluster id.")
-        cl = cl_codes
-    return Xa, terms, t, e, w, codes, levels, cl
-
-
-def _test(stat: float, df: int) -> dict:
-    return {
-        "statistic": float(stat),
-        "df": int(df),
-        "p_value": float(stats.chi2.sf(stat, df)) if df > 0 else float("nan"),
-    }
 
 
 # -------------------------------------------------------------------------------------- fitting
@@ -319,23 +239,10 @@ def cox_fit(
     Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
     see the module docstring.
     """
+    kwargs = dict(weights=weights, strata=strata, ties=ties, penalizer=penalizer, init=init)
+    kwargs.update(tol=tol, max_iter=max_iter, robust=robust, cluster=cluster, entry=entry)
     with _one_blas_thread():
-        fit = _cox_fit(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-        )
+        fit = _cox_fit(X, time, event, return_residuals=return_residuals, **kwargs)
     fit._internals = None  # the sorted problem is kept only for the package's own model layer
     return fit
 
@@ -352,21 +259,20 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
-def _check_entry(entry, t: np.ndarray) -> np.ndarray | None:
-    if entry is None:
-        return None
-    ent = _as_1d("entry", entry, len(t)).astype(float)
-    bad = ~np.isfinite(ent) | ~(ent < t)
-    if bad.any():
-        raise ParameterError(
-            "`entry` must be finite and before `time` (rows at risk on (entry, time]); "
-            f"{int(bad.sum()):,} row(s) are not (first row positions: "
-            f"{np.flatnonzero(bad)[:5].tolist()}). Drop zero-length intervals and check that "
-            "entry and exit are not swapped."
-        )
-    return ent
+def _numpy_quiet(fn):
+    """Run ``fn`` with numpy's floating-point warnings off: the fit checks finiteness itself and
+    states its caveats as named warnings (no RuntimeWarning reaches the user)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
+@_numpy_quiet
 def _cox_fit(
     X,
     time,
@@ -386,44 +292,6 @@ def _cox_fit(
     names: Sequence[str] | None = None,
 ) -> CoxFit:
     """:func:`cox_fit` without the BLAS limit; ``names`` label the columns of an array ``X``."""
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        return _cox_fit_impl(
-            X,
-            time,
-            event,
-            weights=weights,
-            strata=strata,
-            ties=ties,
-            penalizer=penalizer,
-            init=init,
-            tol=tol,
-            max_iter=max_iter,
-            robust=robust,
-            cluster=cluster,
-            return_residuals=return_residuals,
-            entry=entry,
-            names=names,
-        )
-
-
-def _cox_fit_impl(
-    X,
-    time,
-    event,
-    *,
-    weights,
-    strata,
-    ties,
-    penalizer,
-    init,
-    tol,
-    max_iter,
-    robust,
-    cluster,
-    return_residuals,
-    entry,
-    names,
-) -> CoxFit:
     if ties not in _TIES:
         raise ParameterError(f"`ties` must be one of {_TIES}, got {ties!r}.")
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
@@ -641,88 +509,6 @@ def _cox_fit_impl(
     )
     fit._internals = (prob, ev, beta, keep)
     return fit
-
-
-def _safe_inverse(M) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of the information; where it is singular (diverging coefficients) a pseudo-inverse,
-    with the directions it cannot invert flagged."""
-    try:
-        c = linalg.cho_factor(M, lower=True, check_finite=True)
-    except (linalg.LinAlgError, ValueError):
-        M = np.nan_to_num(M, nan=0.0, posinf=0.0, neginf=0.0)
-        vals, vecs = np.linalg.eigh(0.5 * (M + M.T))
-        small = vals <= max(vals.max(initial=0.0), 0.0) * 1e-12
-        inv = (vecs[:, ~small] / vals[~small]) @ vecs[:, ~small].T
-        weight = (vecs[:, small] ** 2).sum(axis=1) if small.any() else np.zeros(len(M))
-        return 0.5 * (inv + inv.T), weight > 1e-6
-    inv = linalg.cho_solve(c, np.eye(M.shape[0]))
-    return 0.5 * (inv + inv.T), np.zeros(M.shape[0], dtype=bool)
-
-
-def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """Columns of ``X`` that are linear combinations of others, each with its partners.
-
-    Pivoted QR of the standardised columns; a column beyond the numerical rank is collinear with
-    the basis columns that reproduce it. Returns ``[(name, [partner, ...]), ...]``.
-    """
-    X = np.asarray(X, dtype=float)
-    if X.shape[1] < 2:
-        return []
-    Xc = X - X.mean(axis=0)
-    scale = np.sqrt((Xc**2).mean(axis=0))
-    scale[scale == 0] = 1.0
-    Xs = Xc / scale
-    gram = Xs.T @ Xs / len(Xs)  # p x p: a well-conditioned design needs no QR of the n x p data
-    ev = np.linalg.eigvalsh(gram)
-    if ev.min(initial=np.inf) > 1e-8 * max(ev.max(initial=0.0), 1e-300):
-        return []
-    _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(R))
-    tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)
-    rank = int((diag > tol).sum())
-    out = []
-    for pj in piv[rank:]:
-        coef, *_ = linalg.lstsq(Xs[:, piv[:rank]], Xs[:, pj])
-        order = np.argsort(-np.abs(coef))
-        partners = [names[piv[:rank][i]] for i in order if abs(coef[i]) > 1e-6][:4]
-        out.append((names[pj], partners))
-    return out
-
-
-def _collinearity_error(X: np.ndarray, names: list[str]) -> CollinearityError:
-    found = collinear_columns(X, names)
-    listed = "; ".join(f"{c!r} = combination of {p}" for c, p in found) or f"among {names}"
-    return CollinearityError(
-        f"the covariates are collinear ({listed}): their effects cannot be separated, so the "
-        "Cox model has no unique estimate. Drop one column of each set (e.g. one dummy per "
-        "categorical) or combine them."
-    )
-
-
-def _chol(M, terms, keep):
-    try:
-        return linalg.cho_factor(M, lower=True, check_finite=True)
-    except (linalg.LinAlgError, ValueError) as err:
-        names = [terms[j] for j in keep]
-        raise ModelError(
-            "the information matrix is singular or not finite: covariates among "
-            f"{names} are collinear (one is a combination of others) or the fit diverged. "
-            "Drop redundant columns (e.g. one dummy per categorical level) or use a `penalizer`."
-        ) from err
-
-
-def _solve(M, v, terms, keep):
-    return linalg.cho_solve(_chol(M, terms, keep), v)
-
-
-def _quad_solve(M, v, terms, keep) -> float:
-    return float(v @ _solve(M, v, terms, keep))
-
-
-def _inverse(M, terms, keep):
-    c = _chol(M, terms, keep)
-    inv = linalg.cho_solve(c, np.eye(M.shape[0]))
-    return 0.5 * (inv + inv.T)
 
 
 def __getattr__(name: str) -> Any:

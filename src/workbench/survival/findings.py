@@ -1,7 +1,8 @@
 """Plain-language key findings of a tenure-survival analysis, built from the results.
 
-The notebook records ``key_findings(...)``; every sentence is derived from a result object, so the
-report's summary can never drift from the numbers.
+The notebook records ``key_findings(...)``: a list of :class:`workbench.findings.Finding` (sentence,
+importance, caveats), every sentence derived from a result object, so the report's summary can
+never drift from the numbers; intervals are labelled from ``alpha`` (``ci_label``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..findings import DETAIL, HEADLINE, MAIN, Finding, ci_label
 from ..results import format_number, format_p
 
 __all__ = ["key_findings", "most_common_cause"]
@@ -33,7 +35,7 @@ def _hr(x: Any) -> str:
     return f"{x:.3f}" if np.isfinite(x) and abs(x - 1) < 0.1 else _num(x)
 
 
-def _km_sentences(km, unit: str, horizons) -> list[str]:
+def _km_sentences(km, unit: str, horizons, lab: str) -> list[str]:
     out = []
     s = km.summary
     parts = []
@@ -42,7 +44,7 @@ def _km_sentences(km, unit: str, horizons) -> list[str]:
         if np.isfinite(r.median):
             ci = ""
             if np.isfinite(r.median_ci_lower) and np.isfinite(r.median_ci_upper):
-                ci = f" (95% CI {_num(r.median_ci_lower)}-{_num(r.median_ci_upper)})"
+                ci = f" ({lab} {_num(r.median_ci_lower)}-{_num(r.median_ci_upper)})"
             parts.append(f"{label}{_num(r.median)} {unit}{ci}")
         else:
             parts.append(f"{label}not reached (over half still active)")
@@ -81,8 +83,8 @@ def key_findings(
     unit: str = "months",
     horizons=None,
     alpha: float = 0.05,
-) -> list[str]:
-    """Short plain-language sentences summarising the survival results that are given.
+) -> list[Finding]:
+    """Short plain-language findings summarising the survival results that are given.
 
     Parameters
     ----------
@@ -97,31 +99,44 @@ def key_findings(
 
     Returns
     -------
-    list of str
+    list of Finding
+        Each with its importance (1 headline, 2 main, 3 detail), its section and the caveats that
+        qualify it (e.g. the separation warnings of the Cox model).
 
     Examples
     --------
     >>> from workbench.data import load_dataset
     >>> from workbench.survival import kaplan_meier
-    >>> key_findings(km=kaplan_meier(load_dataset("synthetic", n_customers=2_000)))[0].startswith("Median")
-    True
+    >>> key_findings(km=kaplan_meier(load_dataset("synthetic", n_customers=2_000)))[0].text[:6]
+    'Median'
     """
-    out: list[str] = []
+    lab = ci_label(alpha)
+    out: list[Finding] = []
+
+    def add(text: str, importance: int, section: str, caveats=(), kind: str = "finding"):
+        out.append(Finding(text, importance, tuple(caveats), section, kind))
+
     if km is not None:
-        out += _km_sentences(km, unit, horizons)
+        for i, text in enumerate(_km_sentences(km, unit, horizons, lab)):
+            add(text, HEADLINE if i == 0 else MAIN, "Retention curves")
     if logrank is not None:
         s = logrank.summary.iloc[0]
         groups = logrank.groups
         col = logrank.meta.get("group_col")
         if s["p_value"] < alpha:
             worst = groups.sort_values("o_minus_e").iloc[-1]["group"]
-            out.append(
+            add(
                 f"Retention differs between {col} groups ({s['test']} chi-square {_num(s['statistic'])} on "
-                f"{int(s['df'])} df, p {format_p(s['p_value'])}); most churn above expectation: {worst}."
+                f"{int(s['df'])} df, p {format_p(s['p_value'])}); most churn above expectation: {worst}.",
+                MAIN,
+                "Comparing groups",
             )
         else:
-            out.append(
-                f"No clear difference in retention between {col} groups ({s['test']} p = {format_p(s['p_value'])})."
+            add(
+                f"No clear difference in retention between {col} groups "
+                f"({s['test']} p = {format_p(s['p_value'])}).",
+                MAIN,
+                "Comparing groups",
             )
     if rmst is not None and len(rmst.summary) > 1:
         d = rmst.difference()
@@ -130,15 +145,19 @@ def key_findings(
         for r in d.itertuples():
             direction = "more" if r.estimate > 0 else "fewer"
             sig = "" if (r.ci_lower > 0 or r.ci_upper < 0) else " (not statistically clear)"
-            out.append(
+            add(
                 f"Within the first {tau:g} {unit}, {r.group} customers stay {_num(abs(r.estimate))} {unit} {direction} "
-                f"than {ref} on average (95% CI {_num(r.ci_lower)} to {_num(r.ci_upper)}){sig}."
+                f"than {ref} on average ({lab} {_num(r.ci_lower)} to {_num(r.ci_upper)}){sig}.",
+                MAIN,
+                "Restricted mean tenure",
             )
     elif rmst is not None:
         r = rmst.summary.iloc[0]
-        out.append(
+        add(
             f"Within the first {r['tau']:g} {unit}, customers stay {_num(r['estimate'])} {unit} on average "
-            f"(95% CI {_num(r['ci_lower'])}-{_num(r['ci_upper'])})."
+            f"({lab} {_num(r['ci_lower'])}-{_num(r['ci_upper'])}).",
+            MAIN,
+            "Restricted mean tenure",
         )
     if hazard is not None:
         peaks = hazard.tables.get("peaks", pd.DataFrame())
@@ -164,7 +183,7 @@ def key_findings(
                 f"peaks{again} at about " + ", ".join(f"{t:.0f}" for t in times) + f" {unit}"
             )
         if text:
-            out.append("The churn hazard " + " and ".join(text) + ".")
+            add("The churn hazard " + " and ".join(text) + ".", DETAIL, "Churn hazard")
     if stages is not None:
         s = stages.summary
         for g in list(dict.fromkeys(s["group"]))[:4]:
@@ -176,12 +195,15 @@ def key_findings(
             ]
             who = "" if g == "all" else f" for {g}"
             if bits:
-                out.append(
+                add(
                     f"Churn per {unit.rstrip('s')} by lifecycle stage ({unit}){who} - "
                     + ", ".join(bits)
-                    + "."
+                    + ".",
+                    DETAIL,
+                    "Churn hazard",
                 )
     if cox is not None:
+        cox_caveats = [w for w in cox.warnings if "Monotone likelihood" in w or "converge" in w]
         cs = cox.summary
         sig = cs[cs["p_value"] < alpha]
         if len(sig):
@@ -193,28 +215,43 @@ def key_findings(
             )
             top = sig.loc[key.sort_values(ascending=False).index].head(3)
             bits = [
-                f"{r.term} (hazard ratio {_hr(r.hazard_ratio)}, 95% CI {_hr(r.hr_ci_lower)}-{_hr(r.hr_ci_upper)})"
+                f"{r.term} (hazard ratio {_hr(r.hazard_ratio)}, {lab} {_hr(r.hr_ci_lower)}-{_hr(r.hr_ci_upper)})"
                 for r in top.itertuples()
             ]
-            out.append("Clearest churn drivers in the Cox model: " + "; ".join(bits) + ".")
+            add(
+                "Clearest churn drivers in the Cox model: " + "; ".join(bits) + ".",
+                MAIN,
+                "Cox model",
+                cox_caveats,
+            )
         else:
-            out.append("No covariate of the Cox model is clearly associated with churn.")
+            add(
+                "No covariate of the Cox model is clearly associated with churn.",
+                MAIN,
+                "Cox model",
+                cox_caveats,
+            )
     if ph_test is not None:
         t = ph_test.summary
         bad = t[(t["term"] != "GLOBAL") & (t["p_value"] < alpha)]
         if len(bad):
-            out.append(
+            add(
                 "Proportional hazards do not hold for "
                 + ", ".join(map(str, bad["term"]))
-                + ": their effect changes with tenure; stratify on them or let their effect vary with time."
+                + ": their effect changes with tenure; stratify on them or let their effect vary with time.",
+                MAIN,
+                "Cox model",
+                kind="caveat",
             )
         else:
-            out.append("The proportional-hazards assumption is not rejected.")
+            add("The proportional-hazards assumption is not rejected.", DETAIL, "Cox model")
     if parametric is not None:
         best = parametric.summary.iloc[0]
-        out.append(
-            f"Among parametric models the {best['model'].replace('_', ' ')} fits best by AIC; survival beyond "
-            f"{_num(parametric.meta['max_followup'])} {unit} is extrapolation."
+        add(
+            f"Among parametric models the {best['model'].replace('_', ' ')} fits best by AIC.",
+            DETAIL,
+            "Parametric models",
+            (f"Survival beyond {_num(parametric.meta['max_followup'])} {unit} is extrapolation.",),
         )
     if cif is not None and horizons:
         import warnings
@@ -227,8 +264,10 @@ def key_findings(
         at = at.sort_values("estimate", ascending=False)
         if len(at):
             bits = [f"{r.cause} {_pct(r.estimate)}" for r in at.head(3).itertuples()]
-            out.append(
-                f"Most common churn causes by {max(horizons):g} {unit}: " + ", ".join(bits) + "."
+            add(
+                f"Most common churn causes by {max(horizons):g} {unit}: " + ", ".join(bits) + ".",
+                MAIN,
+                "Competing churn causes",
             )
     if cohorts is not None and cohorts.meta.get("available"):
         m = cohorts.tables["matrix"]
@@ -237,9 +276,11 @@ def key_findings(
             c0 = col[0]
             vals = m[["cohort", c0]].dropna()
             if len(vals) >= 2:
-                out.append(
-                    f"Retention at {c0.replace('survival_', '')} {unit} ranges from {_pct(vals[c0].min())} "
-                    f"to {_pct(vals[c0].max())} across joining cohorts."
+                add(
+                    f"Retention at {c0.replace('survival_', '')} {unit} ranges from "
+                    f"{_pct(vals[c0].min())} to {_pct(vals[c0].max())} across joining cohorts.",
+                    DETAIL,
+                    "Joining cohorts",
                 )
     return out
 

@@ -76,7 +76,9 @@ def key_findings(
             what = (terms or {}).get(r.term, f"One unit more of {r.term}")
             out.append(
                 Finding(
-                    _ratio_sentence(r.term, r.hazard_ratio, r.ci_lower, r.ci_upper, label, what)
+                    _ratio_sentence(
+                        r.term, r.hazard_ratio, r.hr_ci_lower, r.hr_ci_upper, label, what
+                    )
                     + " Robust interval by customer; covariates as last observed before each "
                     "interval.",
                     importance=MAIN,
@@ -107,9 +109,9 @@ def key_findings(
     if spells is not None:
         r = spells.summary.set_index("term").loc["second_spell"]
         label = ci_label(spells.meta["alpha"])
-        if r["ci_lower"] > 1:
+        if r["hr_ci_lower"] > 1:
             verdict = f"churn {r['hazard_ratio']:.2f} times as fast in their second spell"
-        elif r["ci_upper"] < 1:
+        elif r["hr_ci_upper"] < 1:
             verdict = (
                 f"churn more slowly in their second spell (hazard ratio {r['hazard_ratio']:.2f})"
             )
@@ -120,7 +122,7 @@ def key_findings(
             )
         out.append(
             Finding(
-                f"Won-back customers {verdict} ({label} {r['ci_lower']:.2f} to {r['ci_upper']:.2f}),"
+                f"Won-back customers {verdict} ({label} {r['hr_ci_lower']:.2f} to {r['hr_ci_upper']:.2f}),"
                 " on time since the spell began.",
                 importance=MAIN,
                 caveats=tuple(spells.warnings),

@@ -27,6 +27,7 @@ procedures for censored survival data. Biometrika 69, 553-566.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "censoring_km",
@@ -310,12 +311,16 @@ def logrank_parts(
     e = np.asarray(event, dtype=float)
     g = np.asarray(group, dtype=np.int64)
     k = int(n_groups)
+    # blocks of equal (stratum, time), ordered by stratum then time: one sort by time, then (with
+    # strata) a stable radix pass on the small stratum codes, so strata cost O(n), not a second sort
+    order = np.argsort(t, kind="stable")
     if stratum is None:
         s = np.zeros(len(t), dtype=np.int64)
     else:
-        s = np.unique(np.asarray(stratum), return_inverse=True)[1].astype(np.int64)
-    # blocks of equal (stratum, time), ordered by stratum then time
-    order = np.lexsort((t, s))
+        codes = pd.factorize(np.asarray(stratum), sort=True)[0]
+        small = codes.astype(np.uint16 if codes.max(initial=0) < 65_536 else np.int64)
+        order = order[np.argsort(small[order], kind="stable")]
+        s = codes.astype(np.int64)
     ts, ss = t[order], s[order]
     new = np.ones(len(ts), dtype=bool)
     new[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])

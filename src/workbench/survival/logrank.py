@@ -52,6 +52,7 @@ class LogRankResult(Result):
     ``groups``: ``group, n, observed, expected, o_minus_e, oe2_over_e, oe2_over_v``."""
 
     title = "Log-rank test"
+    key = "test"
 
     def __init__(self, summary, meta, *, groups, warnings=None):
         super().__init__(summary, meta, tables={"groups": groups}, warnings=warnings)
@@ -329,6 +330,7 @@ class TrendTestResult(Result):
     """Log-rank test for trend (see :func:`trend_test`)."""
 
     title = "Log-rank test for trend"
+    key = "test"
 
 
 def trend_test(

@@ -46,7 +46,8 @@ from scipy import stats
 from ..checks import check_alpha
 from ..data.events import CENSORED, STATES, state_table  # noqa: F401 (re-exported)
 from ..exceptions import DataValidationError, ModelError, ParameterError
-from ..results import Result
+from ..results import Result, standard_meta
+from ._design import hazard_ratio_table
 from ._msdata import _frame, _rows, _state_entry
 
 __all__ = [
@@ -161,6 +162,7 @@ class StateOccupationResult(Result):
     """
 
     title = "State occupation (Aalen-Johansen)"
+    key = "state"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.histories import plot_state_occupation
@@ -227,9 +229,9 @@ def aalen_johansen(
     >>> rows = pd.DataFrame({"id": [1, 1, 2, 3], "start": [0.0, 2.0, 0.0, 0.0],
     ...     "stop": [2.0, 5.0, 3.0, 4.0], "from_state": ["active", "churned", "active", "active"],
     ...     "to_state": ["churned", "censored", "censored", "churned"]})
-    >>> aj = aalen_johansen(rows, id_col="id", times=[4])
+    >>> aj = aalen_johansen(rows, id_col="id", times=[3])
     >>> aj.summary.set_index("state")["estimate"].round(3).to_dict()
-    {'active': 0.333, 'churned': 0.667}
+    {'active': 0.667, 'churned': 0.333}
 
     References
     ----------
@@ -316,15 +318,16 @@ def aalen_johansen(
                 )
     cumhaz = pd.concat(haz, ignore_index=True)
     expected = _expected_time(aj, states, tau, z)
-    meta = {
-        "n": int(aj.n_ids),
-        "rows": int(len(start)),
-        "events": int((to >= 0).sum()),
-        "alpha": alpha,
-        "states": states,
-        "tau": float(expected["tau"].iloc[0]),
-        "method": "Aalen-Johansen, infinitesimal-jackknife SE by customer (R survfit, id=)",
-    }
+    meta = standard_meta(
+        data,
+        n=int(aj.n_ids),
+        events=int((to >= 0).sum()),
+        alpha=alpha,
+        method="Aalen-Johansen, infinitesimal-jackknife SE by customer (R survfit, id=)",
+        rows=int(len(start)),
+        states=states,
+        tau=float(expected["tau"].iloc[0]),
+    )
     return StateOccupationResult(
         summary, meta, tables={"curves": curves, "cumhaz": cumhaz, "expected_time": expected}
     )
@@ -377,6 +380,7 @@ class TransitionCoxResult(Result):
     """
 
     title = "Transition-specific Cox models"
+    key = "term"
 
 
 def transition_cox(
@@ -456,7 +460,6 @@ def transition_cox(
             wanted[(states.index(a), states.index(b))] = list(cols)
     else:
         wanted = {tr: list(covariates) for tr in observed}
-    z = stats.norm.ppf(1 - alpha / 2)
     parts, info = [], []
     for (a, b), cols in wanted.items():
         missing = [c for c in cols if c not in df.columns]
@@ -479,25 +482,10 @@ def transition_cox(
             s0, s1 = s0 - entered, s1 - entered
         X = df.loc[m, cols].astype(float).reset_index(drop=True)
         fit = cox_fit(X, s1, ev, entry=s0, cluster=ids[m], ties=ties)
-        se = fit.se
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zs = fit.params / se
-        parts.append(
-            pd.DataFrame(
-                {
-                    "transition": name,
-                    "term": cols,
-                    "estimate": fit.params,
-                    "se": se,
-                    "hazard_ratio": np.exp(fit.params),
-                    "ci_lower": fit.params - z * se,
-                    "ci_upper": fit.params + z * se,
-                    "statistic": zs,
-                    "p_value": 2 * stats.norm.sf(np.abs(zs)),
-                    "naive_se": np.sqrt(np.diag(fit.naive_variance)),
-                }
-            )
-        )
+        table = hazard_ratio_table(cols, cols, fit.params, fit.se, alpha).drop(columns="covariate")
+        table.insert(0, "transition", name)
+        table["naive_se"] = np.sqrt(np.diag(fit.naive_variance))
+        parts.append(table)
         info.append(
             {
                 "transition": name,
@@ -507,14 +495,15 @@ def transition_cox(
             }
         )
     summary = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    meta = {
-        "n": int(ids.max()) + 1,
-        "events": int((to >= 0).sum()),
-        "alpha": alpha,
-        "clock": clock,
-        "ties": ties,
-        "method": f"transition-specific Cox ({clock} clock), robust SE by customer",
-    }
+    meta = standard_meta(
+        data,
+        n=int(ids.max()) + 1,
+        events=int((to >= 0).sum()),
+        alpha=alpha,
+        method=f"transition-specific Cox ({clock} clock), robust SE by customer",
+        clock=clock,
+        ties=ties,
+    )
     return TransitionCoxResult(summary, meta, tables={"transitions": pd.DataFrame(info)})
 
 

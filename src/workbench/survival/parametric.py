@@ -242,6 +242,7 @@ class ParametricResult(Result):
     """
 
     title = "Parametric survival models"
+    key = "model"
 
     def __init__(self, summary, meta, *, coefficients, curves, predictors, warnings=None):
         super().__init__(
@@ -572,10 +573,10 @@ def fit_parametric(
         "max_followup": follow,
         "horizon": float(grid.max()),
         "covariates": covariates,
-        "reference_levels": reference_levels,
         "cuts": cuts_a.tolist(),
         "spline_df": int(spline_df),
         **info,
+        "reference_levels": reference_levels,
     }
     return ParametricResult(
         summary,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..data.events import CENSORED
 from ..exceptions import DataValidationError
-from ..results import Result
+from ..results import Result, standard_meta
 from ._msdata import _frame, _rows, _state_entry
 
 __all__ = [
@@ -67,6 +67,7 @@ class WinbackResult(Result):
     """Probability of having returned by ``u`` months after churn (see :func:`winback_curve`)."""
 
     title = "Win-back: probability of return by time since churn"
+    key = "group"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.histories import plot_winback
@@ -128,13 +129,14 @@ def winback_curve(
         ci_lower=1 - km.curves["ci_upper"],
         ci_upper=1 - km.curves["ci_lower"],
     )
-    meta = {
-        "n": int(len(stays)),
-        "events": int(stays["returned"].sum()),
-        "alpha": km.meta["alpha"],
-        "method": "1 - Kaplan-Meier of the time from churn to return (delayed entry allowed)",
-        "group_col": group_col,
-    }
+    meta = standard_meta(
+        data,
+        n=int(len(stays)),
+        events=int(stays["returned"].sum()),
+        alpha=km.meta["alpha"],
+        method="1 - Kaplan-Meier of the time from churn to return (delayed entry allowed)",
+        group_col=group_col,
+    )
     return WinbackResult(
         summary,
         meta,
@@ -147,6 +149,7 @@ class SpellComparisonResult(Result):
     """First vs second spell (see :func:`spell_comparison`)."""
 
     title = "First vs second spell: survival since the spell began"
+    key = "term"
 
 
 def spell_comparison(
@@ -200,14 +203,15 @@ def spell_comparison(
         group_col="spell",
         alpha=alpha,
     )
-    meta = {
-        "n": int(stays["id"].nunique()),
-        "events": int(stays["churned"].sum()),
-        "alpha": cox.meta["alpha"],
-        "spells": stays["spell"].value_counts().to_dict(),
-        "method": "Cox on time since the spell began, second-spell indicator, robust SE by "
+    meta = standard_meta(
+        data,
+        n=int(stays["id"].nunique()),
+        events=int(stays["churned"].sum()),
+        alpha=cox.meta["alpha"],
+        method="Cox on time since the spell began, second-spell indicator, robust SE by "
         "customer; Kaplan-Meier per spell (delayed entry)",
-    }
+        spells=stays["spell"].value_counts().to_dict(),
+    )
     return SpellComparisonResult(
         cox.summary,
         meta,
@@ -220,6 +224,7 @@ class EntryComparisonResult(Result):
     """Kaplan-Meier of a snapshot with and without delayed entry (see :func:`entry_comparison`)."""
 
     title = "Snapshot: delayed entry vs followed-from-joining (naive)"
+    key = "time"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.histories import plot_entry_comparison
@@ -265,13 +270,15 @@ def entry_comparison(
         }
     )
     summary["difference"] = summary["naive"] - summary["estimate"]
-    meta = {
-        "n": entry.meta["n"],
-        "events": entry.meta["events"],
-        "alpha": entry.meta["alpha"],
-        "entry_col": entry_col,
-        "method": "Kaplan-Meier with delayed entry vs without (R survfit(Surv(entry, t, e)))",
-    }
+    meta = standard_meta(
+        data,
+        n=entry.meta["n"],
+        events=entry.meta["events"],
+        alpha=entry.meta["alpha"],
+        method="Kaplan-Meier with delayed entry vs without (R survfit(Surv(entry, t, e)))",
+        exclusions=entry.meta.get("exclusions"),
+        entry_col=entry_col,
+    )
     res = EntryComparisonResult(summary, meta, warnings=naive.warnings + entry.warnings)
     res.naive, res.entry = naive, entry
     return res

@@ -37,13 +37,14 @@ from scipy import stats
 from ..columns import check_alpha, column_name, months_per_unit, resolve
 from ..exceptions import (
     DataValidationError,
+    ModelError,
     ParameterError,
     RowsExcludedWarning,
     SmallSampleWarning,
     UnavailableWarning,
 )
 from ..results import Result, standard_meta
-from ..survival.nonparametric import km_estimate
+from ..survival.kernels import censoring_km, km_estimate
 
 #: indicator groups of the domain brief (section 7) -> (column, +1 if higher is healthier else -1)
 DEFAULT_INDICATORS = {
@@ -125,15 +126,9 @@ def build_health_score(data, *, indicators: dict | None = None) -> tuple[pd.Seri
 
 # ------------------------------------------------------------------------------------- metrics
 def censoring_survival(time, event) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier curve of the censoring time ``G`` (churn at a tied time counts as before censoring)."""
-    t = np.asarray(time, float)
-    e = np.asarray(event, bool)
-    km = km_estimate(t, e)
-    n_at = km["at_risk"] - km["events"]
-    cens = km["censored"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(cens > 0, cens / n_at, 0.0)
-    return km["time"], np.cumprod(1 - q)
+    """Kaplan-Meier curve of the censoring time ``G`` (churn at a tied time counts as before
+    censoring): the survival kernels' :func:`~workbench.survival.kernels.censoring_km`."""
+    return censoring_km(np.asarray(time, float), np.asarray(event, bool))
 
 
 def _g_at(gt, gs, x):
@@ -201,6 +196,12 @@ def uno_concordance(time, event, risk, tau: float) -> float:
         for k in block:
             if e[k] and t[k] < tau and (later or censored_here):
                 g = float(_g_at(gt, gs, t[k]))
+                if g <= 0:
+                    raise ModelError(
+                        f"Uno's C: the censoring survival G is 0 at churn time {t[k]:g} (every "
+                        "customer still followed was censored by then), so its weight 1/G^2 is "
+                        f"infinite; choose `tau` at or below {t[k]:g} (as sksurv also requires)."
+                    )
                 w = 1.0 / (g * g)
                 for pool in (later, censored_here):
                     lo = bisect.bisect_left(pool, r[k])

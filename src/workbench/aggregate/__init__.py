@@ -1,0 +1,31 @@
+"""Survival from aggregates: the same estimators from a DuckDB or Dask aggregation.
+
+For customer tables that do not fit in memory (Parquet / CSV files, a DuckDB table) or that are
+spread over machines (a Dask DataFrame on a ``distributed`` cluster), :func:`counts` computes one
+row per cell (group columns x tenure x event) where the data live; the estimators then call the
+package's one implementation of each statistic with the cell counts as frequency weights, so the
+numbers equal the row-level functions'.
+
+Counting
+    :func:`counts` -> :class:`CellCounts`.
+Estimators
+    :func:`kaplan_meier`, :func:`nelson_aalen`, :func:`rmst`, :func:`fit_cox` (Breslow ties, categorical covariates).
+Not yet
+    :data:`NOT_YET` names the analyses whose one home has no frequency-weight argument yet;
+    :func:`not_available` refuses them with that reason.
+"""
+
+from ._cells import COUNT_COL, CellCounts, counts
+from .estimators import NOT_YET, fit_cox, kaplan_meier, nelson_aalen, not_available, rmst
+
+__all__ = [
+    "COUNT_COL",
+    "NOT_YET",
+    "CellCounts",
+    "counts",
+    "fit_cox",
+    "kaplan_meier",
+    "nelson_aalen",
+    "not_available",
+    "rmst",
+]
