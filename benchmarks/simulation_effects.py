@@ -168,7 +168,9 @@ def summarise() -> pd.DataFrame:
     out["mcse"] = out["sd"] / np.sqrt(out["reps"])
     out["bias_over_mcse"] = out["bias"] / out["mcse"]
     cov = out["coverage"].astype(float)
-    out["coverage_mcse"] = np.sqrt(cov * (1 - cov) / out["reps_ci"].astype(float).replace(0, np.nan))
+    out["coverage_mcse"] = np.sqrt(
+        cov * (1 - cov) / out["reps_ci"].astype(float).replace(0, np.nan)
+    )
     return out
 
 
