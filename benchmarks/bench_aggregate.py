@@ -14,6 +14,7 @@ row-level function on the same rows (max absolute difference).
 Usage::
 
     python benchmarks/bench_aggregate.py --rows 20000000 [--chunk 5000000] [--folder DIR] [--keep]
+        [--dask-workers 2]
         [--out-json benchmarks/aggregate_results.json] [--out-md docs/aggregate-benchmark.md]
 
 The data are not committed; the folder is deleted afterwards unless ``--keep``.
@@ -123,12 +124,47 @@ def _compare_slice(folder: Path) -> dict:
     }
 
 
+def _dask_counts(data: Path, workers: int, duck_cells) -> dict:
+    """The same counts with dask.dataframe on a LocalCluster of ``workers`` worker processes."""
+    import dask.dataframe as dd
+    import distributed
+
+    from workbench import aggregate as A
+
+    with (
+        distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        t0 = time.perf_counter()
+        cells = A.counts(
+            dd.read_parquet(str(data)),
+            duration_col="tenure",
+            event_col="churned",
+            by=["plan", "region"],
+        )
+        wall = time.perf_counter() - t0
+    got = cells.cells.astype({"plan": str, "region": str})
+    same = bool(
+        got.shape == duck_cells.cells.shape
+        and (got.to_numpy() == duck_cells.cells.to_numpy()).all()
+    )
+    return {"workers": workers, "counts_seconds": round(wall, 3), "cells_equal_duckdb": same}
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000_000)
     ap.add_argument("--chunk", type=int, default=5_000_000)
     ap.add_argument("--folder", default=None, help="where to write the Parquet parts (temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument(
+        "--dask-workers",
+        type=int,
+        default=0,
+        help="also count with dask.dataframe on a LocalCluster of this many worker processes",
+    )
     ap.add_argument("--out-json", default=None)
     ap.add_argument("--out-md", default=None)
     args = ap.parse_args(argv)
@@ -151,6 +187,9 @@ def main(argv=None) -> dict:
     try:
         big = _analyse(data)
         rss_big = _peak_rss_mb()
+        dask_run = (
+            _dask_counts(data, args.dask_workers, big["cells"]) if args.dask_workers else None
+        )
         check = _compare_slice(folder)
     finally:
         if not args.keep:
@@ -171,6 +210,7 @@ def main(argv=None) -> dict:
         "python": platform.python_version(),
         "km_by_plan": km,
         "slice_1m": check,
+        "dask": dask_run,
     }
     print(json.dumps(result, indent=2, default=str))
     if args.out_json:
@@ -186,8 +226,8 @@ def _markdown(r: dict) -> str:
         "# Survival from aggregates: benchmark",
         "",
         "Produced by `python benchmarks/bench_aggregate.py --rows "
-        f"{r['rows']} --out-md docs/aggregate-benchmark.md` (one run; 2-core machine shared "
-        "with other jobs).",
+        f"{r['rows']}{' --dask-workers ' + str(r['dask']['workers']) if r.get('dask') else ''}` "
+        "(one run; 2-core machine shared with other jobs).",
         "",
         f"- Table: {r['rows']:,} customers, {r['parquet_mb']} MB of Parquet, written in "
         f"{r['write_seconds']} s (not part of the timings); {r['cells']:,} cells after counting.",
@@ -207,6 +247,16 @@ def _markdown(r: dict) -> str:
         "|---|---|",
         *[f"| {k} | {v:.3g} |" for k, v in r["slice_1m"]["diffs"].items()],
         "",
+        *(
+            [
+                f"Dask path: the same counts with `dask.dataframe.read_parquet` on a LocalCluster "
+                f"of {r['dask']['workers']} worker processes took {r['dask']['counts_seconds']} s; "
+                f"cells identical to DuckDB's: {r['dask']['cells_equal_duckdb']}.",
+                "",
+            ]
+            if r.get("dask")
+            else []
+        ),
         "Not timed: the log-rank test (its one home, `kernels.logrank_parts`, has no "
         "frequency-weights argument yet).",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import duckdb
@@ -190,6 +191,24 @@ def test_estimator_arguments_refused(cells, customers):
         A.fit_cox(cells, covariates=["plan"], ties="efron")
     with pytest.raises(MethodNotAvailableError, match="logrank_parts has no frequency-weights"):
         A.not_available("logrank_test")
+
+
+def test_results_meet_the_result_contract(cells):
+    from workbench.results import REQUIRED_META
+
+    for res in (
+        A.kaplan_meier(cells, group_col="plan", alpha=0.1),
+        A.nelson_aalen(cells, alpha=0.1),
+        A.rmst(cells, tau=12, alpha=0.1),
+        A.fit_cox(cells, covariates=["plan"], alpha=0.1),
+    ):
+        assert not [k for k in REQUIRED_META if k not in res.meta]
+        assert res.meta["fingerprint"] == cells.fingerprint and len(cells.fingerprint) == 16
+        assert res.meta["n"] == N and res.meta["alpha"] == 0.1
+        assert "from aggregated counts (duckdb)" in res.meta["method"]
+        assert res.key in res.summary
+        json.dumps(res.to_record())
+        assert "95%" not in res._repr_html_()
 
 
 def test_delayed_entry_and_cause_kept(customers, tmp_path):
