@@ -149,7 +149,9 @@ def run(reps: int, n: int, workers: int, n_bootstrap: int, mechanisms: list[str]
 def summarise() -> pd.DataFrame:
     d = pd.read_csv(OUT)
     d["error"] = d["estimate"] - d["truth"]
-    d["covered"] = (d["ci_lower"] <= d["truth"]) & (d["truth"] <= d["ci_upper"])
+    has_ci = d["ci_lower"].notna() & d["ci_upper"].notna()
+    d["covered"] = ((d["ci_lower"] <= d["truth"]) & (d["truth"] <= d["ci_upper"])).where(has_ci)
+    d["reps_ci"] = has_ci.astype(int)
     keys = ["mechanism", "n", "specification", "method", "estimand", "horizon"]
     g = d.groupby(keys, sort=False)
     out = g.agg(
@@ -158,11 +160,17 @@ def summarise() -> pd.DataFrame:
         bias=("error", "mean"),
         sd=("estimate", "std"),
         mean_se=("se", "mean"),
-        coverage=("covered", "mean"),
+        coverage=("covered", lambda c: c.astype(float).mean()),
+        reps_ci=("reps_ci", "sum"),
     ).reset_index()
+    few = out["reps_ci"] < 50  # coverage of fewer than 50 intervals is not reported
+    out.loc[few, ["coverage", "mean_se"]] = np.nan
     out["mcse"] = out["sd"] / np.sqrt(out["reps"])
     out["bias_over_mcse"] = out["bias"] / out["mcse"]
-    out["coverage_mcse"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / out["reps"])
+    cov = out["coverage"].astype(float)
+    out["coverage_mcse"] = np.sqrt(
+        cov * (1 - cov) / out["reps_ci"].astype(float).replace(0, np.nan)
+    )
     return out
 
 
@@ -199,15 +207,22 @@ def write_docs(out: pd.DataFrame) -> None:
                 if r["estimand"] == "survival_difference"
                 else f"RMST({r['horizon']:g}) difference (months)"
             )
+            cov = (
+                f"{100 * r['coverage']:.1f}% ({100 * r['coverage_mcse']:.1f})"
+                if r["coverage"] == r["coverage"]
+                else "(point estimate only)"
+            )
+            mse = f"{r['mean_se']:.4f}" if r["mean_se"] == r["mean_se"] else "-"
             lines.append(
                 f"| {r['specification']} | {r['method']} | {name} | {r['truth']:.4f} | "
                 f"{r['bias']:+.4f} | {r['mcse']:.4f} | {r['bias_over_mcse']:+.1f} | {r['sd']:.4f} | "
-                f"{r['mean_se']:.4f} | {100 * r['coverage']:.1f}% ({100 * r['coverage_mcse']:.1f}) |"
+                f"{mse} | {cov} |"
             )
         lines.append("")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines) + "\n")
-    JSON.write_text(json.dumps(out.to_dict(orient="records"), indent=1) + "\n")
+    rec = out.assign(confounders=", ".join(CONFOUNDERS)).to_dict(orient="records")
+    JSON.write_text(json.dumps(rec, indent=1, default=float) + "\n")
     print(f"wrote {DOC} and {JSON}")
 
 

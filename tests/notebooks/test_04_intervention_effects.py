@@ -97,6 +97,7 @@ def _outputs(tmp_path: Path) -> str:
         for o in c.get("outputs", []):
             parts.append(str(o.get("text", "")))
             parts.append(str(o.get("data", {}).get("text/plain", "")))
+            parts.append(str(o.get("data", {}).get("text/markdown", "")))
     return "\n".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import duckdb
@@ -101,6 +102,20 @@ def test_cox_breslow_categorical_equals_rows(customers, cells):
     assert hr["plan[b]"] < 1 and hr["plan[c]"] < hr["plan[b]"]
 
 
+def test_stratified_cox_breslow_equals_rows(customers, cells):
+    agg = A.fit_cox(cells, covariates=["plan"], strata="region")
+    rows = fit_cox(
+        customers,
+        duration_col="tenure",
+        event_col="churned",
+        covariates=["plan"],
+        strata="region",
+        ties="breslow",
+    )
+    for col in ("estimate", "se", "p_value"):
+        np.testing.assert_allclose(agg.summary[col], rows.summary[col], rtol=1e-9, atol=TOL)
+
+
 def test_rmst_equals_rows(customers, cells):
     agg = A.rmst(cells, tau=24, group_col="plan")
     rows = rmst(customers, tau=24, duration_col="tenure", event_col="churned", group_col="plan")
@@ -190,6 +205,24 @@ def test_estimator_arguments_refused(cells, customers):
         A.fit_cox(cells, covariates=["plan"], ties="efron")
     with pytest.raises(MethodNotAvailableError, match="logrank_parts has no frequency-weights"):
         A.not_available("logrank_test")
+
+
+def test_results_meet_the_result_contract(cells):
+    from workbench.results import REQUIRED_META
+
+    for res in (
+        A.kaplan_meier(cells, group_col="plan", alpha=0.1),
+        A.nelson_aalen(cells, alpha=0.1),
+        A.rmst(cells, tau=12, alpha=0.1),
+        A.fit_cox(cells, covariates=["plan"], alpha=0.1),
+    ):
+        assert not [k for k in REQUIRED_META if k not in res.meta]
+        assert res.meta["fingerprint"] == cells.fingerprint and len(cells.fingerprint) == 16
+        assert res.meta["n"] == N and res.meta["alpha"] == 0.1
+        assert "from aggregated counts (duckdb)" in res.meta["method"]
+        assert res.key in res.summary
+        json.dumps(res.to_record())
+        assert "95%" not in res._repr_html_()
 
 
 def test_delayed_entry_and_cause_kept(customers, tmp_path):

@@ -199,3 +199,25 @@ def test_winback_matches_survfit(data, ref):
     assert s.loc[2, "p_value"] == pytest.approx(
         stats.chi2.sf(ref["winback_logrank_chisq"][0], 1), rel=1e-8
     )
+
+
+def test_flexible_propensity_matches_r_glm_with_ns(data):
+    """The default rule recomputed in R (flexible_reference.R): glm(A ~ contract + ns(charge) +
+    pooled(n_complaints) + factor(satisfaction) + ns(age), binomial), same knots by type-7
+    quantiles; the fitted propensities agree (the spline bases differ, their spans do not)."""
+    r = pd.read_csv(REF / "flexible_reference.csv")
+    ref = {k: g.sort_values("index")["value"].to_numpy() for k, g in r.groupby("name")}
+    st = InterventionStudy(
+        data,
+        treatment_col="loyalty_programme",
+        control_arm="none",
+        design="observational",
+        confounders=CONF,
+        duration_col="tenure",
+        event_col="churned",
+    )
+    spec = st.specification_()
+    assert spec.interactions == [] and spec.dropped_interactions  # too few customers per column
+    charge = next(t for t in spec.terms if t.column == "monthly_charge")
+    assert len(charge.knots) - 1 == int(ref["flexible_df"][0])
+    np.testing.assert_allclose(st._ps("member"), ref["flexible_ps_fitted"], rtol=1e-6, atol=1e-9)

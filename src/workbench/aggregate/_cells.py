@@ -7,8 +7,10 @@ event coding) are computed by the engine as counts, never by loading rows.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,8 @@ class CellCounts:
         said so).
     engine : str
         ``"duckdb"`` or ``"dask"``.
+    fingerprint : str
+        Hash of the cells and column roles (the results' ``meta["fingerprint"]``).
     """
 
     def __init__(self, cells: pd.DataFrame, columns: dict, *, excluded: int, engine: str):
@@ -74,6 +78,16 @@ class CellCounts:
         w = cells[COUNT_COL]
         self.n = int(w.sum())
         self.events = int((w * cells[columns["event_col"]]).sum())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 (first 16 hex digits) of the cell table and the column roles: every estimate
+        from these counts is a function of exactly this content."""
+        h = hashlib.sha256()
+        h.update(pd.util.hash_pandas_object(self.cells, index=False).to_numpy().tobytes())
+        h.update(",".join(map(str, self.cells.columns)).encode())
+        h.update(repr(sorted(self.columns.items())).encode())
+        return h.hexdigest()[:16]
 
     def __repr__(self) -> str:
         return (

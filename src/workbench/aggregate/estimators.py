@@ -77,6 +77,7 @@ def _as_counts(res, cells: CellCounts, func: str) -> Any:
     res.meta["n"] = cells.n
     res.meta["events"] = cells.events
     res.meta["cells"] = len(cells.cells)
+    res.meta["fingerprint"] = cells.fingerprint
     res.meta["aggregated"] = f"{cells.engine} cell counts ({len(cells.cells):,} cells)"
     res.meta["exclusions"] = res.meta.get("exclusions") or {}
     if cells.excluded:

@@ -373,8 +373,7 @@ class StudyChecks:
                         f"residual imbalance after {weighting} weighting ({contrast}), "
                         f"{self.specification} specification: {len(dd) + len(kk)} term(s) stay detectably "
                         f"unbalanced: {'; '.join(terms[:6])}. The propensity model misses part of the "
-                        "confounding, so the weighted effect keeps some of its bias; use "
-                        "specification='flexible' or 'gbm', or add the term.",
+                        f"confounding, so the weighted effect keeps some of its bias; {_remedy(self)}",
                         ResidualImbalanceWarning,
                         caveats,
                     )
@@ -384,7 +383,7 @@ class StudyChecks:
                     self._warn(
                         f"propensity model ({contrast}) is miscalibrated: observed shares treated differ "
                         f"from the predicted ones across deciles (Hosmer-Lemeshow {h['statistic']:.1f} on "
-                        f"{h['df']} df, p = {h['p_value']:.2g}); use specification='flexible' or 'gbm'.",
+                        f"{h['df']} df, p = {h['p_value']:.2g}); {_remedy(self)}",
                         ResidualImbalanceWarning,
                         caveats,
                     )
@@ -424,3 +423,12 @@ def _score_table(ps: PropensityResult) -> pd.DataFrame:
     for arm, (e, t) in ps.scores_.items():
         parts.append(pd.DataFrame({"contrast": arm, "treated": t.astype(int), "propensity": e}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _remedy(study) -> str:
+    """What to try next, given the specification in use."""
+    return {
+        "linear": "use specification='flexible' (the default) or 'gbm', or add the term.",
+        "flexible": "try specification='gbm' (cross-fitted gradient boosting), add the term, or "
+        "restrict the population.",
+    }.get(study.specification, "add the term, or restrict the population.")

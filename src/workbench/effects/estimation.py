@@ -109,6 +109,7 @@ class StudyEstimates:
                     other.specification = name
                     other._X_full = None
                     other._ps_cache = {}
+                    other._weights_cache = {}  # never overwrite the study's own weights
                     other.warnings = []
                 res = other.estimate(weighting, trim=trim, n_bootstrap=0, augment=True)
                 sm = res.summary[res.summary["estimand"].isin(keep)].copy()
@@ -551,14 +552,20 @@ class StudyEstimates:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             psi1, psi0, phi1, phi0 = est.aipw_contrast(
-                d, e, t, score, Xc, self.horizons, self.tau, trim=trim, folds=folds
+                d,
+                e,
+                t,
+                score,
+                Xc,
+                self.horizons,
+                self.tau,
+                trim=trim,
+                folds=folds,
+                names=names[1:],
             )
-        for w in caught:
-            msg = (
-                f"{method} ({arm} vs {self.control_label_}), per-arm Cox outcome model: {w.message}"
-            )
+        for category, msg in _outcome_caveats(caught, f"{method} ({arm} vs {self.control_label_})"):
             self._pending.append(msg)
-            warnings.warn(msg, w.category, stacklevel=3)
+            warnings.warn(msg, category, stacklevel=3)
         n = len(t)
         v1 = phi1.var(axis=0, ddof=1) / n
         v0 = phi0.var(axis=0, ddof=1) / n
@@ -583,3 +590,32 @@ class StudyEstimates:
                 )
         rows += out
         return rows
+
+
+def _outcome_caveats(caught, where: str) -> list[tuple[type, str]]:
+    """One caveat per kind of outcome-model warning, naming the terms (not one per term)."""
+    import re
+
+    by_kind: dict = {}
+    for w in caught:
+        text = str(w.message)
+        m = re.search(r"[Mm]onotone likelihood for '([^']+)'", text)
+        key = (w.category, "monotone" if m else text)
+        by_kind.setdefault(key, []).append(m.group(1) if m else None)
+    out = []
+    for (category, kind), terms in by_kind.items():
+        if kind == "monotone":
+            names = list(dict.fromkeys(terms))
+            out.append(
+                (
+                    category,
+                    f"{where}, per-arm Cox outcome model: monotone likelihood for {len(names)} term(s) "
+                    f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): a level or range "
+                    "without churn in one arm; those coefficients are unbounded and the outcome model "
+                    "predicts survival at the boundary there, so for those customers the estimate rests "
+                    "on its weighting term; consider specification='linear' or merging those levels.",
+                )
+            )
+        else:
+            out.append((category, f"{where}, per-arm Cox outcome model: {kind}"))
+    return out

@@ -170,7 +170,9 @@ class IPWStatistic:
         return np.concatenate([out[0], out[1], rm, [hr], curves[0], curves[1]])
 
 
-def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=None, folds=None):
+def aipw_contrast(
+    duration, event, treated, score, Xc, horizons, tau, *, trim=None, folds=None, names=None
+):
     """Augmented IPW for S(h) and RMST(tau) of arm and control, with influence functions.
 
     Outcomes are the pooled KM pseudo-values (valid under censoring independent of arm and
@@ -191,7 +193,8 @@ def aipw_contrast(duration, event, treated, score, Xc, horizons, tau, *, trim=No
             train = mask if k is None else mask & (folds != k)
             rows = slice(None) if k is None else folds == k
             keep = _varying_columns(Xc[train])
-            fit = fit_outcome(duration[train], event[train], Xc[train][:, keep])
+            terms = None if names is None else [n for n, k in zip(names, keep) if k]
+            fit = fit_outcome(duration[train], event[train], Xc[train][:, keep], names=terms)
             Xa = Xc[rows][:, keep]
             m[a][rows] = np.column_stack([fit.survival(Xa, horizons), fit.rmst(Xa, tau)])
     a1 = m[1] + (t / e)[:, None] * (P - m[1])

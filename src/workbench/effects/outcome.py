@@ -68,16 +68,20 @@ class OutcomeModel:
         return out
 
 
-def fit_outcome(duration, event, X, *, weights=None) -> OutcomeModel:
+def fit_outcome(duration, event, X, *, weights=None, names=None) -> OutcomeModel:
     """Fit the per-arm Cox outcome model (Breslow ties, as ``coxph(ties = "breslow")``).
 
     Raises :class:`~workbench.exceptions.ModelError` (from the engine) when the arm has no events
     or the design is singular; non-convergence (a level without churn in this arm) is the engine's
-    :class:`~workbench.exceptions.ConvergenceWarning`.
+    :class:`~workbench.exceptions.ConvergenceWarning`. ``names`` label the terms in its caveats.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
+    if names is not None:  # caveats name the model's terms, never x0, x1, ...
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=list(names), copy=False)
     fit = cox_fit(
         X,
         np.asarray(duration, dtype=float),

@@ -36,7 +36,20 @@ def _nothing_to_draw(result, table: str | None = None, what: str = "figure"):
         return None
     reasons = [str(w) for w in getattr(result, "warnings", [])]
     why = reasons[0] if reasons else "the analysis returned no rows"
-    return Sentence(f"No {what}: {why[0].lower() + why[1:] if why else why}")
+    note = Sentence(f"No {what}: {why[0].lower() + why[1:] if why else why}")
+    _show(note)
+    return note
+
+
+def _show(note: Sentence) -> None:
+    """In a notebook, show the sentence where the figure would be (figure cells end with ';')."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with Jupyter
+        return
+    if get_ipython() is not None:
+        display(Markdown(note._repr_markdown_()))
 
 
 __all__ = [
