@@ -150,9 +150,14 @@ def test_overlapping_rows_and_missing_score_are_refused():
             "score": [50.0, 60.0, np.nan],
         }
     )
-    with pytest.raises(DataValidationError, match=r"1 customer\(s\) have more than one row"):
+    with pytest.raises(DataValidationError, match=r"rule 'intervals do not overlap': 1 row"):
         landmark_validation(df, landmark=8, horizon=6, score_col="score", **COLS)
+    ok = df.assign(start=[0.0, 10.0, 0.0])
     with pytest.raises(
         DataValidationError, match=r"1 of 2 customers at risk .* no `score` in force"
     ):
-        landmark_validation(df, landmark=15, horizon=6, score_col="score", **COLS)
+        landmark_validation(ok, landmark=15, horizon=6, score_col="score", **COLS)
+    with pytest.raises(DataValidationError, match=r"column 'churned' fails rule 'event is 0/1'"):
+        landmark_validation(
+            ok.assign(churned=[0, 2, 0]), landmark=15, horizon=6, score_col="score", **COLS
+        )

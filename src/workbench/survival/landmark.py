@@ -22,10 +22,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..columns import column_name, months_per_unit
+from ..data.validate import check_event, check_intervals
 from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
 
 
@@ -40,34 +40,16 @@ def _landmark_table(
     event_col: str,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """One row per customer at risk at ``landmark``: score in force, end of follow-up, event."""
-    start = pd.to_numeric(frame[start_col], errors="coerce").to_numpy(float)
-    stop = pd.to_numeric(frame[stop_col], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(start) | ~np.isfinite(stop) | (stop <= start)
-    if bad.any():
-        raise DataValidationError(
-            f"landmark_validation: {int(bad.sum()):,} row(s) with a missing or non-numeric "
-            f"`{start_col}`/`{stop_col}` or with `{stop_col}` <= `{start_col}`; each row must be a "
-            "(start, stop] interval with start < stop (as built by build_intervals).",
-            column=stop_col,
-            rule="start < stop",
-            n_rows=int(bad.sum()),
-        )
+    stop_s = pd.to_numeric(frame[stop_col], errors="coerce")
+    # one home for the row checks: start < stop on every row, no overlap within a customer
+    start = check_intervals(frame, start_col, stop_s, id_col=id_col).to_numpy(float)
+    stop = stop_s.to_numpy(float)
+    event = check_event(frame, event_col, id_col=id_col).to_numpy()
     ids = frame[id_col].to_numpy()
-    event = frame[event_col].to_numpy()
     last = pd.DataFrame({"id": ids, "stop": stop, "event": event}).sort_values("stop")
     last = last.groupby("id", sort=False).tail(1).set_index("id")
     contains = (start < landmark) & (landmark <= stop)
     hit = pd.DataFrame({"id": ids[contains], "score": frame[score_col].to_numpy()[contains]})
-    dup = hit["id"].duplicated(keep=False)
-    if dup.any():
-        raise DataValidationError(
-            f"landmark_validation: {int(hit.loc[dup, 'id'].nunique()):,} customer(s) have more than "
-            f"one row whose (`{start_col}`, `{stop_col}`] contains the landmark {landmark:g}; rows of "
-            f"one customer must not overlap (one spell per customer, as built by build_intervals).",
-            column=id_col,
-            rule="non-overlapping intervals",
-            n_rows=int(dup.sum()),
-        )
     hit = hit.set_index("id")
     ended = last["stop"] <= landmark  # churned or censored at or before the landmark
     first_start = pd.Series(start, index=ids).groupby(level=0).min()
@@ -143,6 +125,9 @@ def landmark_validation(
         A column argument names no column.
     ParameterError
         ``landmark`` < 0, ``horizon`` <= 0, or no customer at risk at the landmark (beyond follow-up).
+    DataValidationError
+        Rows with start >= stop or overlapping within a customer, an event flag not 0/1, or a
+        customer at risk without a score in force at the landmark.
 
     Examples
     --------
