@@ -14,13 +14,12 @@ REQUIRED = [
     "median_tenure",
     "logrank",
     "cox",
-    "ph_test",
     "rmst",
     "rmst_difference",
     "cif",
-    "fine_gray",
     "key_findings",
 ]
+NAIVE_ONLY = ["ph_test", "fine_gray"]  # both refuse delayed entry: skipped with a sentence
 
 
 def test_notebook_is_stored_clean_with_a_parameters_cell():
@@ -44,6 +43,7 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
         "horizons",
         "tau",
         "ci_scale",
+        "use_entry",
     ):
         assert p in names
     for c in code:
@@ -55,11 +55,12 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
 
 
 def _run(tmp_path: Path, **parameters) -> dict:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     return execute(NB.name, tmp_path, parameters)
 
 
 def _check_common(r: dict, horizons: list) -> None:
-    for key in REQUIRED:
+    for key in REQUIRED + ([] if r["use_entry"] else NAIVE_ONLY):
         assert key in r, key
     assert {row["time"] for row in r["km"]} == set(map(float, horizons))
     assert set(r["km"][0]) >= {"group", "time", "survival", "ci_lower", "ci_upper", "at_risk"}
@@ -78,7 +79,9 @@ def _check_common(r: dict, horizons: list) -> None:
         "ci_upper",
         "p_value",
     }
-    assert r["ph_test"][-1]["term"] == "GLOBAL"
+    if not r["use_entry"]:
+        assert r["ph_test"][-1]["term"] == "GLOBAL"
+        assert set(r["fine_gray"][0]) >= {"cause", "term", "estimate", "se", "p_value"}
     assert set(r["rmst"][0]) >= {"group", "tau", "estimate", "se"}
     assert set(r["rmst_difference"][0]) >= {
         "group",
@@ -88,7 +91,6 @@ def _check_common(r: dict, horizons: list) -> None:
         "ci_upper",
     }
     assert set(r["cif"][0]) >= {"cause", "time", "estimate", "ci_lower", "ci_upper"}
-    assert set(r["fine_gray"][0]) >= {"cause", "term", "estimate", "se", "p_value"}
     assert r["key_findings"] and all(
         isinstance(f, dict) and f["text"] and f["importance"] in (1, 2, 3)
         for f in r["key_findings"]
@@ -119,21 +121,50 @@ def test_runs_on_synthetic(tmp_path):
     assert r["logrank"][0]["test"].startswith("stratified log-rank (strata: segment)")
 
 
+TELCO = {
+    "group_by": "contract",
+    "covariates": ["contract", "monthly_charge", "number_of_referrals"],
+}
+
+
 @pytest.mark.slow
-def test_runs_on_telco(tmp_path, telco_dir):
-    r = _run(
-        tmp_path,
-        dataset="telco",
-        data_path=str(telco_dir),
-        group_by="contract",
-        covariates=["contract", "monthly_charge", "number_of_referrals"],
-    )
+def test_runs_on_telco_with_delayed_entry_by_default_and_naive_on_request(tmp_path, telco_dir):
+    """Telco declares an entry role (max(0, tenure - 3)): by default every analysis that has a
+    delayed-entry form uses it and the two that refuse it (ph_test, Fine-Gray) are skipped;
+    ``use_entry=False`` gives the naive analysis (followed from joining)."""
+    r = _run(tmp_path / "entry", dataset="telco", data_path=str(telco_dir), **TELCO)
     _check_common(r, [6, 12, 24])
     assert r["n_customers"] == 7043
-    med = {row["group"]: row for row in r["median_tenure"]}
+    assert r["use_entry"] is True and r["analysis_roles"]["entry"] == "entry_months"
+    assert "ph_test" not in r and "fine_gray" not in r
+    comparison = r["entry_comparison"]
+    assert [row["time"] for row in comparison] == [6.0, 12.0, 24.0]
+    for row in comparison:
+        assert row["difference"] == pytest.approx(row["naive"] - row["estimate"])
+    assert comparison[-1]["difference"] > 0.01  # the naive curve over-represents long survivors
+
+    naive = _run(
+        tmp_path / "naive", dataset="telco", data_path=str(telco_dir), use_entry=False, **TELCO
+    )
+    _check_common(naive, [6, 12, 24])
+    assert naive["use_entry"] is False and naive["analysis_roles"]["entry"] is None
+    med = {row["group"]: row for row in naive["median_tenure"]}
     assert med["Month-to-Month"]["estimate"] == 31.0  # R: survfit(...) median 31 (29, 33)
-    assert r["cohorts"] == []  # Telco has no joining dates: empty, with the reason in the report
-    assert {row["cause"] for row in r["fine_gray"]} == {"Competitor"}
+    assert (
+        naive["cohorts"] == []
+    )  # Telco has no joining dates: empty, with the reason in the report
+    assert {row["cause"] for row in naive["fine_gray"]} == {"Competitor"}
+    assert naive["entry_comparison"] == comparison  # shown either way
+
+    # the recorded results are the delayed-entry ones in the default run, the naive ones otherwise
+    km_e = {(row["group"], row["time"]): row["survival"] for row in r["km"]}
+    km_n = {(row["group"], row["time"]): row["survival"] for row in naive["km"]}
+    assert km_e.keys() == km_n.keys()
+    assert km_e[("Month-to-Month", 24.0)] < km_n[("Month-to-Month", 24.0)] - 0.01
+    cox_e = {row["term"]: row["estimate"] for row in r["cox"]}
+    cox_n = {row["term"]: row["estimate"] for row in naive["cox"]}
+    assert cox_e.keys() == cox_n.keys()
+    assert max(abs(cox_e[k] - cox_n[k]) for k in cox_e) > 1e-3
 
 
 @pytest.mark.slow

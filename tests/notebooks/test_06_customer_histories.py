@@ -23,6 +23,8 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
         "seed",
         "window_months",
         "use_entry",
+        "landmark_months",
+        "landmark_horizon",
         "horizons",
         "tau",
         "alpha",
@@ -50,6 +52,14 @@ def test_runs_on_simulated_histories(tmp_path):
         "key_findings",
     ):
         assert r[key], key
+    # landmark: satisfaction in force at 12 months, churn in the next 12 (simulated effect: log HR
+    # -0.35 per point), better than chance but far from perfect
+    auc = r["landmark_discrimination"][0]
+    assert auc["term"].startswith("AUC at 12 months")
+    assert 0.5 < auc["ci_lower"] and auc["estimate"] < 0.75
+    counts = r["landmark_counts"]
+    assert counts["n_at_risk"] + counts["n_ended_before"] + counts["n_entered_after"] == 3000
+    assert r["landmark_validation"][0]["threshold"] == 3
     # the snapshot mistake is visible: the naive curve is above the delayed-entry curve
     assert all(row["difference"] > 0 for row in r["snapshot_comparison"])
     texts = [f["text"] for f in r["key_findings"]]
@@ -62,6 +72,7 @@ def test_runs_on_telco_with_and_without_entry(tmp_path, telco_dir):
     (tmp_path / "b").mkdir()
     r = execute(NB.name, tmp_path / "a", {"dataset": "telco", "data_path": str(telco_dir)})
     assert r["n_customers"] == 7043 and r["use_entry"] is True
+    assert "landmark_validation" not in r  # no dated score history in a snapshot
     with_entry = {row["time"]: row["survival"] for row in r["km"]}
     r2 = execute(
         NB.name,

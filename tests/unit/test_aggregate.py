@@ -102,6 +102,20 @@ def test_cox_breslow_categorical_equals_rows(customers, cells):
     assert hr["plan[b]"] < 1 and hr["plan[c]"] < hr["plan[b]"]
 
 
+def test_stratified_cox_breslow_equals_rows(customers, cells):
+    agg = A.fit_cox(cells, covariates=["plan"], strata="region")
+    rows = fit_cox(
+        customers,
+        duration_col="tenure",
+        event_col="churned",
+        covariates=["plan"],
+        strata="region",
+        ties="breslow",
+    )
+    for col in ("estimate", "se", "p_value"):
+        np.testing.assert_allclose(agg.summary[col], rows.summary[col], rtol=1e-9, atol=TOL)
+
+
 def test_rmst_equals_rows(customers, cells):
     agg = A.rmst(cells, tau=24, group_col="plan")
     rows = rmst(customers, tau=24, duration_col="tenure", event_col="churned", group_col="plan")

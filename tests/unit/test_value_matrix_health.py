@@ -267,3 +267,24 @@ def test_landmark_restricts_to_customers_active_then(synthetic_small):
         (later.loc[ctrl, "health_score"] >= 70).mean()
     )
     assert (r.summary["lead_time_median_months"].dropna() <= 6).all()
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "match"),
+    [
+        ([150, 50], r"threshold 150 lies outside the score range \(0, 100\]"),
+        ([70, -5], r"threshold -5 lies outside the score range"),
+        ([0], r"threshold 0 lies outside"),
+        ("70", r"`thresholds` must be a list of numbers, got '70'"),
+        ([70, "high"], r"`thresholds` must be numbers, got 'high'"),
+    ],
+)
+def test_thresholds_outside_the_score_range_are_refused(thresholds, match):
+    from workbench.exceptions import ParameterError
+    from workbench.value import validate_health_score
+
+    df = pd.DataFrame({"t": [1.0, 2, 3, 4], "e": [1, 0, 1, 0], "s": [10.0, 80, 40, 90]})
+    with pytest.raises(ParameterError, match=match):
+        validate_health_score(
+            df, score_col="s", duration_col="t", event_col="e", thresholds=thresholds
+        )

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..config import DAYS_PER_MONTH
 from ..exceptions import ParameterError
+from ..survival.kernels import censoring_km
 
 HORIZON_METHODS = ("ipcw", "known")
 _MONTHS_PER_UNIT = {
@@ -63,24 +64,14 @@ def censoring_survival(time, event):
     """Kaplan-Meier estimate of the censoring survival ``G(t) = P(C > t)`` as a step function.
 
     Returns ``G_minus(t)`` evaluating ``P(C >= t)`` (left limit), the weight denominator for an event
-    or status observed at ``t``. Ties: events are taken to precede censorings at the same time.
+    or status observed at ``t``. Ties: events are taken to precede censorings at the same time. The
+    estimate is the survival kernels' :func:`~workbench.survival.kernels.censoring_km` (one home).
     """
-    time = np.asarray(time, float)
-    cens = 1 - np.asarray(event, int)
-    ut = np.unique(time[cens == 1])
-    ts = np.sort(time)
-    te = np.sort(time[cens == 0])
-    tc = np.sort(time[cens == 1])
-    at_risk = len(time) - np.searchsorted(ts, ut, side="left")
-    # events at t precede censorings at t: they are not at risk of censoring at t
-    ev_at = np.searchsorted(te, ut, side="right") - np.searchsorted(te, ut, side="left")
-    d = np.searchsorted(tc, ut, side="right") - np.searchsorted(tc, ut, side="left")
-    surv = np.cumprod(1 - d / np.maximum(at_risk - ev_at, 1))
+    times, g = censoring_km(np.asarray(time, float), np.asarray(event, int))
+    g_left = np.r_[1.0, g]
 
     def G_minus(t):
-        t = np.asarray(t, float)
-        k = np.searchsorted(ut, t, side="left") - 1  # censoring times strictly before t
-        return np.where(k >= 0, surv[np.clip(k, 0, None)], 1.0)
+        return g_left[np.searchsorted(times, np.asarray(t, float), side="left")]
 
     return G_minus
 

@@ -226,6 +226,33 @@ def _threshold_stats(score, t, e, horizon, gt, gs, cut):
     return sens, spec, float(flag.mean()), lead
 
 
+def _check_thresholds(thresholds, lo: float, hi: float) -> list[float]:
+    """Warning thresholds as numbers inside the score's range (a threshold outside it flags no one
+    or everyone, so its sensitivity and specificity would be meaningless)."""
+    if isinstance(thresholds, (str, bytes)) or not hasattr(thresholds, "__iter__"):
+        raise ParameterError(
+            f"validate_health_score: `thresholds` must be a list of numbers, got {thresholds!r}. "
+            "Use e.g. thresholds=[70, 50]."
+        )
+    out = []
+    for c in thresholds:
+        try:
+            v = float(c)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"validate_health_score: `thresholds` must be numbers, got {c!r} in {list(thresholds)!r}. "
+                "Use e.g. thresholds=[70, 50]."
+            ) from None
+        if not (math.isfinite(v) and lo < v <= hi):
+            raise ParameterError(
+                f"validate_health_score: threshold {c!r} lies outside the score range ({lo:g}, {hi:g}]: "
+                "flagging 'score below it' would flag no one or everyone. Pass thresholds inside "
+                "the range, or the score's true `score_range`."
+            )
+        out.append(v)
+    return out
+
+
 def validate_health_score(
     data,
     *,
@@ -291,6 +318,7 @@ def validate_health_score(
     if not horizon_months > 0:
         raise ParameterError(f"`horizon_months` must be positive, got {horizon_months!r}.")
     lo_r, hi_r = score_range
+    thresholds = _check_thresholds(thresholds, lo_r, hi_r)
     r = resolve(
         data,
         duration_col=duration_col,

@@ -1,0 +1,163 @@
+"""Landmark validation of a score recorded in (start, stop] histories (simulated truth)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.data.events import build_intervals
+from workbench.data.histories import simulate_histories
+from workbench.exceptions import (
+    ColumnNotFoundError,
+    DataValidationError,
+    ParameterError,
+    RowsExcludedWarning,
+)
+from workbench.survival.landmark import landmark_validation
+from workbench.value.health import validate_health_score
+
+COLS = {"id_col": "customer_id", "event_col": "churned"}
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    """First spells of 4,000 simulated customers cut at every survey and complaint, with the
+    simulation's true log hazard at each row and a random score that knows nothing."""
+    h, truth = simulate_histories(4000, seed=7, truth_customers=0)
+    first = h.spells[h.spells["spell"] == 1].merge(h.customers, on="customer_id")
+    out = build_intervals(
+        first,
+        h.events,
+        id_col="customer_id",
+        start_col="start_date",
+        stop_col="stop_date",
+        event_col="churned",
+        time_col="date",
+        join_col="join_date",
+        rules={"satisfaction": "last", "complaint": "count"},
+        analysis_time=h.analysis_date,
+    )
+    out = out.merge(h.customers[["customer_id", "long_contract"]], on="customer_id")
+    b = truth["log_hr"]
+    out["true_risk"] = (
+        b["satisfaction"] * (out["satisfaction"] - 3)
+        + b["complaints"] * out["complaint"]
+        + b["long_contract"] * out["long_contract"]
+    )
+    out["noise"] = np.random.default_rng(1).uniform(0, 100, len(out))
+    return out
+
+
+def _run(rows, score_col, **kw):
+    kw = {"landmark": 12, "horizon": 12, "n_boot": 50, **kw}
+    with pytest.warns(RowsExcludedWarning, match=r"not at risk at the landmark \(12 months\)"):
+        return landmark_validation(rows, score_col=score_col, **COLS, **kw)
+
+
+def test_score_in_force_and_risk_set_match_a_hand_built_landmark_table(rows):
+    """The landmark table built by hand (pandas, row by row rule) gives the same statistics when
+    passed to validate_health_score directly: same risk set, same score in force, same outcome."""
+    res = _run(rows, "satisfaction", score_range=(1, 5), thresholds=[3])
+    L = 12.0
+    last = rows.sort_values("stop").groupby("customer_id").tail(1).set_index("customer_id")
+    at_risk = last.index[last["stop"] > L]
+    inside = rows[(rows["start"] < L) & (rows["stop"] >= L)].set_index("customer_id")
+    table = pd.DataFrame(
+        {
+            "s": inside.loc[at_risk, "satisfaction"].to_numpy(),
+            "t": last.loc[at_risk, "stop"].to_numpy() - L,
+            "e": last.loc[at_risk, "churned"].to_numpy(),
+        }
+    )
+    ref = validate_health_score(
+        table,
+        score_col="s",
+        duration_col="t",
+        event_col="e",
+        tenure_unit="months",
+        horizon_months=12,
+        score_range=(1, 5),
+        thresholds=[3],
+        n_boot=50,
+    )
+    assert res.meta["landmark"]["n_at_risk"] == len(table) == ref.meta["n"]
+    assert res.meta["landmark"]["n_ended_before"] == int((last["stop"] <= L).sum())
+    assert res.meta["auc"] == pytest.approx(ref.meta["auc"], abs=1e-12)
+    assert res.meta["concordance"] == pytest.approx(ref.meta["concordance"], abs=1e-12)
+    pd.testing.assert_frame_equal(res.summary, ref.summary)
+    assert "customer_id" not in res.summary.columns  # ids never reported
+
+
+def test_score_correlated_with_the_hazard_discriminates_and_noise_does_not(rows):
+    lo, hi = rows["true_risk"].min(), rows["true_risk"].max()
+    good = _run(rows, "true_risk", score_range=(lo, hi), thresholds=[], higher_is_healthier=False)
+    noise = _run(rows, "noise")
+    assert good.meta["auc"] > 0.6
+    assert good.tables["discrimination"]["ci_lower"].iloc[0] > 0.55  # clearly above chance
+    assert abs(noise.meta["auc"] - 0.5) < 0.04
+    assert (
+        noise.tables["discrimination"]["ci_lower"].iloc[0]
+        < 0.5
+        < (noise.tables["discrimination"]["ci_upper"].iloc[0])
+    )
+    sat = _run(rows, "satisfaction", score_range=(1, 5), thresholds=[3])
+    assert 0.5 < sat.meta["auc"] < good.meta["auc"]  # one component of the hazard: weaker
+
+
+def test_landmark_beyond_follow_up_is_refused(rows):
+    with pytest.raises(ParameterError, match=r"no customer is at risk at landmark=1000 months"):
+        landmark_validation(rows, landmark=1000, horizon=6, score_col="noise", **COLS)
+
+
+@pytest.mark.parametrize(
+    ("arg", "value", "match"),
+    [
+        (
+            "score_col",
+            "satisfactoin",
+            r"`score_col`='satisfactoin' is not a column.*'satisfaction'",
+        ),
+        ("id_col", "customer", r"`id_col`='customer' is not a column"),
+        ("stop_col", "end", r"`stop_col`='end' is not a column"),
+    ],
+)
+def test_unknown_columns_are_named(rows, arg, value, match):
+    kw = {"score_col": "noise", **COLS, arg: value}
+    with pytest.raises(ColumnNotFoundError, match=match):
+        landmark_validation(rows, landmark=12, horizon=6, **kw)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"landmark": -1}, r"`landmark` must be a number >= 0 \(months\), got -1"),
+        ({"horizon": 0}, r"`horizon` must be a number > 0 \(months\), got 0"),
+    ],
+)
+def test_bad_landmark_or_horizon(rows, kw, match):
+    with pytest.raises(ParameterError, match=match):
+        landmark_validation(rows, score_col="noise", **COLS, **{"landmark": 12, "horizon": 6, **kw})
+
+
+def test_overlapping_rows_and_missing_score_are_refused():
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "start": [0.0, 5.0, 0.0],
+            "stop": [10.0, 20.0, 30.0],
+            "churned": [0, 1, 0],
+            "score": [50.0, 60.0, np.nan],
+        }
+    )
+    with pytest.raises(DataValidationError, match=r"rule 'intervals do not overlap': 1 row"):
+        landmark_validation(df, landmark=8, horizon=6, score_col="score", **COLS)
+    ok = df.assign(start=[0.0, 10.0, 0.0])
+    with pytest.raises(
+        DataValidationError, match=r"1 of 2 customers at risk .* no `score` in force"
+    ):
+        landmark_validation(ok, landmark=15, horizon=6, score_col="score", **COLS)
+    with pytest.raises(DataValidationError, match=r"column 'churned' fails rule 'event is 0/1'"):
+        landmark_validation(
+            ok.assign(churned=[0, 2, 0]), landmark=15, horizon=6, score_col="score", **COLS
+        )
