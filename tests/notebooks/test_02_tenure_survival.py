@@ -142,6 +142,12 @@ def test_runs_on_telco_with_delayed_entry_by_default_and_naive_on_request(tmp_pa
     for row in comparison:
         assert row["difference"] == pytest.approx(row["naive"] - row["estimate"])
     assert comparison[-1]["difference"] > 0.01  # the naive curve over-represents long survivors
+    headline = r["key_findings"][0]  # the size of the snapshot mistake leads the findings
+    assert (
+        "when customers enter the risk sets at the start of the observation window"
+        in (headline["text"])
+    )
+    assert f"{100 * comparison[-1]['difference']:+.1f} percentage points" in headline["text"]
 
     naive = _run(
         tmp_path / "naive", dataset="telco", data_path=str(telco_dir), use_entry=False, **TELCO

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,7 +159,50 @@ def test_overlapping_rows_and_missing_score_are_refused():
         DataValidationError, match=r"1 of 2 customers at risk .* no `score` in force"
     ):
         landmark_validation(ok, landmark=15, horizon=6, score_col="score", **COLS)
+    with pytest.raises(DataValidationError, match=r"1 row\(s\) have `churned` = 1 before the"):
+        landmark_validation(
+            ok.assign(churned=[1, 0, 0]), landmark=15, horizon=6, score_col="score", **COLS
+        )
     with pytest.raises(DataValidationError, match=r"column 'churned' fails rule 'event is 0/1'"):
         landmark_validation(
             ok.assign(churned=[0, 2, 0]), landmark=15, horizon=6, score_col="score", **COLS
         )
+
+
+def test_risk_set_and_score_in_force_on_a_small_hand_example():
+    """c1 at risk, score of the row containing 12 (40), churns 8 months later; c2 churns at the
+    landmark (not at risk); c3 enters at 14 (later); c4 has a gap around 12; c5's row (0, 12]
+    contains the landmark, so its score is 90, not the 20 measured at 12 and used after it."""
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3, 4, 4, 5, 5],
+            "start": [0.0, 10.0, 0.0, 14.0, 0.0, 15.0, 0.0, 12.0],
+            "stop": [10.0, 20.0, 12.0, 30.0, 5.0, 25.0, 12.0, 40.0],
+            "churned": [0, 1, 1, 0, 0, 1, 0, 0],
+            "score": [80.0, 40.0, 10.0, 50.0, 50.0, 50.0, 90.0, 20.0],
+        }
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = landmark_validation(
+            df, landmark=12, horizon=12, score_col="score", n_boot=0, thresholds=[60], **COLS
+        )
+    excluded = [str(w.message) for w in caught if issubclass(w.category, RowsExcludedWarning)]
+    assert excluded == [
+        "3 of 5 customers are not at risk at the landmark (12 months) and are not assessed: 1 "
+        "churned or were censored by then, 1 came under observation later, 1 had no row covering it."
+    ]
+    assert res.meta["landmark"] == {
+        "landmark": 12.0,
+        "horizon": 12.0,
+        "tenure_unit": "months",
+        "score": "score",
+        "n_customers": 5,
+        "n_at_risk": 2,
+        "n_ended_before": 1,
+        "n_entered_after": 1,
+        "n_not_observed": 1,
+    }
+    assert res.meta["auc"] == 1.0  # churner c1 scored 40, stayer c5 scored 90 (20 would give 0)
+    given = res.summary[res.summary["rule"] == "given"].iloc[0]
+    assert given["flagged_share"] == 0.5 and given["lead_time_median_months"] == 8.0

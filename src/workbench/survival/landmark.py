@@ -28,6 +28,8 @@ from ..columns import column_name, months_per_unit
 from ..data.validate import check_event, check_intervals
 from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
 
+_FUNC = "landmark_validation"
+
 
 def _landmark_table(
     frame: pd.DataFrame,
@@ -48,6 +50,16 @@ def _landmark_table(
     ids = frame[id_col].to_numpy()
     last = pd.DataFrame({"id": ids, "stop": stop, "event": event}).sort_values("stop")
     last = last.groupby("id", sort=False).tail(1).set_index("id")
+    early = (event == 1) & (stop < last["stop"].reindex(ids).to_numpy(float))
+    if early.any():
+        raise DataValidationError(
+            f"{_FUNC}: {int(early.sum()):,} row(s) have `{event_col}` = 1 before the customer's last "
+            f"row; churn ends a spell, so it belongs on the last (start, stop] row only (as "
+            "build_intervals puts it). Check the spells or pass one spell per customer.",
+            column=event_col,
+            rule="event on the last row",
+            n_rows=int(early.sum()),
+        )
     contains = (start < landmark) & (landmark <= stop)
     hit = pd.DataFrame({"id": ids[contains], "score": frame[score_col].to_numpy()[contains]})
     hit = hit.set_index("id")
@@ -145,7 +157,7 @@ def landmark_validation(
     """
     from ..value.health import validate_health_score
 
-    func = "landmark_validation"
+    func = _FUNC
     if not isinstance(intervals, pd.DataFrame):
         raise ParameterError(
             f"{func}: `intervals` must be a DataFrame of (start, stop] rows, got "
