@@ -131,8 +131,12 @@ def check_grouping(
     argument: str = "group_col",
     max_levels: int = MAX_GROUPS,
     func: str | None = None,
+    limit_argument: str = "max_levels",
 ) -> str | None:
     """Refuse a grouping column that is personal, the id, continuous or has too many levels.
+
+    ``limit_argument`` is the name under which the caller exposes ``max_levels`` (e.g.
+    ``max_groups``), so the message points at an argument the user can pass.
 
     Checked before any fit: a group per surname prints personal values; a group per value of a
     continuous column runs thousands of fits. Messages give the count, never the values.
@@ -171,5 +175,5 @@ def check_grouping(
     )
     raise TooManyLevelsError(
         f"{_where(func)}`{argument}`={column!r} has {k:,} distinct values, more than "
-        f"max_levels={max_levels}; {fix}, or raise `max_levels`."
+        f"{limit_argument}={max_levels}; {fix}, or raise `{limit_argument}`."
     )

@@ -33,7 +33,7 @@ def resolve_retention(
 ):
     """``(resolved, cols)``: checked tenure/event arrays (tenure in months in ``cols['months']``)
     and the optional start, group and cause columns, each defaulting from the spec's role."""
-    check_grouping(data, group_col, max_levels=max_groups, func=func)
+    check_grouping(data, group_col, max_levels=max_groups, func=func, limit_argument="max_groups")
     r = resolve(
         data,
         duration_col=duration_col,

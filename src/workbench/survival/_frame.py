@@ -20,6 +20,7 @@ from ..exceptions import (
     RowsExcludedWarning,
     SmallSampleWarning,
 )
+from ..privacy import check_not_personal
 
 ALL_GROUP = "all"
 
@@ -91,6 +92,9 @@ def prepare_survival_frame(
         raise DataValidationError(
             f"{func}: the data have no rows; pass a frame with customers in it."
         )
+    if group_col is not None:
+        # a group per id or per surname would print personal values in every table and figure
+        check_not_personal(data, group_col, argument="group_col")
     messages: list[str] = []
 
     # tenure and churn through the shared resolver: text, missing, infinite, negative tenure and

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from ..checks import check_alpha
+from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 from ._frame import _group_warnings, prepare_survival_frame
@@ -251,11 +252,13 @@ def pairwise_logrank(
     rho: float = 0.0,
     p_adjust: str = "holm",
     alpha: float = 0.05,
+    max_groups: int = MAX_GROUPS,
 ) -> PairwiseLogRankResult:
     """Log-rank test of each pair of groups, with p-values adjusted for multiple comparisons.
 
     Each pair is tested on its own customers (R ``survdiff`` on the subset of the two groups);
-    ``p_adjust`` is ``"holm"`` (default), ``"bonferroni"`` or ``"none"``.
+    ``p_adjust`` is ``"holm"`` (default), ``"bonferroni"`` or ``"none"``. A ``group_col`` with more
+    than ``max_groups`` levels (default 20) is refused before any test: k levels make k(k-1)/2 tests.
 
     Returns
     -------
@@ -279,6 +282,14 @@ def pairwise_logrank(
         raise ParameterError(
             f"`p_adjust` must be 'holm', 'bonferroni' or 'none', got {p_adjust!r}."
         )
+    check_grouping(
+        data,
+        group_col,
+        argument="group_col",
+        max_levels=max_groups,
+        func="pairwise_logrank",
+        limit_argument="max_groups",
+    )
     prep, info, messages = _prepare(
         data, duration_col, event_col, group_col, strata, "pairwise_logrank"
     )

@@ -50,12 +50,16 @@ def default_group(
     spec = _spec(data)
     frame = data.frame
     if group_by:
-        return check_grouping(data, group_by, argument="group_by", max_levels=max_groups)
+        return check_grouping(
+            data, group_by, argument="group_by", max_levels=max_groups, limit_argument="max_groups"
+        )
     candidates = [spec.segment] if spec.segment else []
     candidates += [c for c in spec.switching_costs if c in frame and is_categorical(frame[c])]
     for c in candidates:
         if c in frame and frame[c].nunique(dropna=True) <= max_groups:
-            return check_grouping(data, c, argument="group_by", max_levels=max_groups)
+            return check_grouping(
+                data, c, argument="group_by", max_levels=max_groups, limit_argument="max_groups"
+            )
     return None
 
 
