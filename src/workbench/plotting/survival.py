@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..presentation.labels import units_from
 from . import get_ax
+from .style import tenure_label
 
 __all__ = [
     "plot_cohorts",
@@ -18,6 +20,12 @@ __all__ = [
     "plot_rmst",
     "plot_stage_hazard",
 ]
+
+
+def _per(meta) -> str:
+    """The tenure unit in the singular ("month"), for rates per unit of tenure."""
+    unit = units_from(meta).tenure
+    return unit[:-1] if unit.endswith("s") else unit
 
 
 def _risk_times(curves, n_ticks: int = 6) -> np.ndarray:
@@ -66,7 +74,7 @@ def plot_km(result, ax=None, at_risk: bool = True, ci: bool = True, title: str |
             ax.plot(cens["time"], cens["survival"], "|", color=col, markersize=5, alpha=0.6)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_xlabel(str(result.meta.get("duration_col") or "tenure"))
+    ax.set_xlabel(tenure_label(result.meta))
     ax.set_ylabel("share of customers retained")
     if title:
         ax.set_title(title)
@@ -131,7 +139,8 @@ def plot_rmst(result, ax=None):
         capsize=3,
     )
     ax.set_yticks(y, s["group"])
-    ax.set_xlabel(f"restricted mean tenure up to {result.meta['tau']:g}")
+    unit = units_from(result.meta).tenure
+    ax.set_xlabel(f"Restricted mean tenure ({unit}) within the first {result.meta['tau']:g} {unit}")
     ax.invert_yaxis()
     return ax
 
@@ -147,8 +156,8 @@ def plot_hazard(result, ax=None, ci: bool = True):
             ax.fill_between(
                 cur["time"], cur["ci_lower"], cur["ci_upper"], color=col, alpha=0.15, linewidth=0
             )
-    ax.set_xlabel("tenure")
-    ax.set_ylabel("churn hazard per unit of tenure")
+    ax.set_xlabel(tenure_label(result.meta))
+    ax.set_ylabel(f"Churn hazard per {_per(result.meta)}")
     ax.set_ylim(bottom=0)
     if tab["group"].nunique() > 1:
         ax.legend(frameon=False, fontsize="small")
@@ -175,8 +184,8 @@ def plot_stage_hazard(result, ax=None):
             color=f"C{i % 10}",
         )
     ax.set_xticks(x, stages)
-    ax.set_xlabel("lifecycle stage (tenure)")
-    ax.set_ylabel("churn hazard per unit of tenure")
+    ax.set_xlabel(tenure_label(result.meta, "Lifecycle stage"))
+    ax.set_ylabel(f"Churn hazard per {_per(result.meta)}")
     if len(groups) > 1:
         ax.legend(frameon=False, fontsize="small")
     return ax
@@ -230,7 +239,7 @@ def plot_parametric(result, ax=None, km=None, models=None):
         )
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_xlabel("tenure")
+    ax.set_xlabel(tenure_label(result.meta))
     ax.set_ylabel("share of customers retained")
     ax.legend(frameon=False, fontsize="small")
     return ax
@@ -255,7 +264,7 @@ def plot_cohorts(result, ax=None):
     im = ax.imshow(np.ma.masked_invalid(vals), aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_yticks(np.arange(len(m)), m.index)
     ax.set_xticks(np.arange(m.shape[1]), [c.replace("survival_", "") for c in m.columns])
-    ax.set_xlabel("tenure horizon")
+    ax.set_xlabel(tenure_label(result.meta, "Tenure horizon"))
     ax.set_ylabel("joining cohort")
     if len(m) <= 40:
         for i in range(vals.shape[0]):

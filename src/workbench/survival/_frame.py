@@ -208,6 +208,8 @@ def prepare_survival_frame(
         ),
         "reference_levels": {},  # no regression terms; groups are compared as they are
         "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
+        # the spec's unit (axes and sentences say "months", "years"); frames: the package's months
+        "tenure_unit": getattr(getattr(data, "spec", None), "tenure_unit", None) or "months",
     }
     return out, info, messages
 

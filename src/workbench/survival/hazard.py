@@ -47,7 +47,9 @@ class NelsonAalenResult(Result):
             t = np.concatenate([[0.0], cur["time"].to_numpy()])
             h = np.concatenate([[0.0], cur["cumhaz"].to_numpy()])
             ax.step(t, h, where="post", color=f"C{i % 10}", label=str(g))
-        ax.set_xlabel("tenure")
+        from ..plotting.style import tenure_label
+
+        ax.set_xlabel(tenure_label(self.meta))
         ax.set_ylabel("cumulative churn hazard")
         ax.legend(frameon=False, fontsize="small")
         return ax
