@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {
     "04": ROOT / "notebooks" / "04-intervention-effects.ipynb",
+    "06": ROOT / "notebooks" / "06-customer-histories.ipynb",
 }
 
 
@@ -34,5 +35,8 @@ def test_notebook_on_stranger_data(nb, stranger, tmp_path):
     run = next(tmp_path.rglob("results.json")).parent
     report = (run / "report.html").read_text()
     assert "Traceback" not in report
+    if nb == "06":  # no entry role, no dated history: each section says which role enables it
+        assert "declare no `entry` role" in report
+        assert report.count("have no dated history") >= 3
     leaks = builders.personal_values_in(run, stranger)
     assert leaks == {}, leaks
