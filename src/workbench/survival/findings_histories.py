@@ -18,13 +18,22 @@ def _pct(x: float) -> str:
     return f"{100 * float(x):.1f}%"
 
 
+def _group_words(col: str, level) -> str:
+    """The group after "churned customers": a 0/1 flag reads " contacted" / " not contacted"."""
+    name = str(col).replace("_", " ")
+    if str(level) in ("1", "1.0", "True", "true"):
+        return f" {name}"
+    if str(level) in ("0", "0.0", "False", "false"):
+        return f" not {name}"
+    return f" with {name} {level}"
+
+
 def _ratio_sentence(term: str, hr: float, lo: float, hi: float, label: str, what: str) -> str:
-    if lo > 1:
-        verdict = f"raises the churn hazard {hr:.2f}-fold"
-    elif hi < 1:
-        verdict = f"multiplies the churn hazard by {hr:.2f}"
+    # observational histories: associations, never causal verbs
+    if lo > 1 or hi < 1:
+        verdict = f"goes with a churn hazard {hr:.2f} times as high"
     else:
-        verdict = f"shows no clear effect on the churn hazard (hazard ratio {hr:.2f})"
+        verdict = f"shows no clear association with the churn hazard (hazard ratio {hr:.2f})"
     return f"{what} {verdict} ({label} {lo:.2f} to {hi:.2f})."
 
 
@@ -92,7 +101,7 @@ def key_findings(
         s = s[np.isclose(s["time"], s["time"][np.abs(s["time"] - horizon).idxmin()])]
         parts = [
             f"{_pct(r.estimate)} of churned customers"
-            + ("" if r.group == "all" else f" with {winback.meta['group_col']} = {r.group}")
+            + ("" if r.group == "all" else _group_words(winback.meta["group_col"], r.group))
             + f" ({label} {_pct(r.ci_lower)} to {_pct(r.ci_upper)})"
             for r in s.itertuples()
         ]
