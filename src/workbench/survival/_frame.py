@@ -251,8 +251,10 @@ def _check_times(times) -> np.ndarray:
 def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
     msgs = []
     for g, sub in prep.groupby("group", observed=True, sort=True):
-        n = len(sub)
-        ev = int(sub["event"].sum())
+        # customers, not rows: with frequency weights a row stands for `weight` customers
+        w = sub["weight"].to_numpy() if "weight" in sub else np.ones(len(sub))
+        n = int(round(w.sum())) if np.all(w == np.round(w)) else len(sub)
+        ev = float((w * sub["event"].to_numpy()).sum())
         label = "the data" if g == ALL_GROUP else f"group '{g}'"
         if n == 1:
             msg = f"{func}: {label} has a single customer; its estimates are not informative."
