@@ -96,7 +96,7 @@ def _prepare(data, duration_col, event_col, group_col, strata, func, entry_col=N
             f"{func}: there are no churn events in the data ({len(prep):,} customers, all censored); "
             "curves cannot be compared. Check `event_col` or use longer follow-up."
         )
-    prep = prep.reset_index(drop=True)
+    prep.index = pd.RangeIndex(len(prep))  # positions (our own frame: no copy needed)
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
         # factorised keys: one integer code per combination (no per-row string joins)
