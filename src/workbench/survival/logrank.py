@@ -110,7 +110,7 @@ def _prepare(
             f"{func}: there are no churn events in the data ({len(prep):,} customers, all censored); "
             "curves cannot be compared. Check `event_col` or use longer follow-up."
         )
-    prep = prep.reset_index(drop=True)
+    prep.index = pd.RangeIndex(len(prep))  # positions (our own frame: no copy needed)
     prep.attrs["weighted"] = weights_col is not None
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
