@@ -9,14 +9,23 @@ numbers equal the row-level functions'.
 Counting
     :func:`counts` -> :class:`CellCounts`.
 Estimators
-    :func:`kaplan_meier`, :func:`nelson_aalen`, :func:`rmst`, :func:`fit_cox` (Breslow ties, categorical covariates).
+    :func:`kaplan_meier`, :func:`nelson_aalen`, :func:`rmst`, :func:`logrank_test` (stratified
+    too), :func:`fit_cox` (Breslow ties, categorical covariates).
 Not yet
     :data:`NOT_YET` names the analyses whose one home has no frequency-weight argument yet;
     :func:`not_available` refuses them with that reason.
 """
 
 from ._cells import COUNT_COL, CellCounts, counts
-from .estimators import NOT_YET, fit_cox, kaplan_meier, nelson_aalen, not_available, rmst
+from .estimators import (
+    NOT_YET,
+    fit_cox,
+    kaplan_meier,
+    logrank_test,
+    nelson_aalen,
+    not_available,
+    rmst,
+)
 
 __all__ = [
     "COUNT_COL",
@@ -25,6 +34,7 @@ __all__ = [
     "counts",
     "fit_cox",
     "kaplan_meier",
+    "logrank_test",
     "nelson_aalen",
     "not_available",
     "rmst",

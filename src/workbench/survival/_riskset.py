@@ -84,6 +84,7 @@ class _Stratum:
         w: np.ndarray,
         ties: str,
         entry: np.ndarray | None = None,
+        frequency: bool = False,
     ):
         self.lo, self.hi = lo, hi
         # blocks of tied times: ends (exclusive) in the descending order
@@ -107,7 +108,9 @@ class _Stratum:
         # i.e. the first event block with time <= t_row
         self.row_idx = np.searchsorted(-self.ev_times, -t, side="left")
         self.row_dead = d.astype(bool)
-        if ties == "efron":
+        if ties == "efron" and frequency:
+            self._efron_frequency_steps()
+        elif ties == "efron":
             k = np.arange(len(death_rows)) - np.repeat(first, n_dead)
             self.e_block = self.death_block
             self.e_frac = k / np.repeat(n_dead, n_dead)
@@ -126,6 +129,22 @@ class _Stratum:
             self.start_cnt = np.searchsorted(-entry[self.start_order], -self.ev_times, side="right")
             self.start_idx = np.searchsorted(-self.ev_times, -entry, side="left")
 
+    def _efron_frequency_steps(self) -> None:
+        """Efron's steps when the weights are frequency weights (whole numbers of identical rows).
+
+        A block whose death rows carry ``d = sum of their weights`` tied events gets ``d`` steps
+        ``log(R - (k / d) E)``, ``k = 0 .. d - 1``, each of weight 1, exactly as the expanded rows
+        would (R's weighted Efron instead takes one step per death row with the mean weight). The
+        rest of the evaluation is unchanged: it reads the steps through ``e_block, e_frac, e_wt``.
+        Memory is one entry per event (not per row), so counts of many events cost that many steps.
+        """
+        d = np.rint(self.wt_dead).astype(np.int64)
+        nb = len(d)
+        self.e_block = np.repeat(np.arange(nb), d)
+        k = np.arange(int(d.sum())) - np.repeat(np.cumsum(d) - d, d)
+        self.e_frac = k / np.repeat(d, d).astype(float)
+        self.e_wt = np.ones(len(k))
+
 
 @dataclass
 class _Eval:
@@ -139,7 +158,7 @@ class _Eval:
 class _Problem:
     """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
 
-    def __init__(self, X, time, event, weights, strata_codes, ties, entry=None):
+    def __init__(self, X, time, event, weights, strata_codes, ties, entry=None, frequency=False):
         n = len(time)
         self.ties = ties
         order = (
@@ -169,6 +188,7 @@ class _Problem:
                 self.w[lo:hi],
                 ties,
                 None if self.entry is None else self.entry[lo:hi],
+                frequency,
             )
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]

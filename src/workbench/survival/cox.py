@@ -193,6 +193,7 @@ def fit_cox(
     start_col: str | None = None,
     stop_col: str | None = None,
     id_col: str | None = None,
+    frequency_weights: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
 
@@ -237,6 +238,11 @@ def fit_cox(
         the row ending in churn; ``id_col`` gives robust SEs by customer (R
         ``coxph(Surv(start, stop, event) ~ ..., cluster = id)``). With any of these the fit runs
         entirely in the Cox engine; ``ph_test`` is not available for it.
+    frequency_weights : bool
+        ``weights_col`` holds whole numbers of identical customers per row (e.g. the counts of
+        :func:`workbench.aggregate.counts`): Efron's tie correction then runs over the customers,
+        so the fit equals the one on the expanded rows (the engine's ``frequency_weights``).
+        Default False: R's weighted Efron (one step per tied row with their mean weight).
 
     Returns
     -------
@@ -370,6 +376,7 @@ def _fit_cox(
     penalizer,
     alpha,
     max_iter=50,
+    frequency_weights=False,
 ) -> CoxResult:
     frame, spec = _resolve_frame(data)
     alpha = _check_alpha(alpha)
@@ -474,6 +481,7 @@ def _fit_cox(
             cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
             return_residuals=False,
             names=design.terms,
+            frequency_weights=frequency_weights,
         )
     for rec in caught:  # separation names the user's terms; other engine caveats are restated
         if issubclass(rec.category, SeparationWarning):
