@@ -26,6 +26,7 @@ def _result(n_rows: int = 2, alpha: float = 0.1, title: str = "Cox model") -> Re
             "ci_upper": [0.57 + i / 100 for i in range(n_rows)],
             "p_value": [4.7e-88] * n_rows,
             "n": [4893.0] * n_rows,
+            "smd": [0.00020 - i / 10**5 for i in range(n_rows)],  # five decimals, as formatted
         }
     )
     meta = standard_meta(
@@ -85,6 +86,7 @@ def test_report_shows_the_same_table_with_title_and_meta_once(tmp_path):
     body = _body(tmp_path, [r])
     # the same formatted cells as the notebook view
     assert _cells(body) == _cells(r._repr_html_())
+    assert "0.00020" in _cells(body) and "0.0002000" not in body  # not re-rounded by the exporter
     # the title is the numbered caption, once; the meta line its note, once
     assert body.count("Cox model") == 1 and "<strong>Table 1.</strong> Cox model" in body
     assert "<h4>" not in body
