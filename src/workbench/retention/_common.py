@@ -193,8 +193,6 @@ class CohortResult(Result):
         """The wide retention-% table (cohorts x months since joining; blank = not yet observable)."""
         import html as _html
 
-        from ..results import table_html
-
         pct = self.tables.get("retention_pct")
         if pct is None or not len(pct):
             return super()._repr_html_()
@@ -207,7 +205,7 @@ class CohortResult(Result):
         line = self._meta_line()
         if line:
             parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
-        parts.append(table_html(wide, digits=3, max_rows=120))
+        parts.append(self._table_html(wide, max_rows=120))
         parts += [f"<p class='wb-warning'>&#9888; {_html.escape(w)}</p>" for w in self.warnings]
         parts.append("</div>")
         return "".join(parts)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._riskset_compiled import NUMBA_MIN_ROWS, compiled, evaluate_compiled
+
 
 @dataclass
 class CoxBaseline:
@@ -192,8 +194,14 @@ class _Problem:
         ]
         self.wd = self.w * self.d
         self.wdX = self.wd @ self.X
+        # the compiled risk-set sums (numba) on large problems without delayed entry
+        self.compiled = (
+            n >= NUMBA_MIN_ROWS and entry is None and self.X.shape[1] > 0 and compiled() is not None
+        )
 
     def evaluate(self, beta: np.ndarray, *, second: bool = True, keep: bool = False) -> _Eval:
+        if self.compiled:
+            return evaluate_compiled(self, beta, second=second, keep=keep)
         X = self.X
         eta = X @ beta
         shift = float(eta.max()) if len(eta) else 0.0
