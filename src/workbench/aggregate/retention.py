@@ -35,13 +35,11 @@ def _no_weights(kwargs: dict, func: str) -> None:
         )
 
 
-def _start(cells: CellCounts, start_col: str | None, func: str) -> str:
-    if start_col is None:
-        raise ParameterError(
-            f"aggregate.{func}: `start_col` is required: name the joining-date column kept in the "
-            f"counts (by={cells.columns['by']}), e.g. counts(..., by=['start_month'])."
-        )
-    _check_by(cells, [start_col], "start_col", func)
+def _start(cells: CellCounts, start_col: str | None, func: str) -> str | None:
+    """The joining-date column (a ``by`` column), or None: then the row-level function says what
+    it cannot show without one (one observation window; no cohorts)."""
+    if start_col is not None:
+        _check_by(cells, [start_col], "start_col", func)
     return start_col
 
 
@@ -182,15 +180,17 @@ def churn_by_cause(cells: CellCounts, *, group_col: str | None = None, **kwargs)
     return _as_counts(res, cells, "churn_by_cause")
 
 
-def rates_by_segment(cells: CellCounts, *, group_col: str, **kwargs) -> Any:
+def rates_by_segment(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
     """Churn by segment from cell counts: :func:`workbench.retention.rates_by_segment` weighted
-    by the counts (``group_col`` among the ``by`` columns)."""
+    by the counts (``group_col`` among the ``by`` columns; without one the result says it is
+    unavailable)."""
     from ..retention import rates_by_segment as rows_fn
 
     cells = _check(cells, "rates_by_segment")
     _no_weights(kwargs, "rates_by_segment")
     _no_entry(cells, "rates_by_segment")
-    _check_by(cells, [group_col], "group_col", "rates_by_segment")
+    if group_col is not None:
+        _check_by(cells, [group_col], "group_col", "rates_by_segment")
     c = cells.columns
     res = rows_fn(
         cells.cells,
