@@ -204,9 +204,9 @@ def test_estimator_arguments_refused(cells, customers):
     with pytest.raises(ParameterError, match="`ties` must be 'breslow' or 'efron'"):
         A.fit_cox(cells, covariates=["plan"], ties="exact")
     with pytest.raises(
-        MethodNotAvailableError, match="period_rates is not available from aggregated counts"
+        MethodNotAvailableError, match="gray_test is not available from aggregated counts"
     ):
-        A.not_available("period_rates")
+        A.not_available("gray_test")
 
 
 def test_results_meet_the_result_contract(cells):

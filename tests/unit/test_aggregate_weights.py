@@ -7,6 +7,7 @@ Each estimator from cell counts must equal the row-level function on the rows th
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -15,9 +16,15 @@ import pandas as pd
 import pytest
 
 from workbench import aggregate as A
+from workbench import retention as R
 from workbench.aggregate.synthetic import make_customers
-from workbench.exceptions import DataValidationError, ParameterError
-from workbench.survival import fit_cox, logrank_test
+from workbench.exceptions import (
+    CoarseTenureWarning,
+    DataValidationError,
+    ParameterError,
+    UnavailableWarning,
+)
+from workbench.survival import cumulative_incidence, fit_cox, logrank_test
 from workbench.survival.engine import cox_fit
 from workbench.survival.kernels import logrank_parts
 
@@ -178,3 +185,117 @@ def test_engine_frequency_weights_equal_expanded_rows_and_are_checked():
         cox_fit(X, t, e, weights=w + 0.5, frequency_weights=True)
     with pytest.raises(ParameterError, match="needs `weights`"):
         cox_fit(X, t, e, frequency_weights=True)
+
+
+# ------------------------------------------------------------------- retention tables and CIF
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns) and len(a) == len(b)
+    num = b.select_dtypes("number").columns
+    np.testing.assert_allclose(a[num].to_numpy(float), b[num].to_numpy(float), rtol=0, atol=TOL)
+    other = [c for c in b.columns if c not in num]
+    assert (a[other].astype(str).to_numpy() == b[other].astype(str).to_numpy()).all()
+
+
+@pytest.fixture(scope="module")
+def calendar_cells(customers):
+    rng = np.random.default_rng(9)
+    df = customers.copy()
+    df["cause"] = np.where(
+        df["churned"] == 1,
+        rng.choice(["price", "service", "move"], len(df), p=[0.5, 0.3, 0.2]),
+        None,
+    )
+    c = A.counts(
+        duckdb.from_df(df),
+        duration_col="tenure",
+        event_col="churned",
+        by=["plan", "start_month"],
+        cause_col="cause",
+    )
+    return df, c
+
+
+ROWS = {"duration_col": "tenure", "event_col": "churned"}
+
+
+@pytest.mark.parametrize(
+    "name, agg_call, row_call",
+    [
+        (
+            "period_rates",
+            lambda c: A.period_rates(c, start_col="start_month", period="month", alpha=0.1),
+            lambda d: R.period_rates(d, start_col="start_month", period="month", alpha=0.1, **ROWS),
+        ),
+        (
+            "lifecycle_rates",
+            lambda c: A.lifecycle_rates(c, group_col="plan"),
+            lambda d: R.lifecycle_rates(d, group_col="plan", **ROWS),
+        ),
+        (
+            "cohort_table",
+            lambda c: A.cohort_table(c, start_col="start_month", cohort="year", max_months=36),
+            lambda d: R.cohort_table(
+                d, start_col="start_month", cohort="year", max_months=36, **ROWS
+            ),
+        ),
+        (
+            "churn_by_cause",
+            lambda c: A.churn_by_cause(c, group_col="plan"),
+            lambda d: R.churn_by_cause(d, group_col="plan", cause_col="cause", **ROWS),
+        ),
+        (
+            "rates_by_segment",
+            lambda c: A.rates_by_segment(c, group_col="plan"),
+            lambda d: R.rates_by_segment(d, group_col="plan", **ROWS),
+        ),
+        (
+            "cumulative_incidence",
+            lambda c: A.cumulative_incidence(c, group_col="plan"),
+            lambda d: cumulative_incidence(d, group_col="plan", cause_col="cause", **ROWS),
+        ),
+    ],
+)
+def test_aggregate_retention_tables_equal_rows(calendar_cells, name, agg_call, row_call):
+    df, c = calendar_cells
+    assert len(c.cells) < len(df) / 4  # aggregated
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnavailableWarning)
+        warnings.simplefilter("ignore", CoarseTenureWarning)
+        agg, rows = agg_call(c), row_call(df)
+    _same_table(agg.summary, rows.summary)
+    if name == "cumulative_incidence":
+        _same_table(agg.curves, rows.curves)
+        assert agg.meta["events_by_cause"] == rows.meta["events_by_cause"]
+    if name == "cohort_table":
+        pd.testing.assert_frame_equal(agg.tables["counts"], rows.tables["counts"])
+    assert agg.meta["n"] == rows.meta["n"] == len(df)
+    assert agg.meta["events"] == rows.meta["events"]
+    assert agg.meta["fingerprint"] == c.fingerprint
+
+
+def test_life_table_truth_and_monthly_rates(calendar_cells):
+    """Truth: plan a's monthly hazard is 0.06, so its person-time rate in the first year is near
+    0.06 (geometric churn months: about 60,000 x 0.5 customers, SE well under 0.002)."""
+    _, c = calendar_cells
+    lt = A.lifecycle_rates(c, group_col="plan", stages=[0, 12])
+    rate = lt.summary.set_index("group").loc["a", "monthly_churn_rate"]
+    assert abs(rate - 0.06) < 0.006
+
+
+def test_retention_weights_must_be_whole_counts(customers):
+    df = customers.iloc[:200].assign(w=1.5)
+    with pytest.raises(ParameterError, match=r"frequency weights .*fractional value"):
+        R.lifecycle_rates(df, weights_col="w", **ROWS)
+    with pytest.raises(ParameterError, match=r"frequency weights .*fractional value"):
+        cumulative_incidence(df.assign(c="x"), cause_col="c", weights_col="w", **ROWS)
+
+
+def test_aggregate_retention_arguments_refused(cells, calendar_cells):
+    with pytest.raises(ParameterError, match="`start_col` is required"):
+        A.period_rates(cells)
+    with pytest.raises(ParameterError, match=r"\['joined'\] were not kept"):
+        A.cohort_table(cells, start_col="joined")
+    with pytest.raises(ParameterError, match="keep no churn cause"):
+        A.cumulative_incidence(cells)
+    with pytest.raises(ParameterError, match="counts are the weights"):
+        A.lifecycle_rates(cells, weights_col="count")

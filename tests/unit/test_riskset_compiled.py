@@ -17,17 +17,21 @@ from workbench.survival._riskset import _Problem
 from workbench.survival.engine import cox_fit
 
 
-def _problem(seed, n=3_000, p=4, *, ties="efron", weights=False, strata=False, empty=False):
+def _problem(
+    seed, n=3_000, p=4, *, ties="efron", weights=False, strata=False, empty=False, freq=False
+):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))
     X -= X.mean(axis=0)
     t = rng.integers(1, 60, n).astype(float)  # many ties
     e = (rng.random(n) < 0.4).astype(float)
     w = rng.random(n) + 0.5 if weights else None
+    if freq:  # frequency weights: whole numbers of identical rows (Efron over the d events)
+        w = rng.integers(1, 4, n).astype(float)
     s = rng.integers(0, 3, n) if strata else None
     if empty:  # one stratum without a single event
         e[s == 2] = 0.0
-    return _Problem(X, t, e, w, s, ties), rng.normal(size=p) * 0.3
+    return _Problem(X, t, e, w, s, ties, frequency=freq), rng.normal(size=p) * 0.3
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
@@ -54,8 +58,12 @@ def test_compiled_equals_numpy(ties, kw):
                 assert u is None
             else:
                 np.testing.assert_allclose(u, v, rtol=1e-12)
-    # the first-derivative-only evaluation (the null log-likelihood) agrees too
+    # cox.zph's time-weighted information sums agree
+    gw = [np.linspace(-1, 1, len(s.ev_end)) for s in prob.strata]
+    wi_numpy = prob.weighted_information(beta, b, gw)
     prob.compiled = True
+    np.testing.assert_allclose(prob.weighted_information(beta, a, gw), wi_numpy, rtol=1e-11)
+    # the first-derivative-only evaluation (the null log-likelihood) agrees too
     assert prob.evaluate(beta, second=False).loglik == pytest.approx(b.loglik, rel=1e-12)
 
 

@@ -32,15 +32,11 @@ __all__ = [
 ]
 
 #: analyses that cannot yet run from counts, with what their one home lacks
-NOT_YET = {
-    "period_rates": "workbench.retention.period_rates takes one row per customer with a start date "
-    "and has no weights_col",
-    "lifecycle_rates": "workbench.retention.lifecycle_rates (the actuarial life table) has no "
-    "weights_col",
-    "cohort_table": "workbench.retention.cohort_table takes one row per customer and has no "
-    "weights_col",
-    "cumulative_incidence": "workbench.survival.cumulative_incidence (the cmprsk `cinc` port) has "
-    "no weights argument",
+NOT_YET: dict[str, str] = {
+    "referral_rate": "workbench.retention.referral_rate reads a per-customer referral column and has "
+    "no weights_col",
+    "gray_test": "workbench.survival.gray_test (the cmprsk crstm port) has no weights argument",
+    "trend_test": "workbench.survival.trend_test has no weights_col",
 }
 
 
