@@ -24,6 +24,7 @@ COVARIATES = [
     "n_products_c", "charge_10", "perceived_value_c", "age_10",
 ]  # fmt: skip
 GROUP = "region"  # 4 levels, for Kaplan-Meier and the log-rank test
+STRATA_COX = ["group", "stratum_b"]  # region x segment: 12 strata for the stratified Cox fit
 PREDICT_TIMES = np.linspace(30, 2160, 25)  # days: about monthly up to 72 months
 SLOW_SECONDS = 10.0  # a first run slower than this is not repeated
 IPW_CONFOUNDERS = ["contract", "monthly_charge", "age", "n_complaints", "satisfaction"]
@@ -109,18 +110,23 @@ def cox_workbench_lifelines_api(df, duration):
     return run, lambda: out["fit"].params_.to_numpy()
 
 
-def cox_workbench_fit_cox(df, duration, ph_test=False):
-    """What notebook 02 calls: fit_cox on the frame (design, engine fit, concordance, baseline),
-    and with ``ph_test`` also the proportional-hazards test (R cox.zph)."""
+def cox_workbench_fit_cox(df, duration, ph_test=False, strata=None):
+    """fit_cox on the frame (design, engine fit, baseline; Harrell's C is computed when ``meta`` is
+    first read). With ``ph_test``, what notebook 02 does: the fit, the proportional-hazards test
+    (R cox.zph) and both results' records (``to_record()``, as ``workbench.record``), which reads
+    the concordance. ``strata``: columns of a stratified fit (the ``cox_stratified`` case)."""
     from workbench.survival import fit_cox
 
-    d = df[COVARIATES + [duration, "churned"]]
+    d = df[COVARIATES + [duration, "churned"] + list(strata or [])]
     out = {}
 
     def run():
-        out["fit"] = fit_cox(d, duration_col=duration, event_col="churned", covariates=COVARIATES)
+        out["fit"] = fit_cox(
+            d, duration_col=duration, event_col="churned", covariates=COVARIATES, strata=strata
+        )
         if ph_test:
-            out["fit"].ph_test()
+            out["fit"].ph_test().to_record()
+            out["fit"].to_record()
 
     return run, lambda: out["fit"].params_.to_numpy()
 
@@ -304,6 +310,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
             "scikit-survival": cox_sksurv,
         }[tool]
         return fn(_load(datadir, n), duration)
+    if case == "cox_stratified":  # 12 strata (region x segment), tied days, fit_cox
+        return cox_workbench_fit_cox(_load(datadir, n), "tenure", strata=STRATA_COX)
     if case == "km_logrank":
         fn = {
             "workbench": km_workbench,

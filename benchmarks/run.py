@@ -386,7 +386,26 @@ def targets(rows: list[dict]) -> list[str]:
                     f"{'met' if ratio <= 1.2 else 'NOT met'}; CPU {fc['cpu_s']:.2f} s vs "
                     f"{eng['cpu_s']:.2f} s)"
                 )
+    for case in ("cox_days", "cox_continuous"):
+        for n in (100_000, 1_000_000):
+            nb, r_ = tool_row(case, n, WB_FIT_COX_PH), tool_row(case, n, "R survival")
+            if nb and r_:
+                share = nb["median_s"] / r_["median_s"]
+                out.append(
+                    f"{case} at {n:,}: fit_cox + concordance + ph_test (notebook 02's path) "
+                    f"{nb['median_s']:.2f} s vs R coxph {r_['median_s']:.2f} s = {share:.2f} of R's "
+                    f"time (target <= 0.20: {'met' if share <= 0.2 else 'NOT met'}; CPU "
+                    f"{nb['cpu_s']:.2f} s vs {r_['cpu_s']:.2f} s)"
+                )
     for n in (100_000, 1_000_000):
+        st, un = tool_row("cox_stratified", n, WB_FIT_COX), tool_row("cox_days", n, WB_FIT_COX)
+        if st and un:
+            ratio = st["median_s"] / un["median_s"]
+            out.append(
+                f"stratified fit_cox (12 strata) at {n:,}: {st['median_s']:.3f} s vs unstratified "
+                f"{un['median_s']:.3f} s = {ratio:.2f}x (target <= 1.5x: "
+                f"{'met' if ratio <= 1.5 else 'NOT met'})"
+            )
         st, un = get("logrank_stratified", n), get("logrank", n)
         if st and un:
             ratio = st["median_s"] / un["median_s"]
@@ -428,6 +447,7 @@ CASE_ORDER = [
     "km_logrank",
     "logrank",
     "logrank_stratified",
+    "cox_stratified",
     "predict_survival",
     "validate",
     "ipw_bootstrap",
@@ -467,6 +487,8 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
         for case in ("logrank", "logrank_stratified"):
             if want(case):
                 tasks.append((1, case, n, WB, 3))
+        if want("cox_stratified"):  # beside cox_days' fit_cox row
+            tasks.append((1, "cox_stratified", n, WB_FIT_COX, 3))
         for case in ("cox_days", "cox_continuous"):
             if want(case):
                 tasks.append((1, case, n, "R survival", 1 if big else 3))
