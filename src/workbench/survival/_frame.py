@@ -271,11 +271,17 @@ def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
     cat = prep["group"].array
     codes = np.asarray(cat.codes)
     k = len(cat.categories)
-    sizes = np.bincount(codes, minlength=k)
-    events = np.bincount(codes, weights=prep["event"].to_numpy(dtype=float), minlength=k)
-    for g, n, ev in zip(cat.categories, sizes, events, strict=True):
-        if n == 0:
+    # customers, not rows: with whole-number (frequency) weights a row stands for `weight` customers
+    w = prep["weight"].to_numpy(dtype=float) if "weight" in prep else None
+    whole = w is not None and bool(np.all(w == np.round(w)))
+    sizes = np.bincount(codes, weights=w if whole else None, minlength=k)
+    ev_w = prep["event"].to_numpy(dtype=float) * (w if w is not None else 1.0)
+    events = np.bincount(codes, weights=ev_w, minlength=k)
+    rows = np.bincount(codes, minlength=k)
+    for g, n, ev, n_rows in zip(cat.categories, sizes, events, rows, strict=True):
+        if n_rows == 0:
             continue
+        n = int(round(n))
         label = "the data" if g == ALL_GROUP else f"group '{g}'"
         if n == 1:
             msg = f"{func}: {label} has a single customer; its estimates are not informative."

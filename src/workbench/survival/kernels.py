@@ -297,7 +297,7 @@ def rmst_and_variance(time, surv, at_risk, events, tau: float) -> tuple[float, f
 
 # --------------------------------------------------------------------------------- log-rank
 def logrank_parts(
-    time, event, group, n_groups: int, stratum=None, rho: float = 0.0, entry=None
+    time, event, group, n_groups: int, stratum=None, rho: float = 0.0, entry=None, weights=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Observed, expected and covariance of the log-rank / G-rho statistics (R ``survdiff``).
 
@@ -317,13 +317,18 @@ def logrank_parts(
     entry : array-like (n,), optional
         Delayed entry: a customer is at risk on ``(entry, time]`` (the log-rank test is then the
         score test of a Breslow Cox model on ``Surv(entry, time, event) ~ group``).
+    weights : array-like (n,), optional
+        Frequency weights (whole numbers: row i stands for ``weights[i]`` identical customers, as
+        the cells of :func:`workbench.aggregate.counts`): every tally (events, at risk, entries,
+        group sizes) is a weighted sum, so the result equals the one on the expanded rows,
+        including the hypergeometric variance ``d (n - d) / (n - 1)``.
 
     Returns
     -------
     observed, expected : ndarray (k,)
     covariance : ndarray (k, k)
     sizes : ndarray (k,)
-        Customers per group.
+        Customers per group (weighted sums with ``weights``).
 
     Examples
     --------
@@ -334,6 +339,7 @@ def logrank_parts(
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
     g = np.asarray(group, dtype=np.int64)
+    w = None if weights is None else np.asarray(weights, dtype=float)
     k = int(n_groups)
     # blocks of equal (stratum, time), ordered by stratum then time, found by hashing (no sort of
     # the rows): distinct times, then distinct (stratum, time) keys; strata cost O(n)
@@ -364,8 +370,11 @@ def logrank_parts(
         blk_stratum = keys // n_t
         blk_time = times_u[keys % n_t]
     idx = blk * k + g
-    d = np.bincount(idx, weights=e, minlength=m * k).reshape(m, k)
-    tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+    d = np.bincount(idx, weights=e if w is None else w * e, minlength=m * k).reshape(m, k)
+    if w is None:
+        tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+    else:
+        tot = np.bincount(idx, weights=w, minlength=m * k).reshape(m, k)
     # at risk: reverse cumulative sum within each stratum
     rev = np.cumsum(tot[::-1], axis=0)[::-1]
     last_blk = np.r_[np.flatnonzero(np.diff(blk_stratum)), m - 1]  # last block of each stratum
@@ -376,8 +385,13 @@ def logrank_parts(
         for sv in np.unique(s):
             rows_b = np.flatnonzero(blk_stratum == sv)
             for gv in range(k):
-                eg = np.sort(en[(s == sv) & (g == gv)])
-                n[rows_b, gv] -= len(eg) - np.searchsorted(eg, blk_time[rows_b], side="left")
+                sel = (s == sv) & (g == gv)
+                o = np.argsort(en[sel], kind="stable")
+                eg = en[sel][o]
+                # customers not yet entered at t (entry >= t): a tail count (weighted sum)
+                cw = np.ones(len(eg)) if w is None else w[sel][o]
+                tail = np.concatenate([np.cumsum(cw[::-1])[::-1], [0.0]])
+                n[rows_b, gv] -= tail[np.searchsorted(eg, blk_time[rows_b], side="left")]
     d_all = d.sum(axis=1)
     n_all = n.sum(axis=1)
     if rho != 0:
@@ -397,5 +411,5 @@ def logrank_parts(
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(n_all > 1, wt**2 * d_all * (n_all - d_all) / (n_all - 1), 0.0)
     var = np.diag((a[:, None] * p).sum(axis=0)) - (a[:, None] * p).T @ p
-    sizes = np.bincount(g, minlength=k)
+    sizes = np.bincount(g, minlength=k) if w is None else np.bincount(g, weights=w, minlength=k)
     return obs, exp_, var, sizes
