@@ -123,6 +123,7 @@ def cox_workbench_fit_cox(df, duration, ph_test=False):
 
     def run():
         out["fit"] = fit_cox(d, duration_col=duration, event_col="churned", covariates=COVARIATES)
+        out["fit"].meta["concordance"]  # noqa: B018 (reported by notebooks; computed on access)
         if ph_test:
             out["fit"].ph_test()
 
@@ -334,6 +335,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
             "scikit-survival": cox_sksurv,
         }[tool]
         return fn(_load(datadir, n), duration)
+    if case == "aggregate_km_logrank" and tool == "statsmodels":
+        return km_statsmodels(_load(datadir, n))
     if case == "km_logrank":
         fn = {
             "workbench": km_workbench,

@@ -24,7 +24,7 @@ cox_case <- function(f) {
   if (zph) function() { fit <- coxph(f, data = d, ties = "efron"); cox.zph(fit); fit }
   else function() coxph(f, data = d, ties = "efron")
 }
-need_cmprsk <- base %in% c("cif", "finegray")
+need_cmprsk <- base %in% c("cif", "finegray", "aggregate_cif")
 if (need_cmprsk) suppressPackageStartupMessages(library(cmprsk))
 run <- switch(base,
   cox_days = cox_case(f_days),
@@ -55,7 +55,11 @@ run <- switch(base,
     boot <- sapply(1:20, function(b) curve(d[sample.int(nrow(d), replace = TRUE), ]))
     est
   },
-  aggregate_km = function() survfit(Surv(tenure, churned) ~ group, data = d),
+  aggregate_km_logrank = function() {
+    survfit(Surv(tenure, churned) ~ group, data = d)
+    survdiff(Surv(tenure, churned) ~ group, data = d)
+  },
+  aggregate_cif = function() cuminc(d$tenure, d$cause, cencode = 0),
   aggregate_cox = function()
     coxph(Surv(tenure, churned) ~ stratum_a + stratum_b, data = d,
           ties = "breslow"),
@@ -71,7 +75,8 @@ check <- if (inherits(res, "coxph")) coef(res) else if (inherits(res, "crr")) re
   if (inherits(res, "glm")) coef(res) else if (inherits(res, "survdiff")) res$chisq else
   if (inherits(res, "concordance")) res$concordance else
   if (base == "rmst") res[, "rmean"] else
-  if (base == "cif") timepoints(res, c(180, 365, 730))$est[1, ] else numeric(0)
+  if (base %in% c("cif", "aggregate_cif")) timepoints(res, c(180, 365, 730))$est[1, ] else
+  numeric(0)
 check <- sprintf("%.15g", check)
 cat("\n@@RESULT@@{\"times\": [", paste(sprintf("%.4f", times), collapse = ", "),
     "], \"cpu\": [", paste(sprintf("%.4f", cpu), collapse = ", "),
