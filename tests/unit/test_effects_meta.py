@@ -17,7 +17,7 @@ import pytest
 import workbench.effects as fx
 from workbench.columns import data_fingerprint
 from workbench.data import load_dataset
-from workbench.exceptions import EventCodingError
+from workbench.exceptions import EventCodingError, RowsExcludedWarning
 from workbench.results import REQUIRED_META
 
 CONFOUNDERS = ["contract", "monthly_charge", "n_complaints"]
@@ -115,9 +115,15 @@ def test_derived_results_carry_the_meta_of_the_estimate(effects):
 def test_winback_meta_states_population_exclusions_and_reference(ds):
     res = fx.winback(ds, alpha=0.1)
     churned = int(ds.frame["churned"].sum())
-    ex = {e["rule"]: e["n_rows"] for e in res.meta["exclusions"]}
-    assert ex["population"] == len(ds.frame) - churned
-    assert res.meta["n"] == churned - ex.get("missing", 0)
+    # the population is the churned customers (by design, not an exclusion); churned customers
+    # without a contact or reactivation status are excluded and counted
+    assert res.meta["n_churned"] == res.meta["n"] == churned and res.meta["exclusions"] == []
+    frame = ds.frame.copy()
+    frame.loc[frame.index[frame["churned"] == 1][:7], "winback_contacted"] = None
+    with pytest.warns(RowsExcludedWarning, match="7 churned customers excluded"):
+        res_missing = fx.winback(frame, event_col="churned", alpha=0.1)
+    ex = {e["rule"]: e["n_rows"] for e in res_missing.meta["exclusions"]}
+    assert ex == {"missing": 7} and res_missing.meta["n"] == churned - 7
     assert res.meta["reference_levels"] == {"winback_contacted": 0}
     assert res.meta["fingerprint"] == ds.fingerprint
     bad = ds.frame.assign(churned=ds.frame["churned"].astype(int) + 1)
