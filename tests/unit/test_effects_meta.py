@@ -151,3 +151,21 @@ def test_ipw_curve_summary_has_the_estimate_inside_its_interval(ds):
     assert res.meta["reference_levels"]["retention_offer"] == "control"
     ax = res.plot()
     assert ax.has_data()
+
+
+def test_an_unavailable_study_states_the_contract_meta_at_the_alpha_passed(ds):
+    """Data without a treatment role: every stage is an empty result saying why, carrying the
+    data's n and fingerprint and the notebook's alpha (it once said alpha 0.05 whatever was passed)."""
+    from workbench.results import REQUIRED_META
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = fx.declare_study(ds.frame, alpha=0.1)
+        stages = [study.check(), study.balance(), study.estimate()]
+        stages += [fx.e_values(stages[-1]), fx.sample_size_from(stages[-1]), fx.uplift(study)]
+    for res in stages:
+        assert res.meta["available"] is False and "treatment" in res.meta["reason"]
+        assert set(REQUIRED_META) <= set(res.meta), res.title
+        assert res.meta["alpha"] == 0.1 and res.meta["n"] == len(ds.frame), res.title
+        assert res.meta["fingerprint"] == data_fingerprint(ds.frame), res.title
+        assert "95%" not in res._repr_html_()
