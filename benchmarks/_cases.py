@@ -24,7 +24,6 @@ COVARIATES = [
     "n_products_c", "charge_10", "perceived_value_c", "age_10",
 ]  # fmt: skip
 GROUP = "region"  # 4 levels, for Kaplan-Meier and the log-rank test
-STRATA_COX = ["group", "stratum_b"]  # region x segment: 12 strata for the stratified Cox fit
 PREDICT_TIMES = np.linspace(30, 2160, 25)  # days: about monthly up to 72 months
 SLOW_SECONDS = 10.0  # a first run slower than this is not repeated
 IPW_CONFOUNDERS = ["contract", "monthly_charge", "age", "n_complaints", "satisfaction"]
@@ -60,7 +59,11 @@ def prepare(n: int, seed: int, datadir: Path) -> dict:
             "stratum_b": pd.factorize(frame["segment"], sort=True)[0].astype(float),
         }
     )
-    data = pd.concat([data, X.reset_index(drop=True)], axis=1)
+    from _cases_user import extra_columns
+
+    data = pd.concat(
+        [data, X.reset_index(drop=True), extra_columns(frame, X).reset_index(drop=True)], axis=1
+    )
     datadir.mkdir(parents=True, exist_ok=True)
     data.to_parquet(datadir / f"cox_{n}.parquet")
     # the same numbers for R: float64 column-major binary + column names
@@ -110,23 +113,22 @@ def cox_workbench_lifelines_api(df, duration):
     return run, lambda: out["fit"].params_.to_numpy()
 
 
-def cox_workbench_fit_cox(df, duration, ph_test=False, strata=None):
-    """fit_cox on the frame (design, engine fit, baseline; Harrell's C is computed when ``meta`` is
-    first read). With ``ph_test``, what notebook 02 does: the fit, the proportional-hazards test
-    (R cox.zph) and both results' records (``to_record()``, as ``workbench.record``), which reads
-    the concordance. ``strata``: columns of a stratified fit (the ``cox_stratified`` case)."""
+def cox_workbench_fit_cox(df, duration, ph_test=False):
+    """``fit_cox`` on the frame: design, engine fit, baseline hazard, result. Harrell's C is
+    computed on the first read of ``meta`` (as lifelines' ``concordance_index_``), so the plain row
+    leaves it out; the ``+ ph_test`` row is notebook 02's path: the fit, the proportional-hazards
+    test (R cox.zph) and both results recorded (``to_record()``, as ``workbench.record``), which
+    reads the concordance."""
     from workbench.survival import fit_cox
 
-    d = df[COVARIATES + [duration, "churned"] + list(strata or [])]
+    d = df[COVARIATES + [duration, "churned"]]
     out = {}
 
     def run():
-        out["fit"] = fit_cox(
-            d, duration_col=duration, event_col="churned", covariates=COVARIATES, strata=strata
-        )
+        out["fit"] = fit_cox(d, duration_col=duration, event_col="churned", covariates=COVARIATES)
         if ph_test:
             out["fit"].ph_test().to_record()
-            out["fit"].to_record()
+            out["fit"].to_record()  # reads meta: the concordance is computed here
 
     return run, lambda: out["fit"].params_.to_numpy()
 
@@ -136,8 +138,10 @@ def logrank_workbench(df, strata):
 
     d = df[["tenure", "churned", "group", "stratum_a", "stratum_b"]]
 
+    out = {}
+
     def run():
-        return logrank_test(
+        out["r"] = logrank_test(
             d,
             duration_col="tenure",
             event_col="churned",
@@ -145,7 +149,31 @@ def logrank_workbench(df, strata):
             strata=["stratum_a", "stratum_b"] if strata else None,
         )
 
-    return run, None
+    return run, lambda: [out["r"].statistic]
+
+
+def logrank_statsmodels(df, strata):
+    from statsmodels.duration.survfunc import survdiff
+
+    t, e, g = df["tenure"].to_numpy(), df["churned"].to_numpy(), df["group"].to_numpy()
+    s = (df["stratum_a"] * 10 + df["stratum_b"]).to_numpy() if strata else None
+    out = {}
+
+    def run():
+        out["r"] = survdiff(t, e, g, strata=s)
+
+    return run, lambda: [out["r"][0]]
+
+
+def logrank_lifelines(df):
+    from lifelines.statistics import multivariate_logrank_test
+
+    out = {}
+
+    def run():
+        out["r"] = multivariate_logrank_test(df["tenure"], df["group"], df["churned"])
+
+    return run, lambda: [out["r"].test_statistic]
 
 
 def cox_lifelines(df, duration):
@@ -310,8 +338,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
             "scikit-survival": cox_sksurv,
         }[tool]
         return fn(_load(datadir, n), duration)
-    if case == "cox_stratified":  # 12 strata (region x segment), tied days, fit_cox
-        return cox_workbench_fit_cox(_load(datadir, n), "tenure", strata=STRATA_COX)
+    if case == "aggregate_km_logrank" and tool == "statsmodels":
+        return km_statsmodels(_load(datadir, n))
     if case == "km_logrank":
         fn = {
             "workbench": km_workbench,
@@ -321,7 +349,12 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
         }[tool]
         return fn(_load(datadir, n))
     if case in ("logrank", "logrank_stratified"):
-        return logrank_workbench(_load(datadir, n), case == "logrank_stratified")
+        strata = case == "logrank_stratified"
+        if tool == "statsmodels":
+            return logrank_statsmodels(_load(datadir, n), strata)
+        if tool == "lifelines" and not strata:
+            return logrank_lifelines(_load(datadir, n))
+        return logrank_workbench(_load(datadir, n), strata)
     if case == "predict_survival":
         return {"workbench": predict_workbench, "lifelines": predict_lifelines}[tool](
             _load(datadir, n)
@@ -330,7 +363,9 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
         return validate_workbench(datadir, n)
     if case == "ipw_bootstrap":
         return ipw_workbench(n, seed)
-    raise SystemExit(f"unknown case/tool {case}/{tool}")
+    from _cases_user import build as build_user
+
+    return build_user(case, tool, lambda: _load(datadir, n), Path(datadir) / f"cox_{n}.parquet")
 
 
 def run_worker(case: str, tool: str, n: int, datadir: Path, seed: int, repeats: int) -> dict:
