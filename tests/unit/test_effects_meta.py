@@ -17,7 +17,7 @@ import pytest
 import workbench.effects as fx
 from workbench.columns import data_fingerprint
 from workbench.data import load_dataset
-from workbench.exceptions import EventCodingError
+from workbench.exceptions import EventCodingError, RowsExcludedWarning
 from workbench.results import REQUIRED_META
 
 CONFOUNDERS = ["contract", "monthly_charge", "n_complaints"]
@@ -115,9 +115,15 @@ def test_derived_results_carry_the_meta_of_the_estimate(effects):
 def test_winback_meta_states_population_exclusions_and_reference(ds):
     res = fx.winback(ds, alpha=0.1)
     churned = int(ds.frame["churned"].sum())
-    ex = {e["rule"]: e["n_rows"] for e in res.meta["exclusions"]}
-    assert ex["population"] == len(ds.frame) - churned
-    assert res.meta["n"] == churned - ex.get("missing", 0)
+    # the population is the churned customers (by design, not an exclusion); churned customers
+    # without a contact or reactivation status are excluded and counted
+    assert res.meta["n_churned"] == res.meta["n"] == churned and res.meta["exclusions"] == []
+    frame = ds.frame.copy()
+    frame.loc[frame.index[frame["churned"] == 1][:7], "winback_contacted"] = None
+    with pytest.warns(RowsExcludedWarning, match="7 churned customers excluded"):
+        res_missing = fx.winback(frame, event_col="churned", alpha=0.1)
+    ex = {e["rule"]: e["n_rows"] for e in res_missing.meta["exclusions"]}
+    assert ex == {"missing": 7} and res_missing.meta["n"] == churned - 7
     assert res.meta["reference_levels"] == {"winback_contacted": 0}
     assert res.meta["fingerprint"] == ds.fingerprint
     bad = ds.frame.assign(churned=ds.frame["churned"].astype(int) + 1)
@@ -145,3 +151,21 @@ def test_ipw_curve_summary_has_the_estimate_inside_its_interval(ds):
     assert res.meta["reference_levels"]["retention_offer"] == "control"
     ax = res.plot()
     assert ax.has_data()
+
+
+def test_an_unavailable_study_states_the_contract_meta_at_the_alpha_passed(ds):
+    """Data without a treatment role: every stage is an empty result saying why, carrying the
+    data's n and fingerprint and the notebook's alpha (it once said alpha 0.05 whatever was passed)."""
+    from workbench.results import REQUIRED_META
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = fx.declare_study(ds.frame, alpha=0.1)
+        stages = [study.check(), study.balance(), study.estimate()]
+        stages += [fx.e_values(stages[-1]), fx.sample_size_from(stages[-1]), fx.uplift(study)]
+    for res in stages:
+        assert res.meta["available"] is False and "treatment" in res.meta["reason"]
+        assert set(REQUIRED_META) <= set(res.meta), res.title
+        assert res.meta["alpha"] == 0.1 and res.meta["n"] == len(ds.frame), res.title
+        assert res.meta["fingerprint"] == data_fingerprint(ds.frame), res.title
+        assert "95%" not in res._repr_html_()

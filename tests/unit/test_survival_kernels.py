@@ -111,3 +111,43 @@ def test_group_rows_equals_groupby():
     ]
     assert got == want
     assert [g for g, _ in got] == ["c", "a", "b"]  # category order; the empty level 'z' left out
+
+
+def test_level_codes_keep_levels_apart():
+    from workbench.survival.kernels import level_codes
+
+    for values in (
+        pd.Series([3.0, 0.0, 3.0, 65535.0]),
+        pd.Series([1.5, -2.0, 1.5]),  # not whole numbers / negative: factorised
+        pd.Series(["b", "a", "b"]),
+        pd.Series(pd.Categorical(["y", "x", "y"], categories=["y", "x"])),
+        pd.Series([70_000, 1, 70_000]),  # too large for the direct path
+    ):
+        codes = level_codes(values)
+        assert codes.dtype == np.int64 and (codes >= 0).all()
+        # equal values <-> equal codes
+        same = values.to_numpy()[:, None] == values.to_numpy()[None, :]
+        np.testing.assert_array_equal(codes[:, None] == codes[None, :], same)
+
+
+def test_stratified_logrank_with_many_wide_strata_columns_equals_one_combined_column():
+    from workbench.survival import logrank_test
+
+    rng = np.random.default_rng(9)
+    n = 2_000
+    df = pd.DataFrame(
+        {
+            "t": np.floor(rng.exponential(20, n)) + 1,
+            "e": (rng.random(n) < 0.6).astype(int),
+            "g": rng.integers(0, 2, n),
+            # four strata columns of large whole numbers: their combined key would overflow int64
+            **{f"s{j}": rng.choice([0, 65_000], n) for j in range(4)},
+        }
+    )
+    df["combined"] = df[["s0", "s1", "s2", "s3"]].astype(str).agg("|".join, axis=1)
+    a = logrank_test(
+        df, duration_col="t", event_col="e", group_col="g", strata=["s0", "s1", "s2", "s3"]
+    )
+    b = logrank_test(df, duration_col="t", event_col="e", group_col="g", strata="combined")
+    assert a.meta["n_strata"] == b.meta["n_strata"] == 16
+    assert a.statistic == pytest.approx(b.statistic, rel=1e-12)

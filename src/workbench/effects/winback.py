@@ -120,14 +120,8 @@ def winback(
     churned = event_array(frame, event_col, argument="event_col", func="winback") == 1
     f = frame.loc[churned]
     caveats = []
-    n_churned = len(f)
-    exclusions = [
-        {
-            "rule": "population",
-            "n_rows": int(len(frame) - n_churned),
-            "reason": f"did not churn ('{event_col}' is 0): win-back concerns churned customers",
-        }
-    ]
+    n_churned = len(f)  # the population by design (meta['n_churned']), not an exclusion
+    exclusions: list[dict] = []
     bad = f[contacted_col].isna() | f[reactivated_col].isna() | f[observed_col].isna()
     if bad.any():
         msg = f"{int(bad.sum()):,} churned customers excluded: contact or reactivation status missing."

@@ -336,7 +336,6 @@ def _cox_fit(
             "empty. Check the event column (1 = churned) or the selection of rows."
         )
     msgs: list[str] = []
-    sd = Xa.std(axis=0, ddof=1) if n > 1 else np.zeros(p)
     const = np.flatnonzero(~(np.ptp(Xa, axis=0) > 0))
     keep = np.setdiff1d(np.arange(p), const)
     dropped = [terms[j] for j in const]
@@ -349,14 +348,20 @@ def _cox_fit(
         msgs.append(msg)
     wsum = w.sum() if w is not None else float(n)
     center = (w @ Xa / wsum) if w is not None else Xa.mean(axis=0)
-    Xk = Xa[:, keep] - center[keep]
     k = len(keep)
-    pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
-
     ent = _check_entry(entry, t)
     if frequency_weights:
         _check_frequency(w)
-    prob = _Problem(Xk, t, e, w, codes, ties, ent, frequency=frequency_weights)
+    # sorted and centred in one copy of X (the kept columns only)
+    Xk = Xa if k == p else Xa[:, keep]
+    prob = _Problem(Xk, t, e, w, codes, ties, ent, frequency=frequency_weights, center=center[keep])
+    Xk = prob.X  # centred, in the problem's (sorted) order
+    sd = np.zeros(p)
+    if n > 1 and w is None:  # centred at the mean: the sum of squares without another copy
+        sd[keep] = np.sqrt(np.einsum("ij,ij->j", Xk, Xk) / (n - 1))
+    elif n > 1:
+        sd[keep] = Xk.std(axis=0, ddof=1)
+    pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):

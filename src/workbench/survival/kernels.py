@@ -32,6 +32,7 @@ import pandas as pd
 __all__ = [
     "censoring_km",
     "distinct_sorted",
+    "level_codes",
     "km_confint",
     "km_estimate",
     "km_left_limit",
@@ -65,6 +66,33 @@ def distinct_sorted(values) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return np.asarray(uniques)[order], rank[codes]
+
+
+def level_codes(values) -> np.ndarray:
+    """Integer codes ``>= 0`` of a column's levels, equal for equal values (for strata keys).
+
+    Categoricals give their codes and whole numbers in ``[0, 65536)`` are their own codes (no
+    hashing: strata stored as small integers cost O(n) with a tiny constant); anything else is
+    factorised (``pd.factorize(sort=True)``). The codes need not be consecutive. No missing
+    values (callers exclude them first).
+
+    Examples
+    --------
+    >>> level_codes(pd.Series([2.0, 0.0, 2.0])).tolist(), level_codes(pd.Series(["b", "a"])).tolist()
+    ([2, 0, 2], [1, 0])
+    """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iuf" and len(arr):
+        lo, hi = arr.min(), arr.max()
+        if (
+            lo >= 0
+            and hi < 65_536
+            and (arr.dtype.kind != "f" or np.array_equal(arr, np.floor(arr)))
+        ):
+            return arr.astype(np.int64)
+    return pd.factorize(arr, sort=True)[0].astype(np.int64)
 
 
 # ------------------------------------------------------------------------------ product limit

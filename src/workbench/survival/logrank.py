@@ -20,7 +20,7 @@ from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 from ._frame import _group_warnings, prepare_survival_frame
-from .kernels import logrank_parts
+from .kernels import level_codes, logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -115,9 +115,11 @@ def _prepare(
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
         # factorised keys: one integer code per combination (no per-row string joins)
-        codes = [pd.factorize(prep[c], sort=True)[0].astype(np.int64) for c in strata]
+        codes = [level_codes(prep[c]) for c in strata]
         key = codes[0]
         for c in codes[1:]:
+            if int(key.max()) >= 2**62 // (int(c.max()) + 1):  # keep the combined key in int64
+                key = pd.factorize(key)[0].astype(np.int64)
             key = key * (int(c.max()) + 1) + c
         prep["stratum"] = key
     else:
