@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
@@ -172,17 +173,31 @@ def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - p
 
 
 def _task(
-    plan: RunPlan, timeouts: Mapping[str, float], show_code: bool, kernel: str, batch: str
+    plan: RunPlan,
+    timeouts: Mapping[str, float],
+    show_code: bool,
+    kernel: str,
+    batch: str,
+    token: str = "",
 ) -> RunOutcome:
-    """What a worker process (or Dask task) does: one run, start to finish."""
+    """What a worker process (or Dask task) does: one run, start to finish, its kernel forked
+    from this worker's warm template (:mod:`workbench.runner._warm`; started at its first run)."""
     global _RUNNING
     if _INTERRUPTED:
         raise KeyboardInterrupt("batch interrupted before this run started")
     _RUNNING = True
     try:
+        from ._warm import template
+
         timeout = getattr(plan, "timeout", None) or timeouts["*"]
+        warm = template(token or batch)
         return execute_plan(
-            plan, timeout=timeout, show_code=show_code, kernel_name=kernel, batch=batch
+            plan,
+            timeout=timeout,
+            show_code=show_code,
+            kernel_name=kernel,
+            batch=batch,
+            warm=warm.socket if warm is not None else None,
         )
     finally:
         _RUNNING = False
@@ -309,7 +324,8 @@ def run_batch(
             disable=not progress,
         )
         timeouts = {"*": t_run}
-        args = (timeouts, spec.show_code, spec.kernel, spec.name)
+        token = uuid.uuid4().hex
+        args = (timeouts, spec.show_code, spec.kernel, spec.name, token)
 
         def done(outcome: RunOutcome) -> None:
             outcomes.append(outcome)

@@ -330,8 +330,13 @@ def execute_plan(
     show_code: bool = False,
     kernel_name: str = DEFAULT_KERNEL,
     batch: str | None = None,
+    warm: str | None = None,
 ) -> RunOutcome:
-    """Execute a planned run (steps 3-6 of the module docstring)."""
+    """Execute a planned run (steps 3-6 of the module docstring).
+
+    ``warm`` is the socket of a worker's warm-kernel template (:mod:`workbench.runner._warm`):
+    the run's kernel is forked from it, with the scientific stack already imported.
+    """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ParameterError(
             f"timeout must be a positive number of seconds, got {timeout!r}; e.g. timeout=900."
@@ -342,7 +347,7 @@ def execute_plan(
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     manifest = _base_manifest(plan, kernel_name, timeout, batch)
-    t0, started = time.perf_counter(), mf.now()
+    t0, started, wall0 = time.perf_counter(), mf.now(), time.time()
     manifest["started"] = mf.iso(started)
     mf.write_manifest(run_dir, manifest)
 
@@ -353,6 +358,7 @@ def execute_plan(
         "parameters": plan.given,
         "kernel_name": kernel_name,
         "cwd": str(run_dir),
+        "warm": warm,
     }
     env = dict(os.environ)
     env[RUN_DIR_ENV] = str(run_dir)
@@ -383,9 +389,8 @@ def execute_plan(
             mf.write_manifest(run_dir, manifest)
             raise
     ended = mf.now()
-    manifest.update(
-        ended=mf.iso(ended), duration_s=round(time.perf_counter() - t0, 3), status=status
-    )
+    t_exec = time.perf_counter()
+    manifest.update(ended=mf.iso(ended), duration_s=round(t_exec - t0, 3), status=status)
 
     if not out_nb.is_file():  # stopped before papermill wrote anything: show the input
         shutil.copyfile(plan.notebook, out_nb)
@@ -439,6 +444,13 @@ def execute_plan(
             "</body></html>",
             encoding="utf-8",
         )
+    manifest["timings"] = {
+        "execute_s": manifest["duration_s"],  # papermill process: kernel start, cells, shutdown
+        "report_s": round(time.perf_counter() - t_exec, 3),  # export, scrubbing
+        "warm_kernel": bool(warm),
+        "spawned_at": round(wall0, 3),  # epoch seconds: with papermill's cell times, where
+        "exited_at": round(wall0 + manifest["duration_s"], 3),  # a run's time goes
+    }
     if secret:
         from ..privacy import scrub_markup
 
