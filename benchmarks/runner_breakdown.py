@@ -15,6 +15,7 @@ cell's start and duration):
 ``imports``     the notebook's import cell (workbench, pandas, scipy, statsmodels, lifelines, ...)
 ``data``        the cell that loads the data set (``load_dataset`` / ``simulate_*``)
 ``analysis``    every other cell: the notebook's own work
+``saves``       gaps between cells (papermill writes the notebook at each cell's start and end)
 ``shutdown``    the last cell's end to the papermill process's exit (kernel shutdown, notebook write)
 ``report``      HTML export (nbconvert), scrubbing, manifest
 ``overhead``    everything except ``data`` and ``analysis``
@@ -36,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("papermill", "kernel", "imports", "data", "analysis", "shutdown", "report")
+PHASES = ("papermill", "kernel", "imports", "data", "analysis", "saves", "shutdown", "report")
 _IMPORT = re.compile(r"^\s*(import |from \S+ import )")
 _DATA = re.compile(r"load_dataset\(|simulate_\w*\(|snapshot\(")
 
@@ -78,6 +79,8 @@ def breakdown(run_dir: Path) -> dict:
         else:
             out["analysis"] += p["duration"]
     last = timed[-1][0]
+    span = _epoch(last["start_time"]) + last["duration"] - _epoch(timed[0][0]["start_time"])
+    out["saves"] = span - sum(p["duration"] for p, _ in timed)  # papermill saving between cells
     out["shutdown"] = t["exited_at"] - (_epoch(last["start_time"]) + last["duration"])
     out["report"] = t["report_s"]
     out["overhead"] = sum(out[k] for k in PHASES if k not in ("data", "analysis"))

@@ -84,6 +84,7 @@ def main(spec_json: str) -> int:
             progress_bar=False,
             log_output=False,
             start_timeout=120,
+            shutdown_kernel="immediate",  # outputs are in; waiting for a polite exit is ~0.5 s
             **extra,
         )
     except PapermillExecutionError as e:

@@ -42,6 +42,9 @@ SOCKET_ENV = "WORKBENCH_WARM_SOCKET"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: what the template imports once: the kernel's own stack, then what the notebooks import
 PRELOAD = (
+    "papermill",
+    "nbclient",
+    "jupyter_client.manager",
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
@@ -163,6 +166,48 @@ def _become_kernel(req: dict) -> None:  # pragma: no cover - runs in the forked 
             os._exit(code)
 
 
+def _become_papermill(req: dict) -> None:  # pragma: no cover - runs in the forked child
+    """The forked child as a run's papermill process (``_child.main``; never returns): its own
+    session (the runner's timeout stops the whole group), SIGTERM when the template dies."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _pdeathsig(signal.SIGTERM)
+        if os.getppid() != req["_template"]:
+            os._exit(1)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        out = (req.get("_fds") or [null])[0]
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.environ.clear()
+        os.environ.update(req["env"])
+        os.chdir(req["cwd"])
+        import importlib.util
+
+        path = Path(__file__).resolve().with_name("_child.py")
+        spec = importlib.util.spec_from_file_location("_workbench_child", path)
+        child = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(child)
+        sys.argv = [str(path), req["spec"]]
+        code = child.main(req["spec"])
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template process
     """The template's loop: preload, then fork one kernel per request until the worker goes."""
     import selectors
@@ -181,6 +226,7 @@ def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template pro
     sys.stdout.flush()
     me = os.getpid()
     children: dict[int, int] = {}  # pidfd -> pid
+    waiting: dict[int, socket.socket] = {}  # pidfd of a papermill process -> its worker's socket
     while True:
         for key, _ in sel.select():
             if key.data == "stdin":
@@ -191,9 +237,16 @@ def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template pro
                 sel.unregister(key.fd)
                 os.close(key.fd)
                 try:
-                    os.waitpid(pid, 0)
+                    status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
                 except ChildProcessError:
-                    pass
+                    status = -1
+                waiter = waiting.pop(key.fd, None)
+                if waiter is not None:
+                    with waiter:
+                        try:
+                            _send(waiter, {"exit": status})
+                        except OSError:
+                            pass
             else:
                 conn, _ = srv.accept()
                 with conn:
@@ -214,13 +267,17 @@ def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template pro
                         sel.close()
                         srv.close()
                         conn.close()
-                        _become_kernel(req)
+                        for c in waiting.values():
+                            c.close()
+                        (_become_papermill if req.get("kind") == "run" else _become_kernel)(req)
                     for f in fds:
                         os.close(f)
                     fd = os.pidfd_open(pid)
                     children[fd] = pid
                     sel.register(fd, selectors.EVENT_READ, "child")
                     _send(conn, {"pid": pid})
+                    if req.get("kind") == "run":  # the worker waits on it for the exit status
+                        waiting[fd] = conn.dup()
 
 
 def _read_line(conn: socket.socket) -> str:
@@ -278,6 +335,24 @@ class Template:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def spawn(self, spec_json: str, *, env: dict, cwd: str, log_fd: int) -> ForkedRun:
+        """Fork a run's papermill process (``_child.main(spec_json)``) from the template, writing
+        to ``log_fd``; the returned handle waits like :class:`subprocess.Popen`."""
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            c.settimeout(30)
+            c.connect(self.socket)
+            socket.send_fds(c, [b"F"], [log_fd])
+            _send(c, {"kind": "run", "spec": spec_json, "env": dict(env), "cwd": cwd})
+            reply = json.loads(_read_line(c) or "{}")
+        except BaseException:
+            c.close()
+            raise
+        if "pid" not in reply:
+            c.close()
+            raise OSError(f"warm template refused the run: {reply.get('error', 'no reply')}")
+        return ForkedRun(int(reply["pid"]), c)
 
     def close(self) -> None:
         import shutil
@@ -341,6 +416,51 @@ def kernel_args(cmd: list[str]) -> list[str] | None:
     except OSError:
         return None
     return list(cmd[i + 2 :]) if same else None
+
+
+class ForkedRun:
+    """A papermill process forked by the template: ``wait``/``poll`` like :class:`subprocess.Popen`
+    (the exit status comes from the template, its parent, over the request's socket)."""
+
+    def __init__(self, pid: int, conn: socket.socket):
+        self.pid = pid
+        self.returncode = None
+        self._conn = conn
+        self._buf = b""
+
+    def _read(self, timeout: float | None) -> bool:
+        self._conn.settimeout(timeout)
+        try:
+            chunk = self._conn.recv(4096)
+        except (TimeoutError, BlockingIOError):
+            return False
+        except OSError:
+            chunk = b""
+        self._buf += chunk
+        if chunk and not self._buf.endswith(b"\n"):
+            return False
+        try:
+            self.returncode = int(json.loads(self._buf or b"{}").get("exit", -1))
+        except ValueError:
+            self.returncode = -1  # the template died: the run's status is unknown
+        self._conn.close()
+        return True
+
+    def poll(self):
+        if self.returncode is None:
+            self._read(0.0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            self._read(left)
+        return self.returncode
 
 
 class ForkedProcess:

@@ -172,6 +172,29 @@ def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - p
     signal.signal(signal.SIGINT, _on_sigint)
 
 
+_EXPORT_READY = False
+
+
+def _prepare_export(show_code: bool) -> None:
+    """Import nbconvert and build this worker's exporter in a thread while the worker's first run
+    executes (otherwise the first report of every worker pays for it, about 1 s)."""
+    global _EXPORT_READY
+    if _EXPORT_READY:
+        return
+    _EXPORT_READY = True
+    import threading
+
+    def build() -> None:
+        try:
+            from .export import _exporter
+
+            _exporter(bool(show_code))
+        except Exception:  # the run's own export reports any problem
+            pass
+
+    threading.Thread(target=build, name="workbench-export-warmup", daemon=True).start()
+
+
 def _task(
     plan: RunPlan,
     timeouts: Mapping[str, float],
@@ -190,6 +213,7 @@ def _task(
         from ._warm import template
 
         timeout = getattr(plan, "timeout", None) or timeouts["*"]
+        _prepare_export(show_code)
         warm = template(token or batch)
         return execute_plan(
             plan,
@@ -197,7 +221,7 @@ def _task(
             show_code=show_code,
             kernel_name=kernel,
             batch=batch,
-            warm=warm.socket if warm is not None else None,
+            warm=warm,
         )
     finally:
         _RUNNING = False

@@ -330,12 +330,13 @@ def execute_plan(
     show_code: bool = False,
     kernel_name: str = DEFAULT_KERNEL,
     batch: str | None = None,
-    warm: str | None = None,
+    warm=None,
 ) -> RunOutcome:
     """Execute a planned run (steps 3-6 of the module docstring).
 
-    ``warm`` is the socket of a worker's warm-kernel template (:mod:`workbench.runner._warm`):
-    the run's kernel is forked from it, with the scientific stack already imported.
+    ``warm`` is a worker's warm template (:class:`workbench.runner._warm.Template`): the run's
+    papermill process and its kernel are forked from it, with papermill, ipykernel and the
+    scientific stack already imported (a fresh process each, as cold).
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ParameterError(
@@ -358,21 +359,30 @@ def execute_plan(
         "parameters": plan.given,
         "kernel_name": kernel_name,
         "cwd": str(run_dir),
-        "warm": warm,
+        "warm": warm.socket if warm is not None else None,
     }
     env = dict(os.environ)
     env[RUN_DIR_ENV] = str(run_dir)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the report's figures
     with open(run_dir / LOG_FILE, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(CHILD), json.dumps(spec, default=str)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
-        )
+        proc = None
+        if warm is not None:
+            try:
+                proc = warm.spawn(
+                    json.dumps(spec, default=str), env=env, cwd=str(run_dir), log_fd=log.fileno()
+                )
+            except OSError:  # the template is gone: this run starts cold
+                spec["warm"] = None
+        if proc is None:
+            proc = subprocess.Popen(
+                [sys.executable, str(CHILD), json.dumps(spec, default=str)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
+            )
         try:
             rc = proc.wait(timeout)
             status = "ok" if rc == 0 else "failed"
