@@ -50,6 +50,9 @@ _NOT_PCT = re.compile(r"(^n_|ratio|odds|hazard|count|months|tenure|time|value)",
 _SNAKE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
 _NUM = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?$")
 _INTERVAL_PAIRS = (("ci_lower", "ci_upper"), ("lower", "upper"), ("lower_ci", "upper_ci"))
+#: interval stems that name another column: ``hr_ci_lower`` / ``hr_ci_upper`` belong to
+#: ``hazard_ratio`` (the result contract's hazard-ratio interval beside a log-scale estimate)
+_STEM_ALIASES = {"hr": "hazard_ratio"}
 
 
 # ---------------------------------------------------------------------------------- numbers
@@ -69,8 +72,11 @@ def _decimals(values: np.ndarray, sig: int = 3) -> int:
     return int(min(max(sig - 1 - mag, 0), 5))
 
 
-def column_format(key: str, values: Sequence[Any]):
+def column_format(key: str, values: Sequence[Any], *, extra_decimals: int = 0):
     """The formatter of one column: a function ``value -> str`` chosen from the key and all values.
+
+    ``extra_decimals`` adds decimals to a number or percent column (an interval whose bounds
+    would otherwise print alike, see :func:`format_frame`).
 
     Examples
     --------
@@ -108,6 +114,8 @@ def column_format(key: str, values: Sequence[Any]):
     dec = _decimals(finite * (100 if kind == "pct" else 1), sig=2 if kind == "pct" else 3)
     if kind == "pct":
         dec = min(max(dec, 1), 2)
+    if kind in ("pct", "float"):
+        dec += int(extra_decimals)
 
     def fmt(v: Any) -> str:
         x = _to_float(v)
@@ -201,7 +209,8 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
     ]
     for c in cols:  # X_lower / X_upper or X_ci_lower / X_ci_upper beside X
         m = re.match(r"^(.+?)(_ci)?_(lower|low)$", c)
-        if m and m.group(1) in cols and c.lower() not in by_lower.get("ci_lower", "").lower():
+        beside = m and (m.group(1) in cols or _STEM_ALIASES.get(m.group(1)) in cols)
+        if beside and c.lower() not in by_lower.get("ci_lower", "").lower():
             stem = f"{m.group(1)}{m.group(2) or ''}"
             hi = next((h for h in (f"{stem}_upper", f"{stem}_high") if h in cols), None)
             if hi:
@@ -214,6 +223,7 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
             if lo.lower() not in {p[0] for p in _INTERVAL_PAIRS}
             else ""
         )
+        base = _STEM_ALIASES.get(base, base) if base not in cols else base
         skip = {lo, hi, "se", "statistic", "df"}
         cands = [c for c in (base, "estimate") if c in numeric]
         cands += [c for c in cols if c in numeric and re.search(r"ratio|^hr$|exp", c, re.I)]
@@ -223,6 +233,20 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
                 out.append((est, lo, hi))
                 break
     return out
+
+
+def _interval_format(key: str, values: list, lows: list, highs: list):
+    """The column format of a merged interval, with as many more decimals (up to 3) as it takes for
+    every interval whose bounds differ to print them differently (a hazard ratio of 1.0004 per
+    year of age reads "1.000 (0.999 to 1.002)", not "1.00 (1.00 to 1.00)")."""
+    pairs = [(_to_float(a), _to_float(b)) for a, b in zip(lows, highs)]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None and a < b]
+    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
+    for extra in range(4):
+        f = column_format(key, values, extra_decimals=extra)
+        if f.kind not in ("pct", "float") or all(f(a) != f(b) for a, b in pairs):
+            return f
+    return f
 
 
 class _RowFormat:
@@ -274,7 +298,7 @@ def format_frame(
     for est, lo, hi in groups:
         if est in fmts and lo in fmts and hi in fmts and est not in merged:
             allv = list(frame[est]) + list(frame[lo]) + list(frame[hi])
-            fmts[est] = column_format(est, allv)
+            fmts[est] = _interval_format(est, allv, frame[lo].tolist(), frame[hi].tolist())
             merged[est] = (lo, hi)
             drop |= {lo, hi}
     # a column of mixed quantities (a ``unit`` column says which): one format per unit
@@ -407,12 +431,20 @@ def table_html(
 
 
 # ---------------------------------------------------------------------------------- HTML tables
-_TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S | re.I)
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S | re.I)
 _ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S | re.I)
 _CELL = re.compile(r"<(th|td)\b([^>]*)>(.*?)</\1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 _SPAN = re.compile(r"(rowspan|colspan)\s*=\s*['\"]?(\d+)", re.I)
+_Q = "['\"]"
+#: a table this layer formatted (``formatted``: its scroll box; ``</summary>`` before it marks the
+#: full copy of a long table), or any other table
+_UNITS = re.compile(
+    rf"(?P<formatted>(?P<full></summary>)?<div class={_Q}wb-table-wrap{_Q}>"
+    rf"<table class={_Q}wb-table wb-fmt{_Q})|(?P<table><table\b[^>]*>.*?</table>)",
+    re.S | re.I,
+)
+_CAPTION_END = re.compile(rf"<p class={_Q}wb-caption{_Q}>(?:(?!<p\b).)*</p>\s*$", re.S | re.I)
 
 
 def parse_table(markup: str) -> pd.DataFrame | None:
@@ -517,21 +549,45 @@ def reformat_tables(
 ) -> tuple[str, int]:
     """Every plain HTML table in ``markup`` through :func:`table_html` (numbered from
     ``first_number``, captioned by ``caption``); tables it cannot read keep their content and
-    get a scroll box. Returns the markup and the number of tables numbered.
+    get a scroll box. A table :func:`table_html` already formatted is kept as it is; without a
+    caption of its own (a result's summary) it gets the numbered caption, once (a long table's
+    "show all" copy repeats it, as :func:`table_html` does). Returns the markup and the number of
+    tables numbered.
+
+    Examples
+    --------
+    >>> done = table_html(pd.DataFrame({"estimate": [0.5]}))
+    >>> out, n = reformat_tables(done, caption="Model", first_number=3)
+    >>> n, out.count("<strong>Table 3.</strong> Model")
+    (1, 1)
     """
     n = 0
     markup = _STYLE.sub("", markup)
 
+    def numbered_caption() -> str:
+        text = f"<strong>Table {first_number + n - 1}.</strong> "
+        text += html.escape(caption) if caption else ""
+        if note and n == 1:
+            text += f"<span class='wb-cap-note'>{html.escape(note)}</span>"
+        return f"<p class='wb-caption'>{text}</p>"
+
     def repl(m: re.Match) -> str:
         nonlocal n
         raw = m.group(0)
+        if m.group("formatted"):
+            full = m.group("full") or ""
+            if _CAPTION_END.search(m.string, 0, m.start() + len(full)):
+                return raw  # captioned by table_html itself
+            if not full:
+                n += 1
+            return full + numbered_caption() + raw[len(full) :]
         if "wb-fmt" in raw[:200]:
             return raw
         frame = parse_table(raw)
         if frame is None or frame.empty:
             if frame is not None and frame.empty:
-                cap = f"&ldquo;{html.escape(caption)}&rdquo; " if caption else ""
-                return f"<p class='wb-empty'>No table: {cap}has no rows in this run.</p>"
+                quoted = f"&ldquo;{html.escape(caption)}&rdquo; " if caption else ""
+                return f"<p class='wb-empty'>No table: {quoted}has no rows in this run.</p>"
             return f"<div class='wb-table-wrap'>{raw}</div>"
         n += 1
         return table_html(
@@ -543,5 +599,5 @@ def reformat_tables(
             note=note if n == 1 else None,
         )
 
-    out = _TABLE.sub(repl, markup)
+    out = _UNITS.sub(repl, markup)
     return out, n

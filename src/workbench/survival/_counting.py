@@ -58,6 +58,7 @@ def fit_cox_counting(
     start_col=None,
     stop_col=None,
     id_col=None,
+    frequency_weights=False,
 ):
     """See :func:`workbench.survival.fit_cox` (``entry_col`` / ``start_col, stop_col, id_col``)."""
     from .cox import CoxResult
@@ -177,6 +178,7 @@ def fit_cox_counting(
             penalizer=penalizer,
             max_iter=max_iter,
             cluster=cl,
+            frequency_weights=frequency_weights,
         )
     for c in caught:  # the engine's caveats are the fit's caveats: re-raised, and listed
         if issubclass(c.category, (ConvergenceWarning, CollinearityWarning)):
