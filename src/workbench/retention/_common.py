@@ -228,7 +228,10 @@ class CohortResult(Result):
         line = self._meta_line()
         if line:
             parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
-        parts.append(self._table_html(wide, max_rows=120))
+        months = {
+            c: f"Month {c[1:]}" for c in wide.columns if c.startswith("m") and c[1:].isdigit()
+        }
+        parts.append(self._table_html(wide, max_rows=120, labels=months))
         parts += [f"<p class='wb-warning'>&#9888; {_html.escape(w)}</p>" for w in self.warnings]
         parts.append("</div>")
         return "".join(parts)
