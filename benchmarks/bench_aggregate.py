@@ -282,7 +282,7 @@ def _markdown(r: dict) -> str:
         + (
             f"in {r['write_seconds']} s"
             if r["write_seconds"] is not None
-            else "by an earlier run of this script (--keep, then --reuse)"
+            else "beforehand (--reuse)"
         )
         + f" (not part of the timings); {r['cells']:,} cells after counting.",
         f"- Load average (1, 5, 15 min) before: {r['load_average_before']}, after: "
