@@ -98,14 +98,14 @@ def _max_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
     return float(np.nanmax(np.abs(x - y), initial=0.0))
 
 
-def _compare_slice(folder: Path) -> dict:
-    """Every aggregated result against the row-level function on the same 1,000,000 rows."""
+def _compare_slice(folder: Path, n: int = 1_000_000) -> dict:
+    """Every aggregated result against the row-level function on the same ``n`` rows."""
     from workbench import aggregate as A
     from workbench import retention as R
     from workbench import survival as S
     from workbench.aggregate.synthetic import make_customers
 
-    df = make_customers(1_000_000, seed=99)
+    df = make_customers(n, seed=99)
     rng = np.random.default_rng(99)
     causes = rng.choice(["price", "service", "move"], len(df), p=[0.5, 0.3, 0.2])
     df["cause"] = np.where(df["churned"] == 1, causes, None)
@@ -198,6 +198,7 @@ def main(argv=None) -> dict:
         default=0,
         help="also count with dask.dataframe on a LocalCluster of this many worker processes",
     )
+    ap.add_argument("--slice-rows", type=int, default=1_000_000, help="rows of the agreement slice")
     ap.add_argument("--out-json", default=None)
     ap.add_argument("--out-md", default=None)
     args = ap.parse_args(argv)
@@ -223,7 +224,7 @@ def main(argv=None) -> dict:
         dask_run = (
             _dask_counts(data, args.dask_workers, big["cells"]) if args.dask_workers else None
         )
-        check = _compare_slice(folder)
+        check = _compare_slice(folder, args.slice_rows)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -248,6 +249,7 @@ def main(argv=None) -> dict:
             "peak_rss_under_1536_mb": rss_big < 1536,
             "slice_equal_to_1e-10": max(check["diffs"].values()) <= 1e-10,
         },
+        "slice_rows": args.slice_rows,
         "slice_1m": check,
         "dask": dask_run,
     }
@@ -280,7 +282,7 @@ def _markdown(r: dict) -> str:
         f"CPU seconds (user + system, this process incl. DuckDB threads): {s['cpu']}; "
         f"peak RSS: {r['peak_rss_mb']} MB.",
         "",
-        "Row-level agreement on a separate 1,000,000-row slice (max absolute difference):",
+        f"Row-level agreement on a separate {r['slice_rows']:,}-row slice (max absolute difference):",
         "",
         "| result | max abs diff |",
         "|---|---|",
@@ -305,7 +307,13 @@ def _markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-def aggregate_cases(rows: int = 100_000_000, *, dask_workers: int = 0, chunk: int = 5_000_000):
+def aggregate_cases(
+    rows: int = 100_000_000,
+    *,
+    dask_workers: int = 0,
+    chunk: int = 5_000_000,
+    slice_rows: int = 1_000_000,
+) -> list[dict]:
     """Run the benchmark and return its rows in the format of ``benchmarks/results.json``.
 
     One row per timed step on the ``rows``-row table (``case`` = ``aggregate <step>``, ``tool`` =
@@ -314,7 +322,10 @@ def aggregate_cases(rows: int = 100_000_000, *, dask_workers: int = 0, chunk: in
     targets, and one row per slice agreement check (``aggregate agreement <result>``, ``check`` =
     max abs difference against the row-level function on 1,000,000 rows). For ``make bench``.
     """
-    r = main(["--rows", str(rows), "--chunk", str(chunk), "--dask-workers", str(dask_workers)])
+    r = main(
+        ["--rows", str(rows), "--chunk", str(chunk), "--dask-workers", str(dask_workers)]
+        + ["--slice-rows", str(slice_rows)]
+    )
     base = {"n": rows, "tool": "workbench aggregate (duckdb)", "status": "ok", "runs": 1}
     note = (
         f"{r['cells']:,} cells from a {r['parquet_mb']} MB Parquet table; load "
@@ -334,11 +345,11 @@ def aggregate_cases(rows: int = 100_000_000, *, dask_workers: int = 0, chunk: in
         out.append(
             {
                 **base,
-                "n": 1_000_000,
+                "n": r["slice_rows"],
                 "case": f"aggregate agreement {name}",
                 "median_s": None,
                 "check": diff,
-                "note": "max abs difference, aggregated vs row-level function, same 1M rows",
+                "note": "max abs difference, aggregated vs row-level function, same rows",
             }
         )
     if r.get("dask"):
