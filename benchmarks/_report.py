@@ -27,6 +27,12 @@ def comparable(wb_tool: str, peer: str) -> bool:
     return peer != R_ZPH
 
 
+def _ours(tool: str) -> bool:
+    """The workbench on another path (lifelines' API on the engine, the rows beside the
+    aggregates): in the per-peer table, not a candidate for 'fastest peer'."""
+    return tool in ("workbench (lifelines API)", "row-level workbench")
+
+
 def _ok(r: dict) -> bool:
     return r.get("status") == "ok" and bool(r.get("median_s"))
 
@@ -93,12 +99,17 @@ def summary_table(rows: list[dict]) -> list[str]:
     for r in rows:
         if r["tool"] not in WB_TOOLS or r["n"] is None:
             continue
-        peers = [
+        same = [
             p
             for p in rows
-            if (p["case"], p["n"]) == (r["case"], r["n"]) and r["tool"] in (p.get("ratios") or {})
+            if (p["case"], p["n"]) == (r["case"], r["n"])
+            and p["tool"] not in WB_TOOLS
+            and comparable(r["tool"], p["tool"])
+            and not _ours(p["tool"])
         ]
+        peers = [p for p in same if r["tool"] in (p.get("ratios") or {})]
         best = min(peers, key=lambda p: p["median_s"]) if peers else None
+        failed = "; ".join(f"{p['tool']}: {p.get('status')}" for p in same if not _ok(p))
         if not _ok(r):
             out.append(
                 f"| {r['case']} | {_fmt(r['n'])} | {r['tool']} | **{r.get('status')}** |  |  |  "
@@ -113,7 +124,7 @@ def summary_table(rows: list[dict]) -> list[str]:
                 f"{best['ratios'][r['tool']]:.2f} | "
                 f"{_fmt((best.get('cpu_ratios') or {}).get(r['tool']))} | "
                 if best
-                else "(no peer in this run) |  |  |  |  | "
+                else f"({failed or 'no peer in this run'}) |  |  |  |  | "
             )
             + f"{_load(r)} |"
         )
@@ -195,6 +206,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
         "the same run (> 1: the workbench is faster). The machine is shared: when the load is above "
         "the 2 CPUs, wall times stretch and the CPU ratios are the steadier comparison.\n\n"
         "## Each workbench tool against its fastest peer\n\n"
+        "Peers are other packages (the workbench's lifelines API and the row-level functions beside "
+        "the aggregates are in the next table). CPU seconds include finished child processes "
+        "(the bootstrap's worker pool).\n\n"
         + "\n".join(summary_table(rows))
         + "\n\n## Against every peer (wall-time ratio peer / workbench)\n\n"
         + "\n".join(peer_table(rows))
@@ -266,11 +280,15 @@ def targets(rows: list[dict]) -> list[str]:
                     f"{a['cpu_s'] / b['cpu_s']:.2f}x)"
                 )
         ours, sm = get("km_logrank", n), get("km_logrank", n, "statsmodels")
-        if ours and sm:
+        if ours and sm:  # the target is set at 1,000,000; the 100,000 row is reported as measured
+            verdict = (
+                f"target: no slower: {met(ours['median_s'] <= sm['median_s'])}; "
+                if n >= 1_000_000
+                else "no target at this size; "
+            )
             out.append(
                 f"Kaplan-Meier + log-rank at {n:,}: workbench {ours['median_s']:.3f} s vs statsmodels "
-                f"{sm['median_s']:.3f} s (target: no slower: {met(ours['median_s'] <= sm['median_s'])}; "
-                f"CPU {ours['cpu_s']:.3f} s vs {sm['cpu_s']:.3f} s)"
+                f"{sm['median_s']:.3f} s ({verdict}CPU {ours['cpu_s']:.3f} s vs {sm['cpu_s']:.3f} s)"
             )
     a, b = get("concordance", 100_000), get("concordance", 1_000_000)
     if a and b:

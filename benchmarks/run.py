@@ -61,7 +61,7 @@ SEED = 2026
 WORKER_TIMEOUT = 420.0  # seconds per (case, size, tool) process
 PEER_BUDGET = 300.0  # a peer runs at 1M only if 12 x its 100k time fits in this
 #: (case, tool) -> seconds allowed per process where the peer is known to be far slower
-CASE_TIMEOUT = {("finegray", "R cmprsk"): 240.0, ("cif", "lifelines"): 180.0}
+CASE_TIMEOUT = {("finegray", "R cmprsk"): 120.0, ("cif", "lifelines"): 180.0}
 sys.path.insert(0, str(HERE))
 from _cases_user import PEERS as PEERS_USER  # noqa: E402
 from _report import (  # noqa: E402
