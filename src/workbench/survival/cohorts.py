@@ -152,6 +152,7 @@ def cohort_survival(
         group_col="_cohort",
         alpha=alpha,
         ci_scale=ci_scale,
+        max_groups=None,  # one curve per start period, however many
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
