@@ -59,7 +59,11 @@ def prepare(n: int, seed: int, datadir: Path) -> dict:
             "stratum_b": pd.factorize(frame["segment"], sort=True)[0].astype(float),
         }
     )
-    data = pd.concat([data, X.reset_index(drop=True)], axis=1)
+    from _cases_user import extra_columns
+
+    data = pd.concat(
+        [data, X.reset_index(drop=True), extra_columns(frame, X).reset_index(drop=True)], axis=1
+    )
     datadir.mkdir(parents=True, exist_ok=True)
     data.to_parquet(datadir / f"cox_{n}.parquet")
     # the same numbers for R: float64 column-major binary + column names
@@ -119,6 +123,7 @@ def cox_workbench_fit_cox(df, duration, ph_test=False):
 
     def run():
         out["fit"] = fit_cox(d, duration_col=duration, event_col="churned", covariates=COVARIATES)
+        out["fit"].meta["concordance"]  # noqa: B018 (reported by notebooks; computed on access)
         if ph_test:
             out["fit"].ph_test()
 
@@ -130,8 +135,10 @@ def logrank_workbench(df, strata):
 
     d = df[["tenure", "churned", "group", "stratum_a", "stratum_b"]]
 
+    out = {}
+
     def run():
-        return logrank_test(
+        out["r"] = logrank_test(
             d,
             duration_col="tenure",
             event_col="churned",
@@ -139,7 +146,31 @@ def logrank_workbench(df, strata):
             strata=["stratum_a", "stratum_b"] if strata else None,
         )
 
-    return run, None
+    return run, lambda: [out["r"].statistic]
+
+
+def logrank_statsmodels(df, strata):
+    from statsmodels.duration.survfunc import survdiff
+
+    t, e, g = df["tenure"].to_numpy(), df["churned"].to_numpy(), df["group"].to_numpy()
+    s = (df["stratum_a"] * 10 + df["stratum_b"]).to_numpy() if strata else None
+    out = {}
+
+    def run():
+        out["r"] = survdiff(t, e, g, strata=s)
+
+    return run, lambda: [out["r"][0]]
+
+
+def logrank_lifelines(df):
+    from lifelines.statistics import multivariate_logrank_test
+
+    out = {}
+
+    def run():
+        out["r"] = multivariate_logrank_test(df["tenure"], df["group"], df["churned"])
+
+    return run, lambda: [out["r"].test_statistic]
 
 
 def cox_lifelines(df, duration):
@@ -304,6 +335,8 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
             "scikit-survival": cox_sksurv,
         }[tool]
         return fn(_load(datadir, n), duration)
+    if case == "aggregate_km_logrank" and tool == "statsmodels":
+        return km_statsmodels(_load(datadir, n))
     if case == "km_logrank":
         fn = {
             "workbench": km_workbench,
@@ -313,7 +346,12 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
         }[tool]
         return fn(_load(datadir, n))
     if case in ("logrank", "logrank_stratified"):
-        return logrank_workbench(_load(datadir, n), case == "logrank_stratified")
+        strata = case == "logrank_stratified"
+        if tool == "statsmodels":
+            return logrank_statsmodels(_load(datadir, n), strata)
+        if tool == "lifelines" and not strata:
+            return logrank_lifelines(_load(datadir, n))
+        return logrank_workbench(_load(datadir, n), strata)
     if case == "predict_survival":
         return {"workbench": predict_workbench, "lifelines": predict_lifelines}[tool](
             _load(datadir, n)
@@ -322,7 +360,9 @@ def build(case: str, tool: str, n: int, datadir: Path, seed: int):
         return validate_workbench(datadir, n)
     if case == "ipw_bootstrap":
         return ipw_workbench(n, seed)
-    raise SystemExit(f"unknown case/tool {case}/{tool}")
+    from _cases_user import build as build_user
+
+    return build_user(case, tool, lambda: _load(datadir, n), Path(datadir) / f"cox_{n}.parquet")
 
 
 def run_worker(case: str, tool: str, n: int, datadir: Path, seed: int, repeats: int) -> dict:

@@ -2,32 +2,43 @@
 
 Usage: ``.venv/bin/python benchmarks/run.py`` (``BENCH_QUICK=1``: the 100,000-customer cases only;
 ``BENCH_CASES=cox_days,km_logrank``: only those cases; ``BENCH_OUT=dir``: write the results
-there instead). Writes ``benchmarks/results.json`` and ``benchmarks/results.md`` and prints the
-table.
+there instead; ``BENCH_BUDGET=seconds``: the time budget, default 1500). Writes
+``benchmarks/results.json`` and ``benchmarks/results.md`` (generated from the same rows) and prints
+the table.
 
-Every (case, size, tool) runs in a fresh worker process (``benchmarks/_cases.py``, or
-``benchmarks/r_worker.R`` for R's ``survival``), so its peak memory (``ru_maxrss`` of that process,
-from ``os.wait4``) is its own. Loading the data is not timed; a timed run is one model call.
-Repeats: median of 3; a first run slower than 10 s is not repeated, and peers run once at
-1,000,000 customers (the table's ``runs`` column says how many). The work is done by priority so
-that the whole run ends within ``BENCH_BUDGET`` seconds (default 780, so that ``make bench`` stays
-under 15 minutes with its set-up): the data, every workbench case, the default batch and R's
-``coxph`` first; then lifelines (as it comes and on the engine) and R's Kaplan-Meier; then
-statsmodels and scikit-survival at 100,000, then at 1,000,000; lifelines on continuous tenure at
-1,000,000 (minutes) comes last. A peer whose 100,000 run predicts more than 300 s at 1,000,000,
-a peer that is not installed, and a run that
-no longer fits the budget are listed as skipped with the reason, never dropped.
+Every (case, size, tool) runs in a fresh worker process (``benchmarks/_cases.py`` and
+``benchmarks/_cases_user.py``, or ``benchmarks/r_worker.R`` for R), so its peak memory
+(``ru_maxrss`` of that process, from ``os.wait4``) is its own; the 1-minute load average is
+recorded before and after each. Loading the data is not timed; a timed run is one call of what a
+user calls. Repeats: median of 3; a first run slower than 10 s is not repeated, and peers run once
+at 1,000,000 customers (the ``runs`` column says how many). The work is done by priority so that
+the run ends within ``BENCH_BUDGET`` seconds: the data, every workbench case, the default batch and
+R's ``coxph`` (with and without ``cox.zph``) first; then R's other functions, lifelines (as it
+comes and on the engine) and the helpers' benchmarks; then statsmodels and scikit-survival at
+100,000, then at 1,000,000; lifelines on continuous tenure at 1,000,000 (minutes) comes last. A
+peer whose 100,000 run predicts more than 300 s at 1,000,000, a peer that is not installed, and a
+run that no longer fits the budget are listed as skipped with the reason, never dropped.
+
+Tools: ``workbench`` is the Cox engine (``cox_fit``) for the Cox cases and the public function
+for the others; ``workbench fit_cox`` is what the notebooks call (design, engine, concordance,
+baseline) and ``workbench fit_cox + ph_test`` adds the proportional-hazards test (R: ``coxph``,
+which reports the concordance too, and ``coxph`` + ``cox.zph``).
 
 Cases (10 covariates; tenure in days, about 2,200 distinct values, or continuous = days minus a
 uniform fraction, no ties):
 
 * ``simulate``: ``workbench.data.simulate`` (target at 1M: < 20 s, < 2 GB); it also produces the data;
-* ``cox_days``, ``cox_continuous``: Cox fit, Efron ties;
+* ``cox_days``, ``cox_continuous``: Cox fit, Efron ties; ``cox_stratified``: the same stratified
+  by region x segment;
 * ``km_logrank``: Kaplan-Meier curves by a 4-level group and the log-rank test;
+  ``logrank`` / ``logrank_stratified``: the log-rank test alone, unstratified / in 9 strata;
+* ``concordance``, ``rmst``, ``cif``, ``finegray``, ``logit``, ``ipw_curve``, ``aggregate_km``,
+  ``aggregate_cox``: see ``benchmarks/_cases_user.py``;
 * ``predict_survival``: survival of every customer on a grid of 25 times (target < 2 GB at 1M);
 * ``validate``: ``workbench.data.validate`` of the raw customer frame (target at 1M: < 5 s);
 * ``ipw_bootstrap``: IPW-adjusted survival curves with 200 bootstrap replicates (100,000 only);
-* ``batch``: ``workbench batch batches/default.yml`` end to end into a temporary reports folder.
+* ``batch``: ``workbench batch batches/default.yml`` end to end into a temporary reports folder;
+* ``runner_overhead`` and ``purchases``: rows from ``bench_runner.py`` / ``bench_purchases.py``.
 """
 
 from __future__ import annotations
@@ -50,9 +61,22 @@ PY = sys.executable
 SEED = 2026
 WORKER_TIMEOUT = 420.0  # seconds per (case, size, tool) process
 PEER_BUDGET = 300.0  # a peer runs at 1M only if 12 x its 100k time fits in this
-WB = "workbench"
-WB_FIT_COX = "workbench fit_cox"  # what notebooks call (design, fit, concordance, baseline)
-WB_FIT_COX_PH = "workbench fit_cox + ph_test"  # ... and the proportional-hazards test
+#: (case, tool) -> seconds allowed per process where the peer is known to be far slower
+CASE_TIMEOUT = {("finegray", "R cmprsk"): 240.0, ("cif", "lifelines"): 180.0}
+sys.path.insert(0, str(HERE))
+from _cases_user import PEERS as PEERS_USER  # noqa: E402
+from _report import (  # noqa: E402
+    R_ZPH,
+    WB,
+    WB_FIT_COX,
+    WB_FIT_COX_PH,
+    _fmt,
+    add_ratios,
+    markdown,
+    targets,
+)
+
+R_TOOLS = {"R survival": "survival", R_ZPH: "survival", "R cmprsk": "cmprsk", "R glm": "stats"}
 PEERS_COX = [
     "workbench (lifelines API)",
     "lifelines",
@@ -70,20 +94,22 @@ def _installed(tool: str) -> str | None:
     mod = {
         "lifelines": "lifelines",
         "statsmodels": "statsmodels",
+        "statsmodels GLM": "statsmodels",
         "scikit-survival": "sksurv",
         "workbench (lifelines API)": "lifelines",
     }.get(tool)
-    if tool == "R survival":
+    if tool in R_TOOLS:
         if shutil.which("Rscript") is None:
             return "Rscript not found"
+        pkg = R_TOOLS[tool]
         ok = (
             subprocess.run(
-                ["Rscript", "-e", "quit(status = !requireNamespace('survival'))"],
+                ["Rscript", "-e", f"quit(status = !requireNamespace('{pkg}'))"],
                 capture_output=True,
             ).returncode
             == 0
         )
-        return None if ok else "R package survival not installed"
+        return None if ok else f"R package {pkg} not installed"
     if mod and importlib.util.find_spec(mod) is None:
         return f"python package {mod} not installed"
     return None
@@ -136,11 +162,11 @@ def run_case(
     case: str, n: int, tool: str, datadir: Path, repeats: int, timeout: float = WORKER_TIMEOUT
 ) -> dict:
     row = {"case": case, "n": n, "tool": tool}
-    if tool == "R survival":
+    if tool in R_TOOLS:
         cmd = [
             "Rscript",
             str(HERE / "r_worker.R"),
-            case,
+            case + ("+zph" if tool == R_ZPH else ""),
             str(datadir / f"cox_{n}.bin"),
             str(datadir / f"cox_{n}.cols"),
             str(n),
@@ -157,7 +183,9 @@ def run_case(
             str(SEED),
             str(repeats),
         ]
+    load_before = os.getloadavg()[0]
     rc, out, err, wall, peak = _spawn(cmd, timeout, cwd=str(ROOT))
+    row.update(load_before=load_before, load_after=os.getloadavg()[0])
     res = _parse(out)
     if rc == -999:
         row.update(status="timeout", note=f"stopped after {timeout:.0f} s")
@@ -176,6 +204,9 @@ def run_case(
             check=res.get("check") or None,
             note=res.get("note", ""),
         )
+        if len(times) > 1 and times[0] > 2 * row["median_s"] and times[0] - row["median_s"] > 0.5:
+            first = f"first run {times[0]:.2f} s (one-time imports / compilation)"
+            row["note"] = f"{row['note']}; {first}" if row["note"] else first
         for k in ("distinct_days", "events", "predict_traced_mb"):
             if k in res:
                 row[k] = res[k]
@@ -198,7 +229,9 @@ def run_batch(tmp: Path, timeout: float = 900.0) -> dict:
     out = tmp / "reports"
     env = dict(os.environ, WORKBENCH_REPORTS=str(out))
     cmd = [str(exe), "batch", str(batch), "--out", str(out), "--workers", "2", "--quiet"]
+    row["load_before"] = os.getloadavg()[0]
     rc, so, se, wall, peak = _spawn(cmd, timeout, env=env, cwd=str(ROOT))
+    row["load_after"] = os.getloadavg()[0]
     if rc != 0:
         tail = ((se or so).strip().splitlines() or ["no output"])[-1][:200]
         return {
@@ -235,7 +268,9 @@ def runner_overhead(timeout: float, case: str = "runner_overhead") -> list[dict]
         f"import json, sys; sys.path.insert(0, sys.argv[1]); import {module}; "
         f"print('@@RESULT@@' + json.dumps({{'rows': {module}.run()}}, default=str))"
     )
+    row["load_before"] = os.getloadavg()[0]
     rc, so, se, wall, peak = _spawn([PY, "-c", code, str(HERE)], timeout, cwd=str(ROOT))
+    row["load_after"] = os.getloadavg()[0]
     res = _parse(so)
     if rc != 0 or res is None:
         tail = ((se or so).strip().splitlines() or ["no output"])[-1][:200]
@@ -244,190 +279,24 @@ def runner_overhead(timeout: float, case: str = "runner_overhead") -> list[dict]
     out = []
     for r in res["rows"]:
         if isinstance(r, dict) and "median_s" in r:
+            r.setdefault("peak_mb", round(peak, 1))  # the helper process' own peak otherwise
             out.append({**row, "status": "ok", **r})
         else:
             out.append({**row, "status": "ok", "note": json.dumps(r, default=str)[:300]})
     return out
 
 
-# ------------------------------------------------------------------------------------ report
-def _fmt(x, digits=3):
-    if x is None or (isinstance(x, float) and x != x):
-        return ""
-    if isinstance(x, int):
-        return f"{x:,}"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.{digits}g}"
-
-
-def add_ratios(rows: list[dict]) -> None:
-    ours = {(r["case"], r["n"]): r for r in rows if r["tool"] == WB and r.get("status") == "ok"}
-    for r in rows:
-        base = ours.get((r["case"], r["n"]))
-        if base and r.get("status") == "ok" and r["tool"] != WB and base.get("median_s"):
-            r["ratio_to_workbench"] = r["median_s"] / base["median_s"]
-            if base.get("check") and r.get("check") and len(base["check"]) == len(r["check"]):
-                rel = max(
-                    abs(a - b) / max(abs(b), 1e-12) for a, b in zip(r["check"], base["check"])
-                )
-                r["coef_max_rel_diff"] = rel
-
-
-def markdown(rows: list[dict], meta: dict) -> str:
-    head = (
-        "| case | n | tool | median s | runs | CPU s | x workbench | peak MB | note |\n"
-        "|---|---:|---|---:|---:|---:|---:|---:|---|\n"
-    )
-    lines = []
-    for r in rows:
-        note = r.get("note", "") or ""
-        if r.get("status") not in ("ok", None):
-            note = f"**{r['status']}**: {note}"
-        if "coef_max_rel_diff" in r:
-            note = (note + "; " if note else "") + f"coef vs workbench {r['coef_max_rel_diff']:.1e}"
-        ratio = r.get("ratio_to_workbench")
-        lines.append(
-            f"| {r['case']} | {_fmt(r['n']) if r['n'] else ''} | {r['tool']} | "
-            f"{_fmt(r.get('median_s'))} | {r.get('runs', '')} | {_fmt(r.get('cpu_s'))} | "
-            f"{'' if ratio is None else f'{ratio:.2f}'} | {_fmt(r.get('peak_mb'))} | {note} |"
-        )
-    # compact: workbench vs each peer (peer time / workbench time; > 1: the workbench is faster)
-    peers = [p for p in dict.fromkeys(r["tool"] for r in rows) if p != WB]
-    keys = list(dict.fromkeys((r["case"], r["n"]) for r in rows if r["tool"] != WB))
-    comp = [
-        "| case | n | workbench s | " + " | ".join(f"{p} / workbench" for p in peers) + " |",
-        "|---|---:|---:|" + "---:|" * len(peers),
-    ]
-    for case, n in keys:
-        base = next((r for r in rows if (r["case"], r["n"], r["tool"]) == (case, n, WB)), None)
-        cells = []
-        for p in peers:
-            r = next((x for x in rows if (x["case"], x["n"], x["tool"]) == (case, n, p)), None)
-            if r is None:
-                cells.append("")
-            elif r.get("ratio_to_workbench") is not None:
-                cells.append(f"{r['ratio_to_workbench']:.2f}")
-            else:
-                cells.append(r.get("status", ""))
-        comp.append(
-            f"| {case} | {_fmt(n) if n else ''} | {_fmt((base or {}).get('median_s'))} | "
-            + " | ".join(cells)
-            + " |"
-        )
-    targets = "\n".join(f"- {t}" for t in meta.get("targets", []))
-    return (
-        f"# Benchmarks\n\n{meta['when']} on {meta['machine']}; total {meta['total_s']:.0f} s. "
-        "Wall-clock seconds (median of the runs), CPU seconds of the timed calls, peak RSS of "
-        "the case's own process. The machine may be shared: CPU seconds are the steadier "
-        "measure when wall times are noisy.\n\n"
-        "## Workbench against each peer (peer time / workbench time; > 1: the workbench is faster)\n\n"
-        + "\n".join(comp)
-        + "\n\n## All measurements\n\n"
-        + head
-        + "\n".join(lines)
-        + ("\n\n## Targets\n\n" + targets if targets else "")
-        + "\n"
-    )
-
-
-def targets(rows: list[dict]) -> list[str]:
-    out = []
-
-    def get(case, n):
-        return next(
-            (
-                r
-                for r in rows
-                if r["case"] == case and r["n"] == n and r["tool"] == WB and r.get("status") == "ok"
-            ),
-            None,
-        )
-
-    for case, n, secs, mb, label in (
-        ("simulate", 1_000_000, 20, 2048, "simulate 1M customers"),
-        ("validate", 1_000_000, 5, None, "validate 1M rows"),
-        ("predict_survival", 1_000_000, None, 2048, "predict survival of 1M customers"),
-    ):
-        r = get(case, n)
-        if r is None:
-            continue
-        bits = []
-        if secs is not None:
-            bits.append(
-                f"{r['median_s']:.1f} s (target < {secs} s: "
-                f"{'met' if r['median_s'] < secs else 'NOT met'})"
-            )
-        if mb is not None:
-            bits.append(
-                f"peak {r['peak_mb']:,.0f} MB (target < {mb:,} MB: "
-                f"{'met' if r['peak_mb'] < mb else 'NOT met'})"
-            )
-        out.append(f"{label}: " + ", ".join(bits))
-
-    def tool_row(case, n, tool):
-        return next(
-            (
-                r
-                for r in rows
-                if (r["case"], r["n"], r["tool"]) == (case, n, tool) and r.get("status") == "ok"
-            ),
-            None,
-        )
-
-    for case in ("cox_days", "cox_continuous"):
-        for n in (100_000, 1_000_000):
-            eng, fc = get(case, n), tool_row(case, n, WB_FIT_COX)
-            if eng and fc:
-                ratio = fc["median_s"] / eng["median_s"]
-                out.append(
-                    f"{case} at {n:,}: fit_cox {fc['median_s']:.2f} s vs engine "
-                    f"{eng['median_s']:.2f} s = {ratio:.2f}x (target <= 1.2x: "
-                    f"{'met' if ratio <= 1.2 else 'NOT met'}; CPU {fc['cpu_s']:.2f} s vs "
-                    f"{eng['cpu_s']:.2f} s)"
-                )
-    for n in (100_000, 1_000_000):
-        st, un = get("logrank_stratified", n), get("logrank", n)
-        if st and un:
-            ratio = st["median_s"] / un["median_s"]
-            out.append(
-                f"stratified log-rank (9 strata) at {n:,}: {st['median_s']:.3f} s vs unstratified "
-                f"{un['median_s']:.3f} s = {ratio:.2f}x (target <= 1.5x: "
-                f"{'met' if ratio <= 1.5 else 'NOT met'})"
-            )
-    for case in ("cox_days", "cox_continuous"):
-        for n in (100_000, 1_000_000):
-            ours, r_ = (
-                get(case, n),
-                next(
-                    (
-                        r
-                        for r in rows
-                        if r["case"] == case
-                        and r["n"] == n
-                        and r["tool"] == "R survival"
-                        and r.get("status") == "ok"
-                    ),
-                    None,
-                ),
-            )
-            if ours and r_:
-                out.append(
-                    f"{case} at {n:,}: workbench {ours['median_s']:.2f} s vs R {r_['median_s']:.2f} s "
-                    f"({'at least as fast' if ours['median_s'] <= r_['median_s'] else 'SLOWER'}; "
-                    f"CPU {ours['cpu_s']:.2f} s vs {r_['cpu_s']:.2f} s)"
-                )
-    return out
-
-
 # ------------------------------------------------------------------------------------ plan
+COX_CASES = ("cox_days", "cox_continuous", "cox_stratified")
+USER_CASES = tuple(PEERS_USER)  # concordance, rmst, cif, finegray, logit, ipw_curve, aggregate_*
+ONLY_100K = ("ipw_curve", "ipw_bootstrap")
 CASE_ORDER = [
     "simulate",
-    "cox_days",
-    "cox_continuous",
+    *COX_CASES,
     "km_logrank",
     "logrank",
     "logrank_stratified",
+    *USER_CASES,
     "predict_survival",
     "validate",
     "ipw_bootstrap",
@@ -439,61 +308,77 @@ TOOL_ORDER = [
     WB_FIT_COX,
     WB_FIT_COX_PH,
     "workbench (lifelines API)",
+    "row-level workbench",
     "lifelines",
     "statsmodels",
+    "statsmodels GLM",
     "scikit-survival",
     "R survival",
+    R_ZPH,
+    "R cmprsk",
+    "R glm",
 ]
+
+
+def _peer_priority(case: str, tool: str, big: bool) -> int:
+    """2: R and lifelines (the usual references); 3 / 4: statsmodels and scikit-survival at
+    100,000 (4 on continuous tenure, slow); 5: those at 1,000,000; 6: lifelines on continuous
+    tenure at 1,000,000 (minutes)."""
+    if big and tool == "lifelines" and case == "cox_continuous":
+        return 6
+    if tool.startswith("R ") or tool in (
+        "lifelines",
+        "workbench (lifelines API)",
+        "row-level workbench",
+    ):
+        return 2
+    if big:
+        return 5
+    return 4 if case == "cox_continuous" else 3
 
 
 def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     """Tasks (priority, case, n, tool, repeats), most important first.
 
-    0: the data; 1: every workbench case, the default batch and R on the Cox cases (the engine's
-    claim); 2: lifelines (as it comes and on the engine), R's Kaplan-Meier, the runner's overhead; 3: statsmodels and scikit-survival at
-    100,000 on tied data and Kaplan-Meier; 4: the same on continuous tenure (slow); 5: those two
-    at 1,000,000; 6: lifelines on continuous tenure at 1,000,000 (minutes).
+    0: the data; 1: every workbench case, the default batch and R on the Cox cases (with and
+    without cox.zph); 2 and later: see :func:`_peer_priority`.
     """
     tasks = [(0, "simulate", n, WB, 1) for n in sizes]
+    peers = {
+        "cox_days": PEERS_COX,
+        "cox_continuous": PEERS_COX,
+        "cox_stratified": ["lifelines"],
+        "km_logrank": PEERS_KM,
+        "logrank": ["lifelines", "statsmodels", "R survival"],
+        "logrank_stratified": ["statsmodels", "R survival"],
+        "predict_survival": ["lifelines"],
+        **PEERS_USER,
+    }
     for n in sizes:
         big = n >= 1_000_000
-        for case in ("cox_days", "cox_continuous", "km_logrank", "predict_survival", "validate"):
-            if want(case):
-                tasks.append((1, case, n, WB, 3))
-        for case in ("cox_days", "cox_continuous"):  # the user's path beside the engine
-            if want(case):
+        for case in CASE_ORDER:
+            if not want(case) or case in ("simulate", "batch", "runner_overhead"):
+                continue
+            if big and case in ONLY_100K:
+                continue
+            if case == "ipw_bootstrap":
+                tasks.append((1, case, n, WB, 1))
+                continue
+            tasks.append((1, case, n, WB, 3))
+            if case in COX_CASES:  # the user's path beside the engine, and R's coxph
                 tasks.append((1, case, n, WB_FIT_COX, 3))
                 tasks.append((1, case, n, WB_FIT_COX_PH, 3))
-        for case in ("logrank", "logrank_stratified"):
-            if want(case):
-                tasks.append((1, case, n, WB, 3))
-        for case in ("cox_days", "cox_continuous"):
-            if want(case):
                 tasks.append((1, case, n, "R survival", 1 if big else 3))
-        if not big and want("ipw_bootstrap"):
-            tasks.append((1, "ipw_bootstrap", n, WB, 1))
+                tasks.append((1, case, n, R_ZPH, 1 if big else 3))
     for n in sizes:
         big = n >= 1_000_000
-        for case, peers in (
-            ("cox_days", PEERS_COX),
-            ("cox_continuous", PEERS_COX),
-            ("km_logrank", PEERS_KM),
-            ("predict_survival", ["lifelines"]),
-        ):
-            if not want(case):
+        for case, tools in peers.items():
+            if not want(case) or (big and case in ONLY_100K):
                 continue
-            for tool in peers:
-                if tool == "R survival" and case != "km_logrank":
+            for tool in tools:
+                if case in COX_CASES and tool == "R survival":
                     continue  # already in priority 1
-                if big and tool == "lifelines" and case == "cox_continuous":
-                    prio = 6  # the slowest run of all (minutes): last, if the budget allows
-                elif tool in ("lifelines", "workbench (lifelines API)", "R survival"):
-                    prio = 2
-                elif big:
-                    prio = 5
-                else:
-                    prio = 4 if case == "cox_continuous" else 3
-                tasks.append((prio, case, n, tool, 1 if big else 3))
+                tasks.append((_peer_priority(case, tool, big), case, n, tool, 1 if big else 3))
     if want("batch") and not quick:
         tasks.append((1, "batch", None, WB, 1))
     if want("runner_overhead") and not quick:
@@ -503,14 +388,39 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     return sorted(tasks, key=lambda t: t[0])  # stable: by size within a priority
 
 
+def _machine() -> str:
+    """CPU model, logical CPUs, memory and Python: enough to compare two results files."""
+    cpu = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kb = next(
+            int(x.split()[1])
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
+        mem = f", {kb / 2**20:.1f} GB RAM"
+    except (OSError, StopIteration, ValueError):
+        mem = ""
+    return f"{cpu}, {os.cpu_count()} CPUs{mem}, {platform.system()}, Python {platform.python_version()}"
+
+
 def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     only = {c for c in os.environ.get("BENCH_CASES", "").split(",") if c}
-    budget = float(os.environ.get("BENCH_BUDGET", "780"))  # seconds; make bench must end < 15 min
+    budget = float(os.environ.get("BENCH_BUDGET", "1500"))  # seconds
     sizes = [100_000] if quick else [100_000, 1_000_000]
     t_start = time.perf_counter()
+    load_start = os.getloadavg()
     rows: list[dict] = []
-    skip_reason = {t: _installed(t) for t in PEERS_COX}
+    all_tools = {t for _, _, _, t, _ in plan(sizes, lambda c: True)} - {
+        WB,
+        WB_FIT_COX,
+        WB_FIT_COX_PH,
+    }
+    skip_reason = {t: _installed(t) for t in all_tools}
 
     def want(case):
         return not only or case in only
@@ -566,7 +476,7 @@ def main() -> int:
             if skip_reason.get(tool):
                 skip(case, n, tool, skip_reason[tool])
                 continue
-            if big and tool == "scikit-survival" and case != "km_logrank":
+            if big and tool == "scikit-survival" and case in COX_CASES:
                 skip(
                     case,
                     n,
@@ -576,6 +486,11 @@ def main() -> int:
                 )
                 continue
             prev = first.get((case, tool))
+            if big and prio >= 2 and prev == float("inf"):
+                skip(
+                    case, n, tool, "did not finish at 100,000 within its time limit (see that row)"
+                )
+                continue
             if big and prio >= 2 and prev is not None and prev * 12 > PEER_BUDGET:
                 skip(
                     case,
@@ -600,13 +515,20 @@ def main() -> int:
                 tool,
                 datadir,
                 repeats,
-                timeout=WORKER_TIMEOUT if prio < 2 else max(60.0, min(WORKER_TIMEOUT, left())),
+                timeout=min(
+                    CASE_TIMEOUT.get((case, tool), WORKER_TIMEOUT),
+                    WORKER_TIMEOUT if prio < 2 else max(60.0, left()),
+                ),
             )
+            if r.get("status") == "timeout" and prio >= 2:
+                r["note"] += " (the peer did not finish within its share of the budget)"
             add(r)
             if case == "simulate" and r.get("status") != "ok":
                 failed_sizes.add(n)
             if not big and r.get("status") == "ok":
                 first[(case, tool)] = r["median_s"]
+            elif not big and r.get("status") == "timeout":
+                first[(case, tool)] = float("inf")
         if want("ipw_bootstrap"):
             for tool in ("lifelines", "R survival"):
                 skip(
@@ -626,19 +548,37 @@ def main() -> int:
     total = time.perf_counter() - t_start
     meta = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "machine": _machine(),
+        "load_average_start": load_start,
         "load_average": os.getloadavg(),
+        "command": " ".join(["python", "benchmarks/run.py"] + sys.argv[1:]),
+        "budget_s": budget,
         "total_s": total,
         "quick": quick,
         "seed": SEED,
     }
     meta["targets"] = targets(rows)
     versions = {}
-    for mod in ("numpy", "scipy", "pandas", "lifelines", "statsmodels", "sksurv"):
+    for mod in (
+        "numpy",
+        "scipy",
+        "pandas",
+        "numba",
+        "duckdb",
+        "lifelines",
+        "statsmodels",
+        "sksurv",
+    ):
         try:
             versions[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001
             versions[mod] = None
+    r_version = subprocess.run(
+        ["Rscript", "-e", "cat(R.version.string, 'survival', format(packageVersion('survival')))"],
+        capture_output=True,
+        text=True,
+    )
+    versions["R"] = r_version.stdout.strip() or None
     meta["versions"] = versions
     outdir = Path(os.environ.get("BENCH_OUT") or HERE)
     outdir.mkdir(parents=True, exist_ok=True)

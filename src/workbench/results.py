@@ -198,33 +198,6 @@ def format_p(p: Any) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def format_table(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """Return a copy of ``df`` with every cell a readable string (p-value columns as p-values)."""
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        s = df[col]
-        if str(col).startswith("p_") or str(col) in {"p_value", "p_adjusted"}:
-            out[col] = s.map(format_p)
-        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            out[col] = s.map(lambda v: format_number(v, digits))
-        else:
-            out[col] = s.map(
-                lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            )
-    return out
-
-
-def table_html(df: pd.DataFrame, digits: int = 3, max_rows: int = 60) -> str:
-    """Escaped HTML table of ``df`` formatted for reading (never raw 15-digit floats)."""
-    shown = df.head(max_rows)
-    body = format_table(shown, digits).to_html(
-        index=False, escape=True, classes="wb-table", border=0
-    )
-    if len(df) > max_rows:
-        body += f"<p class='wb-note'>{max_rows} of {len(df):,} rows shown.</p>"
-    return body
-
-
 class Result:
     """Base class of every analysis result (see module docstring).
 
@@ -332,13 +305,31 @@ class Result:
             bits.append(f"{n_ex:,} rows excluded")
         return ", ".join(bits)
 
+    def _table_html(self, frame: pd.DataFrame, **kwargs: Any) -> str:
+        """``frame`` through the report's table layer (:func:`workbench.presentation.tables.table_html`):
+        the intervals labelled from ``meta["alpha"]``, the units from ``meta``; an empty frame is a
+        sentence."""
+        from .presentation.tables import table_html
+
+        if not len(frame):
+            return (
+                f"<p class='wb-empty'>No table: &ldquo;{html.escape(self.title)}&rdquo; has no "
+                "rows in this run.</p>"
+            )
+        return table_html(frame, alpha=self.meta.get("alpha"), units=self.meta, **kwargs)
+
     def _repr_html_(self) -> str:
+        """Title, meta line, the summary as the report formats it, then the caveats.
+
+        The same markup as the exported report: the report moves the title and the meta line
+        into the table's numbered caption (:class:`workbench.runner.outputs.OutputCleaner`).
+        """
         parts = [f"<div class='wb-result'><h4>{html.escape(self.title)}</h4>"]
         line = self._meta_line()
         if line:
             parts.append(f"<p class='wb-meta'>{html.escape(line)}</p>")
         if isinstance(self.summary, pd.DataFrame):
-            parts.append(table_html(self.summary))
+            parts.append(self._table_html(self.summary))
         for w in self.warnings:
             parts.append(f"<p class='wb-warning'>&#9888; {html.escape(w)}</p>")
         parts.append("</div>")

@@ -72,15 +72,7 @@ def _recipes():
     }
 
 
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("effects.ipw_survival_curve", "*"): "2026-12-04: tenure/event not resolved through "
-    "workbench.columns: text tenure gives a numpy TypeError/ValueError, a negative tenure passes, "
-    "1/2 events give ParameterError without the Surv hint",
-    (
-        "effects.InterventionStudy.estimate",
-        "*",
-    ): "2026-12-04: same as ipw_survival_curve (the study checks tenure/event on its own)",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

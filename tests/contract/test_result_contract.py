@@ -329,22 +329,7 @@ def _public_functions() -> list[str]:
 
 
 #: analyses owned by other parts that fail the contract today: name -> reason (dated)
-KNOWN_GAPS: dict[str, str] = {
-    "effects.InterventionStudy.balance": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['reference_levels']",
-    "effects.InterventionStudy.check": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.InterventionStudy.estimate": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.InterventionStudy.propensity": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.InterventionStudy.weights": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.e_values": "2026-12-04: meta lacks ['events', 'fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "effects.heterogeneity": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.ipw_survival_curve": "2026-12-04: summary has an interval (ci_lower) without an `estimate` column; meta lacks ['reference_levels']",
-    "effects.negative_control": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.placebo_treatment": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.sample_size_from": "2026-12-04: key column None is not declared or not in the summary; meta lacks ['n', 'events', 'fingerprint', 'exclusions', 'reference_levels']; meta leaves ['n', 'fingerprint'] empty; meta['alpha'] is 0.05, not the alpha passed (0.1)",
-    "effects.uplift": "2026-12-04: meta lacks ['reference_levels']",
-    "effects.winback": "2026-12-04: meta lacks ['fingerprint', 'exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-    "survival.cohort_survival": "2026-12-04: summary has an interval (ci_lower) without an `estimate` column; meta lacks ['exclusions', 'reference_levels']; meta leaves ['fingerprint'] empty",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 RECIPE_NAMES = sorted(_recipes())
 

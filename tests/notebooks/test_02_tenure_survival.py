@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -52,6 +53,35 @@ def test_notebook_is_stored_clean_with_a_parameters_cell():
         if ".plot(" in c.source:
             assert c.source.startswith("# Figure: ")
     assert sum(c.source.startswith("## ") for c in nb.cells if c.cell_type == "markdown") >= 6
+
+
+#: "95%" as a label, not as the tail of a number such as "0.95%" or "12.95%"
+LITERAL_95 = re.compile(r"(?<![\d.])95\s*%")
+
+
+def _output_text(path: Path) -> str:
+    """Every text an executed notebook shows: HTML, plain text, markdown and printed streams."""
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            for mime in ("text/html", "text/plain", "text/markdown"):
+                value = out.get("data", {}).get(mime)
+                if value:
+                    parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)
+
+
+def _report(tmp_path: Path, results: dict) -> str:
+    from workbench.runner.export import export_report
+
+    manifest = {"status": "ok", "parameters": {"alpha": 0.1}}
+    path = export_report(
+        tmp_path / "out.ipynb", tmp_path / "report.html", manifest=manifest, results=results
+    )
+    return path.read_text()
 
 
 def _run(tmp_path: Path, **parameters) -> dict:
@@ -184,3 +214,15 @@ def test_role_defaults_and_intervals_labelled_from_alpha(tmp_path):
     texts = " ".join(f["text"] for f in r["key_findings"])
     assert "90% CI" in texts and "95%" not in texts
     assert r["_meta"]["cox"]["meta"]["alpha"] == 0.1
+    # nothing the run writes says 95%: results.json, every output of the executed notebook (result
+    # tables, sentences, printed text) and the exported report
+    written = {
+        "results.json": (tmp_path / "results.json").read_text(),
+        "notebook outputs": _output_text(tmp_path / "out.ipynb"),
+        "report": _report(tmp_path, r),
+    }
+    for where, text in written.items():
+        hit = LITERAL_95.search(text)
+        assert hit is None, f"{where}: ...{text[max(hit.start() - 80, 0) : hit.end() + 40]}..."
+        assert "90%" in text, where  # the labels are there, derived from alpha
+    assert all(m["meta"]["alpha"] in (0.1, None) for m in r["_meta"].values())

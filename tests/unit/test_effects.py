@@ -439,7 +439,7 @@ def test_ipw_survival_curve_matches_study_estimate(loyalty_small):
         specification="linear",
     )
     res = study.estimate("ipw", augment=False, n_bootstrap=10, n_jobs=1)
-    s = curve.summary.set_index(["group", "time"])["survival"]
+    s = curve.summary.set_index(["group", "time"])["estimate"]
     for h in (6.0, 12.0, 24.0):
         assert s[("member", h)] == pytest.approx(
             _row(res, "ipw", "survival_arm", h)["estimate"], rel=1e-12

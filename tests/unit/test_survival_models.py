@@ -211,7 +211,7 @@ def test_cohorts_by_quarter(synthetic_small):
     late = res.summary[
         (res.summary["cohort"] == m["cohort"].iloc[-1]) & (res.summary["time"] == 24)
     ]
-    assert late["survival"].isna().all() and "not yet observed" in late["note"].iloc[0]
+    assert late["estimate"].isna().all() and "not yet observed" in late["note"].iloc[0]
 
 
 def test_cohorts_without_start_dates_say_so(telco):

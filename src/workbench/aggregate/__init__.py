@@ -9,22 +9,48 @@ numbers equal the row-level functions'.
 Counting
     :func:`counts` -> :class:`CellCounts`.
 Estimators
-    :func:`kaplan_meier`, :func:`nelson_aalen`, :func:`rmst`, :func:`fit_cox` (Breslow ties, categorical covariates).
+    :func:`kaplan_meier`, :func:`nelson_aalen`, :func:`rmst`, :func:`logrank_test` (stratified
+    too), :func:`fit_cox` (Breslow or Efron ties, categorical covariates); the retention tables
+    :func:`period_rates`, :func:`lifecycle_rates` (life table), :func:`cohort_table`,
+    :func:`churn_by_cause`, :func:`rates_by_segment`; :func:`cumulative_incidence` by cause.
 Not yet
     :data:`NOT_YET` names the analyses whose one home has no frequency-weight argument yet;
     :func:`not_available` refuses them with that reason.
 """
 
 from ._cells import COUNT_COL, CellCounts, counts
-from .estimators import NOT_YET, fit_cox, kaplan_meier, nelson_aalen, not_available, rmst
+from .estimators import (
+    NOT_YET,
+    fit_cox,
+    kaplan_meier,
+    logrank_test,
+    nelson_aalen,
+    not_available,
+    rmst,
+)
+from .retention import (
+    churn_by_cause,
+    cohort_table,
+    cumulative_incidence,
+    lifecycle_rates,
+    period_rates,
+    rates_by_segment,
+)
 
 __all__ = [
     "COUNT_COL",
     "NOT_YET",
     "CellCounts",
+    "churn_by_cause",
+    "cohort_table",
     "counts",
+    "cumulative_incidence",
+    "lifecycle_rates",
+    "period_rates",
+    "rates_by_segment",
     "fit_cox",
     "kaplan_meier",
+    "logrank_test",
     "nelson_aalen",
     "not_available",
     "rmst",

@@ -7,10 +7,9 @@ numbers at risk and of events are the row counts, and the variance rule picks th
 frequency-weight (Greenwood / model-based) variance as R does.
 
 Available: :func:`kaplan_meier` (curves, Greenwood SE, median and its CI), :func:`nelson_aalen`,
-:func:`rmst`, and
-:func:`fit_cox` with Breslow ties and categorical covariates. The log-rank test, period churn /
-retention rates, cohort tables, cumulative incidence and Cox with Efron ties need a frequency-weight
-argument in their one home first (see :data:`NOT_YET`).
+:func:`rmst`, :func:`logrank_test` (stratified, G-rho, delayed entry) and :func:`fit_cox` with
+categorical covariates and Breslow or Efron ties (Efron through the engine's frequency-weight
+mode). What still needs a frequency-weight argument in its one home is listed in :data:`NOT_YET`.
 """
 
 from __future__ import annotations
@@ -22,22 +21,22 @@ import numpy as np
 from ..exceptions import MethodNotAvailableError, ParameterError
 from ._cells import COUNT_COL, CellCounts
 
-__all__ = ["NOT_YET", "fit_cox", "kaplan_meier", "nelson_aalen", "not_available", "rmst"]
+__all__ = [
+    "NOT_YET",
+    "fit_cox",
+    "kaplan_meier",
+    "logrank_test",
+    "nelson_aalen",
+    "not_available",
+    "rmst",
+]
 
 #: analyses that cannot yet run from counts, with what their one home lacks
-NOT_YET = {
-    "logrank_test": "workbench.survival.kernels.logrank_parts has no frequency-weights argument "
-    "(its event and at-risk tallies are unweighted bincounts) and logrank_test has no weights_col",
-    "period_rates": "workbench.retention.period_rates takes one row per customer with a start date "
-    "and has no weights_col",
-    "lifecycle_rates": "workbench.retention.lifecycle_rates (the actuarial life table) has no "
-    "weights_col",
-    "cohort_table": "workbench.retention.cohort_table takes one row per customer and has no "
-    "weights_col",
-    "cumulative_incidence": "workbench.survival.cumulative_incidence (the cmprsk `cinc` port) has "
-    "no weights argument",
-    "fit_cox(ties='efron')": "the engine's Efron correction counts tied events per row, so one "
-    "cell weighted by its count is not the same as its rows; Breslow ties are exact from counts",
+NOT_YET: dict[str, str] = {
+    "referral_rate": "workbench.retention.referral_rate reads a per-customer referral column and has "
+    "no weights_col",
+    "gray_test": "workbench.survival.gray_test (the cmprsk crstm port) has no weights argument",
+    "trend_test": "workbench.survival.trend_test has no weights_col",
 }
 
 
@@ -226,17 +225,20 @@ def fit_cox(
     **kwargs,
 ) -> Any:
     """Cox model with categorical covariates from cell counts: :func:`workbench.survival.fit_cox`
-    weighted by the counts, Breslow ties (exact from counts; model-based variance as R for
-    whole-number weights).
+    weighted by the counts (model-based variance as R for whole-number weights).
 
-    The covariates and strata must be among the ``by`` columns of the counts. ``ties='efron'`` is
-    refused (see :data:`NOT_YET`).
+    The covariates and strata must be among the ``by`` columns of the counts. Both tie rules are
+    exact from counts: Breslow directly, Efron through the engine's ``frequency_weights`` mode
+    (at a time with ``d`` tied churners over the event cells, ``sum_{k<d} log(R - (k/d) E)``,
+    as on the expanded rows; it costs one step per churner, not per cell).
     """
     from ..survival import fit_cox as cox_rows
 
     cells = _check(cells, "fit_cox")
-    if ties != "breslow":
-        not_available("fit_cox(ties='efron')")
+    if ties not in ("breslow", "efron"):
+        raise ParameterError(
+            f"aggregate.fit_cox: `ties` must be 'breslow' or 'efron', got {ties!r}."
+        )
     strata_l = [strata] if isinstance(strata, str) else list(strata or [])
     _check_by(cells, list(covariates) + strata_l, "covariates/strata", "fit_cox")
     if "weights_col" in kwargs or "cluster_col" in kwargs:
@@ -252,8 +254,67 @@ def fit_cox(
         covariates=list(covariates),
         strata=strata_l or None,
         weights_col=COUNT_COL,
-        ties="breslow",
+        ties=ties,
+        frequency_weights=True,
         entry_col=c["entry_col"],
         **kwargs,
     )
     return _as_counts(res, cells, "fit_cox")
+
+
+def logrank_test(
+    cells: CellCounts,
+    *,
+    group_col: str,
+    strata: list[str] | str | None = None,
+    **kwargs,
+) -> Any:
+    """Log-rank / G-rho test from cell counts: :func:`workbench.survival.logrank_test` with the
+    counts as frequency weights (equal to the test on the rows), stratified when ``strata`` are
+    given (they must be among the ``by`` columns of the counts).
+
+    Parameters
+    ----------
+    cells : CellCounts
+    group_col : str
+        The groups compared (a ``by`` column of the counts).
+    strata : str or list of str, optional
+        Compare within strata and sum (R ``survdiff(... + strata(s))``).
+    **kwargs
+        ``rho``, ``alpha`` as the row-level function; delayed entry comes from the counts.
+
+    Returns
+    -------
+    LogRankResult
+        ``groups["n"]`` and ``meta["n"], meta["events"]`` count customers.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> from workbench.aggregate import counts
+    >>> rel = duckdb.sql("SELECT * FROM (VALUES (1.0, 1, 'a'), (2.0, 1, 'a'), (3.0, 1, 'b'), "
+    ...                  "(4.0, 0, 'b')) t(t, e, g)")
+    >>> logrank_test(counts(rel, duration_col="t", event_col="e", by="g"), group_col="g").df
+    1
+    """
+    from ..survival import logrank_test as logrank_rows
+
+    cells = _check(cells, "logrank_test")
+    strata_l = [strata] if isinstance(strata, str) else list(strata or [])
+    _check_by(cells, [group_col, *strata_l], "group_col/strata", "logrank_test")
+    if "weights_col" in kwargs:
+        raise ParameterError(
+            "aggregate.logrank_test: the cell counts are the weights; `weights_col` cannot be set here."
+        )
+    c = cells.columns
+    res = logrank_rows(
+        cells.cells,
+        duration_col=c["duration_col"],
+        event_col=c["event_col"],
+        group_col=group_col,
+        strata=strata_l or None,
+        weights_col=COUNT_COL,
+        entry_col=c["entry_col"],
+        **kwargs,
+    )
+    return _as_counts(res, cells, "logrank_test")

@@ -3,7 +3,8 @@
 
 Monthly tenure: each customer's churn month is geometric with a monthly hazard of 0.06 (plan
 ``a``), 0.04 (``b``) or 0.02 (``c``), censored at a follow-up uniform on 1..60 months; ``region``
-has no effect. A start date spreads joining over 2019-2023 for calendar views.
+has no effect. The joining month ``start_month`` (2019-01 .. 2023-12) is the one that makes the
+follow-up end at the analysis date :data:`ANALYSIS_DATE` (2024-01-01), for calendar views.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["HAZARDS", "customer_chunks", "make_customers", "write_parquet"]
+__all__ = ["ANALYSIS_DATE", "HAZARDS", "customer_chunks", "make_customers", "write_parquet"]
+
+#: end of follow-up of every generated customer
+ANALYSIS_DATE = "2024-01-01"
 
 #: true monthly churn hazard per plan
 HAZARDS = {"a": 0.06, "b": 0.04, "c": 0.02}
@@ -23,13 +27,14 @@ _P_PLAN = [0.5, 0.3, 0.2]
 
 
 def make_customers(n: int, seed: int = 7) -> pd.DataFrame:
-    """``n`` customers: ``plan, region, tenure`` (months, float), ``churned`` (0/1).
+    """``n`` customers: ``plan, region, tenure`` (months, float), ``churned`` (0/1) and
+    ``start_month`` (joining month, the follow-up months before :data:`ANALYSIS_DATE`).
 
     Examples
     --------
     >>> df = make_customers(1_000, seed=1)
     >>> list(df.columns), len(df)
-    (['plan', 'region', 'tenure', 'churned'], 1000)
+    (['plan', 'region', 'tenure', 'churned', 'start_month'], 1000)
     """
     rng = np.random.default_rng(seed)
     plan = _PLANS[rng.choice(3, n, p=_P_PLAN)]
@@ -37,12 +42,14 @@ def make_customers(n: int, seed: int = 7) -> pd.DataFrame:
     hazard = np.array([HAZARDS[p] for p in _PLANS])[np.searchsorted(_PLANS, plan)]
     churn_t = rng.geometric(hazard)
     follow = rng.integers(1, 61, n)
+    months = (np.datetime64(ANALYSIS_DATE[:7], "M") - follow).astype("datetime64[ns]")
     return pd.DataFrame(
         {
             "plan": plan,
             "region": region,
             "tenure": np.minimum(churn_t, follow).astype(float),
             "churned": (churn_t <= follow).astype(np.int64),
+            "start_month": months,
         }
     )
 

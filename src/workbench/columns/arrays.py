@@ -33,7 +33,10 @@ from .names import (
 # ---------------------------------------------------------------------------------- arrays
 def _examples(mask: np.ndarray, values: Any) -> str:
     pos = np.flatnonzero(mask)[:N_EXAMPLES]
-    vals = np.asarray(values, dtype=object)[pos]
+    # a Series is read at the few positions only (no object copy of a million rows)
+    vals = (
+        values.iloc[pos] if isinstance(values, pd.Series) else np.asarray(values, dtype=object)[pos]
+    )
     return ", ".join(f"{int(p)} ({v!r})" for p, v in zip(pos, vals))
 
 
@@ -60,7 +63,7 @@ def _numeric(
     fix_negative: str | None,
 ) -> np.ndarray:
     s = frame[column]
-    raw = s.to_numpy(dtype=object)
+    raw = s  # the values as received, for the error message
     if pd.api.types.is_bool_dtype(s):
         _fail(
             ColumnTypeError,
@@ -195,7 +198,7 @@ def event_array(
     workbench.exceptions.EventCodingError: `event_col` column 'e': 2 of 3 row(s) are not 0 or 1 (first row positions and values: 1 (2), 2 (2)). The values look coded 1/2 as in R's Surv(time, status) convention (1 = censored, 2 = event); recode them: df['e'] = (df['e'] == 2).astype(int).
     """
     s = frame[column]
-    raw = s.to_numpy(dtype=object)
+    raw = s  # the values as received, for the error message
     miss = s.isna().to_numpy()
     if miss.any():
         _fail(

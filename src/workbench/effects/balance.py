@@ -63,6 +63,7 @@ class BalanceResult(Result):
     """
 
     title = "Covariate balance (standardised mean differences)"
+    key = "covariate"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.effects import plot_love

@@ -23,8 +23,9 @@ from .bootstrap import bootstrap_replicates, percentile_interval
 
 
 class IPWCurveResult(Result):
-    """Weighted survival curves per arm on a grid: arm, group, time, survival, ci_lower, ci_upper,
-    n_at_risk (unweighted). ``meta['seconds_bootstrap']`` times the bootstrap."""
+    """Weighted survival curves per arm on a grid: arm, group, time, estimate (the weighted
+    survival), ci_lower, ci_upper (percentile bootstrap, same scale), n_at_risk (unweighted), method.
+    ``meta['seconds_bootstrap']`` times the bootstrap."""
 
     title = "IPW-adjusted survival curves"
 
@@ -148,7 +149,7 @@ def ipw_survival_curve(
                         "arm": arm,
                         "group": g,
                         "time": grid,
-                        "survival": full[base:][sl],
+                        "estimate": full[base:][sl],
                         "ci_lower": lo[sl],
                         "ci_upper": hi[sl],
                         "n_at_risk": at_risk,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_alpha
+from ..columns import data_fingerprint, event_array, tenure_array
 from ..data import Dataset
 from ..exceptions import (
     DataValidationError,
@@ -30,6 +31,7 @@ from ..exceptions import (
 )
 from .diagnostics import DesignCheckResult, StudyChecks, WeightsResult
 from .estimation import EffectResult, StudyEstimates
+from .results import study_reference_levels
 from .specification import Specification, check_specification, choose_specification
 
 DESIGNS = ("randomised", "observational")
@@ -124,7 +126,9 @@ class InterventionStudy(StudyChecks, StudyEstimates):
             raise ParameterError(
                 f"`data` must be a workbench Dataset or a DataFrame, got {type(data).__name__}."
             )
-        self.fingerprint = data.fingerprint if isinstance(data, Dataset) else None
+        self.fingerprint = data_fingerprint(data)
+        # rows the Dataset's validation already excluded (before the study's own exclusions)
+        self.data_exclusions_ = list(getattr(data, "exclusions", None) or [])
         self.warnings: list[str] = []
         self.exclusions: list[dict] = []
         # -- the treatment ------------------------------------------------------------------------
@@ -234,7 +238,14 @@ class InterventionStudy(StudyChecks, StudyEstimates):
                     f"`confounders`: '{c}' is constant ({f[c].iloc[0]!r}) in the study population, so it cannot "
                     "confound anything and makes the models singular. Remove it from `confounders`."
                 )
-        self.frame_ = f.copy(deep=False)  # columns are never modified; only '_arm' is added
+        # tenure and event of the customers in the study, checked by the one resolver (text, missing,
+        # infinite or negative tenure and 1/2-coded events are refused, naming the column)
+        where = "InterventionStudy"
+        duration = tenure_array(f, self.duration_col, argument="duration_col", func=where)
+        event = event_array(f, self.event_col, argument="event_col", func=where)
+        self.frame_ = f.copy(deep=False)  # the user's columns are never modified in place
+        self.frame_[self.duration_col] = duration
+        self.frame_[self.event_col] = event
         self.frame_["_arm"] = f[treatment_col].astype(object).map(lambda v: str(v))
         self.control_label_ = str(self.control_arm)
         spec_arms = [str(a) for a in (tr.arms or [])] if tr else []
@@ -252,7 +263,7 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         if k <= 0:
             return
         msg = f"{k:,} customers excluded from the study: {why}."
-        self.exclusions.append({"n_rows": int(k), "reason": why})
+        self.exclusions.append({"rule": "study population", "n_rows": int(k), "reason": why})
         self.warnings.append(msg)
         warnings.warn(msg, RowsExcludedWarning, stacklevel=3)
 
@@ -317,8 +328,9 @@ class InterventionStudy(StudyChecks, StudyEstimates):
             "horizons": list(self.horizons),
             "tau": self.tau,
             "n_excluded": self.n_excluded_,
-            "exclusions": list(self.exclusions),
+            "exclusions": self.data_exclusions_ + list(self.exclusions),
             "fingerprint": self.fingerprint,
+            "reference_levels": study_reference_levels(self),
             "specification": self.specification,
             "specification_text": self.specification_().describe() if self.confounders else "",
         }

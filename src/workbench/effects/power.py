@@ -34,6 +34,7 @@ class PowerResult(Result):
     n_total, power."""
 
     title = "Sample size for a retention experiment"
+    key = "method"
 
 
 def _prob(name, v, lo=0.0, hi=1.0):
@@ -218,5 +219,10 @@ def sample_size_from(
         alpha=effects.meta.get("alpha", 0.05) if alpha is None else alpha,
         power=power,
     )
-    res.meta["planned_from"] = f"{meth} estimate of arm {s['arm'].iloc[0]!r}"
+    from .results import derived_meta
+
+    planned = derived_meta(effects, method=res.meta["method"])
+    planned.update({k: v for k, v in res.meta.items() if k != "method"})  # the plan's alpha
+    planned["planned_from"] = f"{meth} estimate of arm {s['arm'].iloc[0]!r}"
+    res.meta = planned
     return res

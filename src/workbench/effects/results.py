@@ -17,6 +17,7 @@ class EffectResult(Result):
     """
 
     title = "Intervention effects on retention"
+    key = "estimand"
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.effects import plot_effect_curves
@@ -33,3 +34,40 @@ class SpecificationCheckResult(Result):
     """
 
     title = "Specification check"
+    key = "estimand"
+
+
+def study_reference_levels(study) -> dict:
+    """The reference levels behind a study's contrasts and models, for ``meta["reference_levels"]``.
+
+    The treatment column's control arm (every contrast is an arm against it), then, for each
+    confounder the propensity and outcome specification enters as categories (a category, or a
+    number with few distinct values under the flexible rule), its first level: the level the
+    indicator columns are contrasted with (R's rule, see
+    :mod:`workbench.effects.specification`). Confounders entered as numbers or splines have none.
+    """
+    refs = {study.treatment_col: study.control_label_}
+    if study.confounders:
+        for term in study.specification_().terms:
+            if term.kind in ("category", "levels") and term.levels:
+                refs[term.column] = term.levels[0]
+    return refs
+
+
+def derived_meta(source: Result, *, method: str, **extra) -> dict:
+    """Meta of a result computed from another result (E-values, a sample size planned from an
+    estimate): the contract keys of the data behind ``source`` (n, events, alpha, fingerprint,
+    exclusions, reference levels), then ``method`` and ``extra``."""
+    from ..results import standard_meta
+
+    m = source.meta
+    return standard_meta(
+        alpha=m.get("alpha"),
+        method=method,
+        n=m.get("n"),
+        events=m.get("events"),
+        exclusions=list(m.get("exclusions") or []),
+        reference_levels=dict(m.get("reference_levels") or {}),
+        fingerprint=m.get("fingerprint"),
+        **extra,
+    )

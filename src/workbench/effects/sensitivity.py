@@ -41,12 +41,14 @@ class EValueResult(Result):
     """E-values: arm, measure, estimate, ci_lower, ci_upper, rr (risk-ratio scale), e_value, e_value_ci."""
 
     title = "E-value for unmeasured confounding"
+    key = "measure"
 
 
 class NegativeControlResult(Result):
     """Effect of the treatment on a negative-control outcome: arm, estimand, estimate, CI, p_value."""
 
     title = "Negative-control outcome"
+    key = "estimand"
 
 
 def _e(rr: float) -> float:
@@ -146,14 +148,10 @@ def e_values(effects: Result, *, rare: bool = False) -> EValueResult:
                     }
                 )
     df = pd.DataFrame(rows)
+    from .results import derived_meta
+
     return EValueResult(
-        df,
-        {
-            "method": "VanderWeele & Ding (2017)",
-            "rare_outcome": rare,
-            "n": effects.meta.get("n"),
-            "alpha": effects.meta.get("alpha"),
-        },
+        df, derived_meta(effects, method="VanderWeele & Ding (2017)", rare_outcome=rare)
     )
 
 
@@ -247,6 +245,7 @@ class PlaceboResult(Result):
     """Placebo-treatment check: arm, estimand, horizon, observed, placebo_mean, placebo_sd, p_value."""
 
     title = "Placebo treatment (permuted arms)"
+    key = "estimand"
 
 
 def placebo_treatment(

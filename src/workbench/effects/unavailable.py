@@ -14,9 +14,11 @@ import warnings
 
 import pandas as pd
 
+from ..columns import check_alpha
 from ..data import Dataset
 from ..exceptions import UnavailableWarning
 from ..findings import HEADLINE, Finding
+from ..results import standard_meta
 
 NO_TREATMENT = (
     "intervention effects are not estimated: the data have no treatment role. Declare the "
@@ -51,7 +53,7 @@ def declare_study(data, *, treatment_col: str | None = None, confounders=None, *
 
     spec = data.spec if isinstance(data, Dataset) else None
     if not treatment_col and (spec is None or not spec.treatments):
-        return UnavailableStudy(NO_TREATMENT)
+        return UnavailableStudy(NO_TREATMENT, data=data, alpha=kwargs.get("alpha", 0.05))
     treatment_col = treatment_col or spec.treatment(None).column
     constant: list[str] = []
     if confounders in (None, "", []):
@@ -67,13 +69,11 @@ def declare_study(data, *, treatment_col: str | None = None, confounders=None, *
     return study
 
 
-def _empty(result_cls, reason: str, **tables):
-    return result_cls(
-        pd.DataFrame(),
-        {"available": False, "reason": reason, "alpha": 0.05},
-        tables=tables,
-        warnings=[reason],
-    )
+def _empty(result_cls, reason: str, meta: dict | None = None, **tables):
+    """An empty result saying why; ``meta``: the contract keys of the data it was not run on."""
+    m = dict(meta or standard_meta(alpha=None, method="not estimated"))
+    m.update(available=False, reason=reason)
+    return result_cls(pd.DataFrame(), m, tables=tables, warnings=[reason])
 
 
 class UnavailableStudy:
@@ -85,8 +85,15 @@ class UnavailableStudy:
     design = None
     confounders: list = []
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, *, data=None, alpha: float | None = 0.05):
         self.reason = reason
+        # the result contract's meta of every empty stage: the data (n, fingerprint, exclusions)
+        # and the alpha the notebook passed, so nothing says "95%" at another level
+        self.meta_ = standard_meta(
+            data,
+            alpha=None if alpha is None else check_alpha(alpha),
+            method="not estimated (no treatment)",
+        )
         self.arms_: list = []
         self.n_excluded_ = 0
         self.frame_ = pd.DataFrame()
@@ -96,7 +103,7 @@ class UnavailableStudy:
         from . import design, estimation
 
         cls = getattr(design, cls_name, None) or getattr(estimation, cls_name)
-        return _empty(cls, self.reason, **tables)
+        return _empty(cls, self.reason, self.meta_, **tables)
 
     def check(self):
         return self._result("DesignCheckResult")
@@ -107,7 +114,7 @@ class UnavailableStudy:
     def balance(self, *a, **k):
         from .balance import BalanceResult
 
-        return _empty(BalanceResult, self.reason)
+        return _empty(BalanceResult, self.reason, self.meta_)
 
     def estimate(self, *a, **k):
         return self._result("EffectResult", curves=pd.DataFrame())
@@ -143,7 +150,8 @@ def passes_unavailable(result_cls, **tables):
         def inner(first, *args, **kwargs):
             if is_unavailable(first):
                 reason = getattr(first, "reason", None) or first.meta.get("reason")
-                return _empty(result_cls, reason, **{k: v() for k, v in tables.items()})
+                meta = getattr(first, "meta_", None) or first.meta
+                return _empty(result_cls, reason, meta, **{k: v() for k, v in tables.items()})
             return func(first, *args, **kwargs)
 
         return inner

@@ -24,9 +24,10 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_alpha
+from ..columns import event_array
 from ..data import Dataset
 from ..exceptions import DataValidationError, ParameterError, RowsExcludedWarning
-from ..results import Result
+from ..results import Result, standard_meta
 from .pseudo import greenwood_var, km_curve, logrank, step_at
 
 
@@ -106,7 +107,7 @@ def winback(
         cols = ["group", "estimand", "horizon", "n", "estimate", "ci_lower", "ci_upper", "p_value"]
         return WinbackResult(
             pd.DataFrame(columns=cols),
-            {"n": 0, "alpha": alpha, "window": window, "method": "skipped"},
+            standard_meta(data, alpha=alpha, method="skipped", n=0, events=0, window=window),
             tables={"curves": pd.DataFrame(columns=["group", "time", "reactivated", "n_at_risk"])},
             warnings=[msg],
         )
@@ -116,15 +117,24 @@ def winback(
         )
     if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
         raise ParameterError(f"`window` must be a positive number of months, got {window!r}.")
-    f = frame.loc[frame[event_col] == 1]
+    churned = event_array(frame, event_col, argument="event_col", func="winback") == 1
+    f = frame.loc[churned]
     caveats = []
-    n_churned = len(f)
+    n_churned = len(f)  # the population by design (meta['n_churned']), not an exclusion
+    exclusions: list[dict] = []
     bad = f[contacted_col].isna() | f[reactivated_col].isna() | f[observed_col].isna()
     if bad.any():
         msg = f"{int(bad.sum()):,} churned customers excluded: contact or reactivation status missing."
         caveats.append(msg)
         warnings.warn(msg, RowsExcludedWarning, stacklevel=2)
         f = f.loc[~bad]
+        exclusions.append(
+            {
+                "rule": "missing",
+                "n_rows": int(bad.sum()),
+                "reason": "churned, contact or reactivation status missing",
+            }
+        )
     contacted = f[contacted_col].astype(float).to_numpy()
     if set(np.unique(contacted)) - {0.0, 1.0}:
         raise DataValidationError(
@@ -195,16 +205,19 @@ def winback(
             "naive_share": np.nan,
         }
     )
-    meta = {
-        "n": len(f),
-        "events": int(react.sum()),
-        "alpha": alpha,
-        "window": window,
-        "n_churned": n_churned,
-        "n_excluded": int(bad.sum()),
-        "method": "Kaplan-Meier of time to reactivation (censored at the analysis date), Greenwood CI, "
+    meta = standard_meta(
+        data,
+        alpha=alpha,
+        method="Kaplan-Meier of time to reactivation (censored at the analysis date), Greenwood CI, "
         "log-rank p-value",
-    }
+        n=len(f),
+        events=int(react.sum()),
+        exclusions=list(getattr(data, "exclusions", None) or []) + exclusions,
+        reference_levels={contacted_col: 0},  # the difference is contacted minus not contacted
+        window=window,
+        n_churned=n_churned,
+        n_excluded=int(bad.sum()),
+    )
     return WinbackResult(
         pd.DataFrame(rows),
         meta,

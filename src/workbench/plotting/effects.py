@@ -66,14 +66,12 @@ __all__ = [
 def plot_effect_curves(result, ax=None, arm: str | None = None, at_risk: bool = True):
     """Survival curve of one arm and of control (adjusted if weighted) with CIs; the number at risk
     (unweighted counts) is printed under the axes."""
-    note = _nothing_to_draw(result, "curves", "survival-curve figure")
+    # an EffectResult keeps its curves in tables['curves']; an IPW curve result is the curves
+    table = "curves" if "curves" in getattr(result, "tables", {}) else None
+    note = _nothing_to_draw(result, table, "survival-curve figure")
     if note is not None:
         return note
-    curves = (
-        result.tables.get("curves")
-        if hasattr(result, "tables") and "curves" in result.tables
-        else result.summary
-    )
+    curves = result.tables["curves"] if table else result.summary
     arms = list(dict.fromkeys(curves["arm"]))
     arm = arm or arms[0]
     cur = curves[curves["arm"] == arm]
@@ -81,7 +79,9 @@ def plot_effect_curves(result, ax=None, arm: str | None = None, at_risk: bool = 
     groups = list(dict.fromkeys(cur["group"]))
     for i, g in enumerate(groups):
         c = cur[cur["group"] == g].sort_values("time")
-        ax.step(c["time"], c["survival"], where="post", color=f"C{i}", label=str(g))
+        # an EffectResult's curves table calls the curve `survival`; an IPW curve summary `estimate`
+        s = c["survival"] if "survival" in c else c["estimate"]
+        ax.step(c["time"], s, where="post", color=f"C{i}", label=str(g))
         ax.fill_between(
             c["time"], c["ci_lower"], c["ci_upper"], step="post", color=f"C{i}", alpha=0.2, lw=0
         )

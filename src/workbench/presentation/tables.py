@@ -407,12 +407,20 @@ def table_html(
 
 
 # ---------------------------------------------------------------------------------- HTML tables
-_TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S | re.I)
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S | re.I)
 _ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S | re.I)
 _CELL = re.compile(r"<(th|td)\b([^>]*)>(.*?)</\1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 _SPAN = re.compile(r"(rowspan|colspan)\s*=\s*['\"]?(\d+)", re.I)
+_Q = "['\"]"
+#: a table this layer formatted (``formatted``: its scroll box; ``</summary>`` before it marks the
+#: full copy of a long table), or any other table
+_UNITS = re.compile(
+    rf"(?P<formatted>(?P<full></summary>)?<div class={_Q}wb-table-wrap{_Q}>"
+    rf"<table class={_Q}wb-table wb-fmt{_Q})|(?P<table><table\b[^>]*>.*?</table>)",
+    re.S | re.I,
+)
+_CAPTION_END = re.compile(rf"<p class={_Q}wb-caption{_Q}>(?:(?!<p\b).)*</p>\s*$", re.S | re.I)
 
 
 def parse_table(markup: str) -> pd.DataFrame | None:
@@ -517,21 +525,45 @@ def reformat_tables(
 ) -> tuple[str, int]:
     """Every plain HTML table in ``markup`` through :func:`table_html` (numbered from
     ``first_number``, captioned by ``caption``); tables it cannot read keep their content and
-    get a scroll box. Returns the markup and the number of tables numbered.
+    get a scroll box. A table :func:`table_html` already formatted is kept as it is; without a
+    caption of its own (a result's summary) it gets the numbered caption, once (a long table's
+    "show all" copy repeats it, as :func:`table_html` does). Returns the markup and the number of
+    tables numbered.
+
+    Examples
+    --------
+    >>> done = table_html(pd.DataFrame({"estimate": [0.5]}))
+    >>> out, n = reformat_tables(done, caption="Model", first_number=3)
+    >>> n, out.count("<strong>Table 3.</strong> Model")
+    (1, 1)
     """
     n = 0
     markup = _STYLE.sub("", markup)
 
+    def numbered_caption() -> str:
+        text = f"<strong>Table {first_number + n - 1}.</strong> "
+        text += html.escape(caption) if caption else ""
+        if note and n == 1:
+            text += f"<span class='wb-cap-note'>{html.escape(note)}</span>"
+        return f"<p class='wb-caption'>{text}</p>"
+
     def repl(m: re.Match) -> str:
         nonlocal n
         raw = m.group(0)
+        if m.group("formatted"):
+            full = m.group("full") or ""
+            if _CAPTION_END.search(m.string, 0, m.start() + len(full)):
+                return raw  # captioned by table_html itself
+            if not full:
+                n += 1
+            return full + numbered_caption() + raw[len(full) :]
         if "wb-fmt" in raw[:200]:
             return raw
         frame = parse_table(raw)
         if frame is None or frame.empty:
             if frame is not None and frame.empty:
-                cap = f"&ldquo;{html.escape(caption)}&rdquo; " if caption else ""
-                return f"<p class='wb-empty'>No table: {cap}has no rows in this run.</p>"
+                quoted = f"&ldquo;{html.escape(caption)}&rdquo; " if caption else ""
+                return f"<p class='wb-empty'>No table: {quoted}has no rows in this run.</p>"
             return f"<div class='wb-table-wrap'>{raw}</div>"
         n += 1
         return table_html(
@@ -543,5 +575,5 @@ def reformat_tables(
             note=note if n == 1 else None,
         )
 
-    out = _TABLE.sub(repl, markup)
+    out = _UNITS.sub(repl, markup)
     return out, n

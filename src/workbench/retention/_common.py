@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from ..columns import MAX_GROUPS, check_grouping, column_name, months_per_unit, resolve
+from ..columns.frequency import frequency_weights
 from ..config import DAYS_PER_MONTH
 from ..exceptions import DataValidationError, ParameterError, UnavailableWarning
 from ..results import Result, standard_meta
@@ -30,9 +31,14 @@ def resolve_retention(
     need_start=False,
     tenure_unit=None,
     max_groups=MAX_GROUPS,
+    weights_col=None,
 ):
     """``(resolved, cols)``: checked tenure/event arrays (tenure in months in ``cols['months']``)
-    and the optional start, group and cause columns, each defaulting from the spec's role."""
+    and the optional start, group and cause columns, each defaulting from the spec's role.
+
+    ``cols['w']`` holds the frequency weights (whole numbers of customers per row, e.g. the
+    ``count`` of :func:`workbench.aggregate.counts`; ones without ``weights_col``): every count
+    of customers is a weighted sum, so the tables equal those of the expanded rows."""
     check_grouping(data, group_col, max_levels=max_groups, func=func, limit_argument="max_groups")
     r = resolve(
         data,
@@ -42,8 +48,10 @@ def resolve_retention(
         covariates=[],
         missing="exclude",
         tenure_unit=tenure_unit,
+        weights_col=weights_col,
         func=func,
     )
+    w = frequency_weights(r.frame, r.columns["weights_col"], func=func, what="a count of customers")
     cols: dict[str, Any] = {
         "duration": r.columns["duration_col"],
         "event": r.columns["event_col"],
@@ -56,12 +64,19 @@ def resolve_retention(
         ),
         "unit": r.unit,
         "months": r.duration * months_per_unit(r.unit),
+        "w": np.ones(len(r.frame)) if w is None else w,
+        "weights": r.columns["weights_col"],
     }
     return r, cols
 
 
 def meta_of(r, *, alpha, method, **extra) -> dict:
-    """The contract's meta from a :class:`workbench.columns.Resolved`."""
+    """The contract's meta from a :class:`workbench.columns.Resolved`; with frequency weights
+    ``n`` and ``events`` count customers (weighted sums), not rows."""
+    if r.weights is not None:
+        extra.setdefault("n", int(round(float(r.weights.sum()))))
+        extra.setdefault("events", int(round(float(r.weights @ r.event))))
+        extra.setdefault("weights_col", r.columns["weights_col"])
     return standard_meta(r, alpha=alpha, method=method, tenure_unit=r.unit, **extra)
 
 
@@ -178,8 +193,6 @@ class CohortResult(Result):
         """The wide retention-% table (cohorts x months since joining; blank = not yet observable)."""
         import html as _html
 
-        from ..results import table_html
-
         pct = self.tables.get("retention_pct")
         if pct is None or not len(pct):
             return super()._repr_html_()
@@ -192,7 +205,7 @@ class CohortResult(Result):
         line = self._meta_line()
         if line:
             parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
-        parts.append(table_html(wide, digits=3, max_rows=120))
+        parts.append(self._table_html(wide, max_rows=120))
         parts += [f"<p class='wb-warning'>&#9888; {_html.escape(w)}</p>" for w in self.warnings]
         parts.append("</div>")
         return "".join(parts)

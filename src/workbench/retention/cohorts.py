@@ -29,6 +29,7 @@ def cohort_table(
     start_col: str | None = None,
     analysis_date=None,
     tenure_unit: str | None = None,
+    weights_col: str | None = None,
 ) -> CohortResult:
     """Joining cohort x months since joining: customers still active and retention %.
 
@@ -36,7 +37,9 @@ def cohort_table(
     when every member of the cohort was observable for ``m`` months (joined at least ``m`` months before
     the analysis date), else it is blank (``NaN``): censoring is never shown as churn. Without a
     start-date column the result is empty, says so in its warnings and ``meta['available']`` is False.
-    The table is descriptive: it has no intervals, so ``meta["alpha"]`` is None.
+    The table is descriptive: it has no intervals, so ``meta["alpha"]`` is None. ``weights_col``:
+    frequency weights (whole numbers of customers per row, e.g. the ``count`` of
+    :func:`workbench.aggregate.counts`); the table then equals that of the expanded rows.
 
     Returns
     -------
@@ -65,7 +68,9 @@ def cohort_table(
         event_col=event_col,
         start_col=start_col,
         tenure_unit=tenure_unit,
+        weights_col=weights_col,
     )
+    w = cols["w"]
     columns = ["cohort", "months_since_joining", "cohort_size", "active", "retention_pct"]
     meta = meta_of(
         r,
@@ -90,11 +95,15 @@ def cohort_table(
     rows = []
     for c in sorted(pd.unique(label)):
         m = label == c
-        size = int(m.sum())
+        size = int(round(w[m].sum()))
         observable_to = float(followup[m].min())
         for g in grid:
             seen = g <= observable_to + 1e-9
-            act = (int((months[m] >= g - 1e-9).sum()) if g > 0 else size) if seen else np.nan
+            act = (
+                (int(round(w[m][months[m] >= g - 1e-9].sum())) if g > 0 else size)
+                if seen
+                else np.nan
+            )
             rows.append(
                 {
                     "cohort": c,

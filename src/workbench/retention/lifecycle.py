@@ -67,6 +67,7 @@ def lifecycle_rates(
     tenure_unit: str | None = None,
     alpha: float = 0.05,
     max_groups: int = MAX_GROUPS,
+    weights_col: str | None = None,
 ) -> LifecycleResult:
     """Churn and retention by lifecycle stage (tenure bands, months): an actuarial life table.
 
@@ -85,6 +86,9 @@ def lifecycle_rates(
         last boundary only if you append ``inf``.
     group_col : str, optional
         One life table per group (e.g. the segment).
+    weights_col : str, optional
+        Frequency weights: whole numbers of customers per row (the ``count`` of
+        :func:`workbench.aggregate.counts`); the table then equals that of the expanded rows.
 
     References
     ----------
@@ -108,8 +112,9 @@ def lifecycle_rates(
         group_col=group_col,
         tenure_unit=tenure_unit,
         max_groups=max_groups,
+        weights_col=weights_col,
     )
-    t_all, e_all = cols["months"], r.event.astype(bool)
+    t_all, e_all, w_all = cols["months"], r.event.astype(bool), cols["w"]
     st, grid, grid_note = _stages(stages, r.duration, r.unit)
     warns: list[str] = []
     if grid_note:
@@ -118,17 +123,17 @@ def lifecycle_rates(
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
     for lvl, m in groups_of(r.frame, cols["group"]):
-        t, e = t_all[m], e_all[m]
+        t, e, w = t_all[m], e_all[m], w_all[m]
         for i, (a, b) in enumerate(zip(st[:-1], st[1:], strict=True)):
             entered = t >= a if i == 0 else t > a
             inside = entered & (t <= b)
-            n = int(entered.sum())
-            k = int((inside & e).sum())
-            c = int((inside & ~e).sum())
+            n = int(round(w[entered].sum()))
+            k = int(round(w[inside & e].sum()))
+            c = int(round(w[inside & ~e].sum()))
             eff = n - c / 2
             q = k / eff if eff > 0 else np.nan
             se = math.sqrt(q * (1 - q) / eff) if eff > 0 else np.nan
-            expo = float(np.clip(t[entered], a, b).sum() - a * n)
+            expo = float(w[entered] @ np.clip(t[entered], a, b) - a * n)
             rate = k / expo if expo > 0 else np.nan
             rlo, rhi = poisson_ci(k, expo, alpha) if expo > 0 else (np.nan, np.nan)
             row = {
@@ -150,7 +155,7 @@ def lifecycle_rates(
             if cols["group"]:
                 row = {"group": lvl, **row}
             rows.append(row)
-    beyond = int((t_all > st[-1]).sum())
+    beyond = int(round(w_all[t_all > st[-1]].sum()))
     if beyond:
         warns.append(
             f"{beyond:,} customers have tenure beyond the last stage boundary ({st[-1]:g} months); "
@@ -164,8 +169,8 @@ def lifecycle_rates(
             method="actuarial life table over tenure (months); first stage includes tenure 0",
             estimand="stage churn probability: churned / (at risk - censored / 2)",
             group_col=cols["group"],
-            zero_tenure=int((t_all == 0).sum()),
-            zero_tenure_churned=int(((t_all == 0) & e_all).sum()),
+            zero_tenure=int(round(w_all[t_all == 0].sum())),
+            zero_tenure_churned=int(round(w_all[(t_all == 0) & e_all].sum())),
             tenure_grid=grid,
             stages=[float(x) for x in st],
         ),

@@ -56,6 +56,7 @@ def period_rates(
     analysis_date=None,
     tenure_unit: str | None = None,
     alpha: float = 0.05,
+    weights_col: str | None = None,
 ) -> RatesResult:
     """Churn and retention rate per calendar period with at-risk denominators.
 
@@ -74,6 +75,9 @@ def period_rates(
     tenure_unit : {'days', 'weeks', 'months', 'years'}, optional
         Default from the spec, else months.
     alpha : float
+    weights_col : str, optional
+        Frequency weights: whole numbers of customers per row (the ``count`` of
+        :func:`workbench.aggregate.counts`); the rates then equal those of the expanded rows.
 
     Returns
     -------
@@ -102,9 +106,11 @@ def period_rates(
         event_col=event_col,
         start_col=start_col,
         tenure_unit=tenure_unit,
+        weights_col=weights_col,
     )
     f = r.frame
     ev = r.event.astype(bool)
+    w = cols["w"]
     estimand = "churn rate per period: churned in the period / customers active at its start"
     warns: list[str] = []
     if cols["start"] is None:
@@ -114,7 +120,7 @@ def period_rates(
         )
         warnings.warn(msg, UnavailableWarning, stacklevel=2)
         warns.append(msg)
-        n, k = len(f), int(ev.sum())
+        n, k = int(round(w.sum())), int(round(w[ev].sum()))
         lo, hi = wilson(k, n, alpha)
         row = {
             "period": "observation window",
@@ -153,7 +159,7 @@ def period_rates(
         churned = at_risk & ev & (e < p1)
         joined = (s >= p0) & (s < p1)
         j_churn = joined & ev & (e < p1)
-        n, k = int(at_risk.sum()), int(churned.sum())
+        n, k = int(round(w[at_risk].sum())), int(round(w[churned].sum()))
         lo, hi = wilson(k, n, alpha) if n else (np.nan, np.nan)
         rows.append(
             {
@@ -167,8 +173,8 @@ def period_rates(
                 "ci_lower": float(lo),
                 "ci_upper": float(hi),
                 "retention_rate": 1 - k / n if n else np.nan,
-                "joined": int(joined.sum()),
-                "joined_and_churned": int(j_churn.sum()),
+                "joined": int(round(w[joined].sum())),
+                "joined_and_churned": int(round(w[j_churn].sum())),
             }
         )
     out = pd.DataFrame(rows, columns=PERIOD_COLUMNS)
@@ -204,6 +210,7 @@ def churn_by_cause(
     group_col: str | None = None,
     tenure_unit: str | None = None,
     alpha: float = 0.05,
+    weights_col: str | None = None,
 ) -> CauseResult:
     """Churn by cause: count, share of churners, share of customers and person-time rate.
 
@@ -211,7 +218,8 @@ def churn_by_cause(
     ``proportion`` = churners of the cause / customers; ``rate_per_100_months`` = churners of the
     cause / customer-months of exposure x 100 (exact Poisson CI): the cause-specific hazard averaged
     over follow-up. Churners without a cause are a row ``(unknown)``, never dropped. Without a cause
-    column (spec role ``churn_type``) the result is empty and says so.
+    column (spec role ``churn_type``) the result is empty and says so. ``weights_col``: frequency
+    weights (whole numbers of customers per row, e.g. the cells of :func:`workbench.aggregate.counts`).
 
     Examples
     --------
@@ -229,8 +237,9 @@ def churn_by_cause(
         cause_col=cause_col,
         group_col=group_col,
         tenure_unit=tenure_unit,
+        weights_col=weights_col,
     )
-    f = r.frame
+    f, w_all = r.frame, cols["w"]
     columns = [
         "cause",
         "churned",
@@ -265,10 +274,14 @@ def churn_by_cause(
     )
     rows = []
     for lvl, m in groups_of(f, cols["group"]):
-        t, e, cause = t_all[m], e_all[m], cause_all[m]
-        n_ch = int(e.sum())
-        expo = float(t.sum())
-        counts = pd.Series(cause[e]).value_counts()
+        t, e, cause, w = t_all[m], e_all[m], cause_all[m], w_all[m]
+        n_ch = int(round(w[e].sum()))
+        expo = float(w @ t)
+        if cols["weights"] is None:
+            counts = pd.Series(cause[e]).value_counts()
+        else:  # customers per cause; ties in alphabetical order
+            counts = pd.Series(w[e]).groupby(cause[e]).sum().round().astype(np.int64)
+            counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
         for c, k in counts.items():
             lo, hi = wilson(k, n_ch, alpha)
             rlo, rhi = poisson_ci(k, expo, alpha)
@@ -278,7 +291,7 @@ def churn_by_cause(
                 "estimate": k / n_ch,
                 "ci_lower": float(lo),
                 "ci_upper": float(hi),
-                "proportion": k / m.sum(),
+                "proportion": k / w.sum(),
                 "rate_per_100_months": 100 * k / expo,
                 "rate_ci_lower": 100 * float(rlo),
                 "rate_ci_upper": 100 * float(rhi),
@@ -300,6 +313,7 @@ def rates_by_segment(
     tenure_unit: str | None = None,
     alpha: float = 0.05,
     max_groups: int = MAX_GROUPS,
+    weights_col: str | None = None,
 ) -> RatesResult:
     """Churn by segment: customers, churned, crude proportion and monthly person-time churn rate.
 
@@ -309,6 +323,8 @@ def rates_by_segment(
     different follow-up (a segment column with more than ``max_groups`` levels, a continuous one, the id or
     a personal column is refused before counting); ``implied_12m_retention`` = ``exp(-12 * estimate)`` assumes a constant hazard
     and is labelled as such in ``meta``. Customers without a segment are excluded, counted and warned.
+    ``weights_col``: frequency weights (whole numbers of customers per row, e.g. the cells of
+    :func:`workbench.aggregate.counts`).
 
     Examples
     --------
@@ -353,11 +369,13 @@ def rates_by_segment(
         group_col=group_col,
         tenure_unit=tenure_unit,
         max_groups=max_groups,
+        weights_col=weights_col,
     )
-    t, e = cols["months"], r.event.astype(bool)
+    t, e, w = cols["months"], r.event.astype(bool), cols["w"]
     rows = []
     for lvl, m in groups_of(r.frame, group_col):
-        n, k, expo = int(m.sum()), int(e[m].sum()), float(t[m].sum())
+        n, k = int(round(w[m].sum())), int(round(w[m & e].sum()))
+        expo = float(w[m] @ t[m])
         lo, hi = wilson(k, n, alpha)
         rlo, rhi = poisson_ci(k, expo, alpha)
         rate = k / expo if expo > 0 else np.nan

@@ -48,6 +48,7 @@ class _Sanitizer(HTMLParser):
         self.stack: list[str] = []
         self.id_names = {str(n).strip().lower() for n in id_names}
         self.tables: list[set[int]] = []  # per open table: columns holding customer ids
+        self.formatted: list[bool] = []  # per open table: formatted by the table layer (wb-fmt)
         self.col = -1
         self.in_thead = 0
         self.masked = 0
@@ -101,6 +102,8 @@ class _Sanitizer(HTMLParser):
         if self.skip:
             return
         self._track(tag, True)
+        if tag == "table":
+            self.formatted.append("wb-fmt" in (dict(attrs).get("class") or "").split())
         self.stack.append(tag)
         self.out.append(f"<{tag}{self._attrs(attrs)}>")
 
@@ -117,6 +120,8 @@ class _Sanitizer(HTMLParser):
         if self.skip:
             return
         self._track(tag, False)
+        if tag == "table" and self.formatted:
+            self.formatted.pop()
         if tag in self.stack:
             while self.stack and self.stack.pop() != tag:
                 pass
@@ -131,8 +136,9 @@ class _Sanitizer(HTMLParser):
             and self.out
             and self.out[-1].startswith(("<td", "<th"))
         ):
-            m = _LONG_FLOAT.match(data)
-            if m:
+            # raw floats to four significant figures, except in tables the table layer formatted
+            # (their cells already read as the report shows them: 0.00020 stays 0.00020)
+            if _LONG_FLOAT.match(data) and not (self.formatted and self.formatted[-1]):
                 data = format_number(float(data), 4)
             if self.stack[-1] == "th" and self.tables and data.strip().lower() in self.id_names:
                 self.tables[-1].add(self.col)

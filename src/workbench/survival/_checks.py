@@ -43,8 +43,8 @@ def _check_inputs(X, time, event, weights, strata, cluster):
     n = Xa.shape[0]
     if n == 0:
         raise ParameterError("`X` has no rows; a Cox model needs data.")
-    bad = ~np.isfinite(Xa).all(axis=1)
-    if bad.any():
+    if not np.isfinite(Xa).all():  # whole-array check first (fast in either memory order)
+        bad = ~np.isfinite(Xa).all(axis=1)
         raise ParameterError(
             f"`X` has {int(bad.sum()):,} row(s) with missing or infinite values (first row "
             f"positions: {np.flatnonzero(bad)[:5].tolist()}); drop or impute them before fitting."

@@ -61,6 +61,7 @@ def fit_cox_counting(
     stop_col=None,
     id_col=None,
     firth=False,
+    frequency_weights=False,
 ):
     """See :func:`workbench.survival.fit_cox` (``entry_col`` / ``start_col, stop_col, id_col``)."""
     from .cox import CoxResult
@@ -182,6 +183,7 @@ def fit_cox_counting(
             cluster=cl,
             firth=firth,
             keep_data=firth,
+            frequency_weights=frequency_weights,
         )
     for c in caught:  # the engine's caveats are the fit's caveats: re-raised, and listed
         if issubclass(c.category, (ConvergenceWarning, CollinearityWarning, SeparationWarning)):
@@ -222,8 +224,7 @@ def fit_cox_counting(
         "naive_se": np.sqrt(np.diag(fit.naive_variance)).tolist(),
         "weights_col": weights_col,
         "penalizer": penalizer,
-        "firth": bool(firth),
-        "penalised_loglik": fit.penalised_loglik if firth else None,
+        "penalised_loglik": fit.penalised_loglik if firth else None,  # Firth's penalty
         "reference_levels": {c: v["reference"] for c, v in design.levels.items()},
         "duration_col": duration_col,
         "event_col": event_col,

@@ -176,8 +176,10 @@ def _build_design(
             lv = categorical_levels(s, reference=reference.get(cov), argument="reference")
             ref = lv[0]
             levels[cov] = {"reference": ref, "levels": lv}
+            codes, uniq = pd.factorize(s)  # one hash pass; each dummy is then a code comparison
+            code_of = {u: k for k, u in enumerate(uniq)}
             for v in lv[1:]:
-                cols.append((s == v).to_numpy(dtype=float))
+                cols.append(codes == code_of.get(v, -2))
                 terms.append(term_name(cov, v))
                 owner.append(cov)
                 term_level.append(v)
@@ -199,11 +201,15 @@ def _build_design(
                     column=cov,
                     rule="type",
                 )
-            cols.append(s.to_numpy(dtype=float))
+            cols.append(s)
             terms.append(cov)
             owner.append(cov)
             term_level.append(None)
-    X = np.column_stack(cols) if cols else np.empty((len(frame), 0))
+    # column-major, filled column by column: no intermediate copies, and the per-column
+    # reductions that follow (range, mean, collinearity screen) read contiguous memory
+    X = np.empty((len(frame), len(cols)), order="F")
+    for j, c in enumerate(cols):
+        X[:, j] = c if isinstance(c, np.ndarray) else c.to_numpy(dtype=float)
     return _Design(X=X, terms=terms, term_covariate=owner, levels=levels, term_level=term_level)
 
 
@@ -214,9 +220,10 @@ def _drop_degenerate(
     X = design.X
     keep = np.ones(X.shape[1], dtype=bool)
     dropped = []
+    ptp = np.ptp(X, axis=0) if len(X) else np.zeros(X.shape[1])
     for j in range(X.shape[1]):
         col = X[:, j]
-        if np.ptp(col) == 0 if col.size else True:
+        if ptp[j] == 0:
             keep[j] = False
             dropped.append(
                 {
@@ -232,7 +239,8 @@ def _drop_degenerate(
     idx = np.flatnonzero(keep)
     if idx.size > 1:
         pos = {t: j for j, t in zip(idx, (design.terms[i] for i in idx))}
-        for term, partners in collinear_columns(X[:, idx], [design.terms[i] for i in idx]):
+        Xi = X if idx.size == X.shape[1] else X[:, idx]
+        for term, partners in collinear_columns(Xi, [design.terms[i] for i in idx]):
             keep[pos[term]] = False
             dropped.append(
                 {

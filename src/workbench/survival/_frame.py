@@ -248,11 +248,40 @@ def _check_times(times) -> np.ndarray:
     return vals
 
 
+def group_rows(prep: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """``(group label, row positions)`` for each group with rows, in the categories' order.
+
+    The same groups as ``prep.groupby("group", observed=True, sort=True)``, from the integer codes
+    (one stable radix sort of small integers) instead of copying every column per group.
+    """
+    cat = prep["group"].array
+    codes = np.asarray(cat.codes)
+    counts = np.bincount(codes, minlength=len(cat.categories))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.r_[0, np.cumsum(counts)]
+    return [
+        (cat.categories[i], order[bounds[i] : bounds[i + 1]])
+        for i in range(len(counts))
+        if counts[i]
+    ]
+
+
 def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
     msgs = []
-    for g, sub in prep.groupby("group", observed=True, sort=True):
-        n = len(sub)
-        ev = int(sub["event"].sum())
+    cat = prep["group"].array
+    codes = np.asarray(cat.codes)
+    k = len(cat.categories)
+    # customers, not rows: with whole-number (frequency) weights a row stands for `weight` customers
+    w = prep["weight"].to_numpy(dtype=float) if "weight" in prep else None
+    whole = w is not None and bool(np.all(w == np.round(w)))
+    sizes = np.bincount(codes, weights=w if whole else None, minlength=k)
+    ev_w = prep["event"].to_numpy(dtype=float) * (w if w is not None else 1.0)
+    events = np.bincount(codes, weights=ev_w, minlength=k)
+    rows = np.bincount(codes, minlength=k)
+    for g, n, ev, n_rows in zip(cat.categories, sizes, events, rows, strict=True):
+        if n_rows == 0:
+            continue
+        n = int(round(n))
         label = "the data" if g == ALL_GROUP else f"group '{g}'"
         if n == 1:
             msg = f"{func}: {label} has a single customer; its estimates are not informative."

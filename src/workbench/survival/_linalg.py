@@ -39,14 +39,19 @@ def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, li
     if X.shape[1] < 2:
         return []
     # the correlation matrix from one p x p product: a well-conditioned design needs nothing more
-    Xc = X - X.mean(axis=0)
-    gram = (Xc.T @ Xc) / len(X)
+    # (centred in chunks that stay in cache, not as a second n x p array)
+    mean = X.mean(axis=0)
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    for lo in range(0, len(X), 32_768):
+        Xc = X[lo : lo + 32_768] - mean
+        gram += Xc.T @ Xc
+    gram /= len(X)
     sd = np.sqrt(np.clip(np.diag(gram), 0.0, None))
     sd[sd == 0] = 1.0
     ev = np.linalg.eigvalsh(gram / np.outer(sd, sd))
     if ev.min(initial=np.inf) > 1e-8 * max(ev.max(initial=0.0), 1e-300):
         return []
-    Xs = Xc / sd
+    Xs = (X - mean) / sd
     _, R, piv = linalg.qr(Xs, mode="economic", pivoting=True)
     diag = np.abs(np.diag(R))
     tol = max(Xs.shape) * np.finfo(float).eps * 1e3 * (diag[0] if diag.size else 1.0)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._riskset_compiled import NUMBA_MIN_ROWS, compiled, evaluate_compiled
+
 
 @dataclass
 class CoxBaseline:
@@ -48,6 +50,19 @@ class CoxBaseline:
 
 
 # ------------------------------------------------------------------------------- preprocessing
+def risk_order(time: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
+    """Row order by stratum, then tenure descending, ties in row order (``np.lexsort((-time,
+    strata))``): one stable sort of the tenures, then a stable (radix, for up to 32,767 strata)
+    sort of the stratum codes."""
+    order = np.argsort(-np.asarray(time, dtype=float), kind="stable")
+    if strata is None:
+        return order
+    codes = np.asarray(strata)[order]
+    if len(codes) and 0 <= codes.min() and codes.max() < 2**15:
+        codes = codes.astype(np.int16)
+    return order[np.argsort(codes, kind="stable")]
+
+
 class _Stratum:
     """Block structure of one stratum (rows ``lo:hi`` of the sorted data, tenure descending)."""
 
@@ -82,6 +97,7 @@ class _Stratum:
         w: np.ndarray,
         ties: str,
         entry: np.ndarray | None = None,
+        frequency: bool = False,
     ):
         self.lo, self.hi = lo, hi
         # blocks of tied times: ends (exclusive) in the descending order
@@ -90,8 +106,10 @@ class _Stratum:
         ends = np.concatenate([change, [len(t)]])
         block_of_row = np.repeat(np.arange(len(starts)), ends - starts)
         death_rows = np.flatnonzero(d)
-        dblk = block_of_row[death_rows]
-        ev_blocks, first, n_dead = np.unique(dblk, return_index=True, return_counts=True)
+        dblk = block_of_row[death_rows]  # non-decreasing: the runs are the event blocks
+        first = np.flatnonzero(np.r_[True, dblk[1:] != dblk[:-1]]) if len(dblk) else dblk
+        ev_blocks = dblk[first]
+        n_dead = np.diff(np.r_[first, len(dblk)])
         self.ev_end = ends[ev_blocks] - 1  # last row (inclusive) of each event block
         self.seg_starts = np.concatenate([[0], self.ev_end[:-1] + 1]).astype(np.intp)
         self.ev_times = t[starts[ev_blocks]]
@@ -103,9 +121,13 @@ class _Stratum:
         self.wt_dead = np.add.reduceat(w[death_rows], first) if len(death_rows) else np.zeros(0)
         # for each row: number of event blocks strictly later in the order (time > t_row) ...
         # i.e. the first event block with time <= t_row
-        self.row_idx = np.searchsorted(-self.ev_times, -t, side="left")
+        is_ev = np.zeros(len(starts), dtype=np.intp)
+        is_ev[ev_blocks] = 1
+        self.row_idx = (np.cumsum(is_ev) - is_ev)[block_of_row]  # event blocks strictly before
         self.row_dead = d.astype(bool)
-        if ties == "efron":
+        if ties == "efron" and frequency:
+            self._efron_frequency_steps()
+        elif ties == "efron":
             k = np.arange(len(death_rows)) - np.repeat(first, n_dead)
             self.e_block = self.death_block
             self.e_frac = k / np.repeat(n_dead, n_dead)
@@ -124,6 +146,22 @@ class _Stratum:
             self.start_cnt = np.searchsorted(-entry[self.start_order], -self.ev_times, side="right")
             self.start_idx = np.searchsorted(-self.ev_times, -entry, side="left")
 
+    def _efron_frequency_steps(self) -> None:
+        """Efron's steps when the weights are frequency weights (whole numbers of identical rows).
+
+        A block whose death rows carry ``d = sum of their weights`` tied events gets ``d`` steps
+        ``log(R - (k / d) E)``, ``k = 0 .. d - 1``, each of weight 1, exactly as the expanded rows
+        would (R's weighted Efron instead takes one step per death row with the mean weight). The
+        rest of the evaluation is unchanged: it reads the steps through ``e_block, e_frac, e_wt``.
+        Memory is one entry per event (not per row), so counts of many events cost that many steps.
+        """
+        d = np.rint(self.wt_dead).astype(np.int64)
+        nb = len(d)
+        self.e_block = np.repeat(np.arange(nb), d)
+        k = np.arange(int(d.sum())) - np.repeat(np.cumsum(d) - d, d)
+        self.e_frac = k / np.repeat(d, d).astype(float)
+        self.e_wt = np.ones(len(k))
+
 
 @dataclass
 class _Eval:
@@ -137,16 +175,27 @@ class _Eval:
 class _Problem:
     """Sorted, centred data and the per-iteration evaluation of loglik, score and information."""
 
-    def __init__(self, X, time, event, weights, strata_codes, ties, entry=None):
+    def __init__(
+        self,
+        X,
+        time,
+        event,
+        weights,
+        strata_codes,
+        ties,
+        entry=None,
+        frequency=False,
+        center=None,
+    ):
         n = len(time)
         self.ties = ties
-        order = (
-            np.lexsort((-time, strata_codes))
-            if strata_codes is not None
-            else np.argsort(-time, kind="stable")
-        )
+        order = risk_order(time, strata_codes)
         self.order = order
-        self.X = np.ascontiguousarray(X[order])
+        # one copy of X, row-major: sorted (np.take: several times faster than X[order]), then
+        # centred in place
+        self.X = np.ascontiguousarray(np.take(X, order, axis=0))
+        if center is not None:
+            self.X -= center
         self.t = time[order]
         self.d = event[order]
         self.entry = entry[order] if entry is not None else None
@@ -167,13 +216,20 @@ class _Problem:
                 self.w[lo:hi],
                 ties,
                 None if self.entry is None else self.entry[lo:hi],
+                frequency,
             )
             for lo, hi in zip(bounds[:-1], bounds[1:])
         ]
         self.wd = self.w * self.d
         self.wdX = self.wd @ self.X
+        # the compiled risk-set sums (numba) on large problems without delayed entry
+        self.compiled = (
+            n >= NUMBA_MIN_ROWS and entry is None and self.X.shape[1] > 0 and compiled() is not None
+        )
 
     def evaluate(self, beta: np.ndarray, *, second: bool = True, keep: bool = False) -> _Eval:
+        if self.compiled:
+            return evaluate_compiled(self, beta, second=second, keep=keep)
         X = self.X
         eta = X @ beta
         shift = float(eta.max()) if len(eta) else 0.0
@@ -328,6 +384,12 @@ class _Problem:
             r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
             gb = gw[b]
             Aw = np.bincount(b, g * gb, minlength=nb)
+            if self.compiled:
+                Fw = np.bincount(b, f * g * gb, minlength=nb) if F is not None else np.zeros(nb)
+                kernel = compiled()[2]
+                outer = kernel(X[lo:hi], r, s.row_idx, s.death_rows, s.death_block, Aw, Fw)[0]
+                total += outer - (xbar * (s.e_wt * gb)[:, None]).T @ xbar
+                continue
             h = np.concatenate([np.cumsum(Aw[::-1])[::-1], [0.0]])[s.row_idx]
             if F is not None:
                 h[s.death_rows] -= np.bincount(b, f * g * gb, minlength=nb)[s.death_block]

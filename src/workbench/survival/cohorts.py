@@ -14,20 +14,23 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_alpha
+from ..columns import data_fingerprint
 from ..exceptions import DataQualityWarning, DataValidationError, ParameterError
-from ..results import Result
+from ..results import Result, standard_meta
 from ._frame import _check_times
 from .km import kaplan_meier
 
 __all__ = ["CohortSurvivalResult", "cohort_survival"]
 
 FREQS = {"month": "M", "quarter": "Q", "year": "Y"}
+SUMMARY_COLUMNS = ["cohort", "time", "estimate", "ci_lower", "ci_upper", "at_risk", "note"]
 
 
 class CohortSurvivalResult(Result):
     """Survival at horizons per joining cohort (see :func:`cohort_survival`).
 
-    ``summary``: ``cohort, time, survival, ci_lower, ci_upper, at_risk, note`` (long format);
+    ``summary``: ``cohort, time, estimate, ci_lower, ci_upper, at_risk, note`` (long format; the
+    estimate is the Kaplan-Meier survival at ``time``, its interval on the same scale);
     ``tables["cohorts"]``: ``cohort, n, events, median, median_ci_lower, median_ci_upper``;
     ``tables["matrix"]``: cohorts x horizons survival (the retention matrix). ``meta["available"]``
     is False when the data have no joining dates (the summary is then empty and the warning says
@@ -109,14 +112,11 @@ def cohort_survival(
                 "(or pass start_col=...)."
             )
             warnings.warn(msg, DataQualityWarning, stacklevel=2)
-            empty = pd.DataFrame(
-                columns=["cohort", "time", "survival", "ci_lower", "ci_upper", "at_risk", "note"]
+            empty = pd.DataFrame(columns=SUMMARY_COLUMNS)
+            meta = standard_meta(
+                data, alpha=alpha, method="Kaplan-Meier by joining cohort", available=False
             )
-            return CohortSurvivalResult(
-                empty,
-                {"available": False, "alpha": alpha, "method": "Kaplan-Meier by joining cohort"},
-                warnings=[msg],
-            )
+            return CohortSurvivalResult(empty, meta, warnings=[msg])
     frame = data.frame if hasattr(data, "frame") else data
     if not isinstance(frame, pd.DataFrame):
         raise ParameterError(
@@ -162,13 +162,15 @@ def cohort_survival(
     at["note"] = np.where(
         at["note"].astype(str) != "", "not yet observed (cohort joined too recently)", ""
     )
-    at = at.rename(columns={"group": "cohort"})
-    at = at[["cohort", "time", "survival", "ci_lower", "ci_upper", "at_risk", "note"]]
+    at = at.rename(columns={"group": "cohort", "survival": "estimate"})[SUMMARY_COLUMNS]
     cohorts = km.summary.rename(columns={"group": "cohort"}).drop(columns=["note"])
-    matrix = at.pivot(index="cohort", columns="time", values="survival").reindex(cohorts["cohort"])
+    matrix = at.pivot(index="cohort", columns="time", values="estimate").reindex(cohorts["cohort"])
     matrix.columns = [f"survival_{c:g}" for c in matrix.columns]
     meta = {
         **{k: v for k, v in km.meta.items() if k not in ("group_col", "method")},
+        # the data passed (the curves were fitted on a copy carrying the cohort column)
+        "fingerprint": data_fingerprint(data),
+        "exclusions": list(getattr(data, "exclusions", None) or []) + list(km.meta["exclusions"]),
         "available": True,
         "start_col": start_col,
         "freq": freq,

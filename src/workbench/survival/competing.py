@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from ..checks import check_alpha as _check_alpha
+from ..columns import frequency as _freq
 from ..exceptions import (
     DataQualityWarning,
     ModelError,
@@ -98,17 +99,23 @@ def _cause_code(labels: dict, cause: Any, cause_col: str) -> int:
 # ================================================================================================
 # cumulative incidence (cmprsk::cuminc, Fortran routine ``cinc``)
 # ================================================================================================
-def _cinc(time: np.ndarray, failed: np.ndarray, this_cause: np.ndarray):
-    """Aalen-Johansen CIF of one cause and Gray's (1988) variance, as ``cmprsk`` ``cinc``.
-
-    Returns ``(times, estimate, variance)`` at the distinct times of this cause's events.
-    """
+def _cinc(time: np.ndarray, failed: np.ndarray, this_cause: np.ndarray, weights=None):
+    """Aalen-Johansen CIF of one cause and Gray's (1988) variance, as ``cmprsk`` ``cinc``, at the
+    distinct times of this cause's events: ``(times, estimate, variance)``. ``weights``: frequency
+    weights (tallies are weighted sums, equal to the expanded rows')."""
     ut, inv = np.unique(time, return_inverse=True)
-    n = len(time)
+    if weights is None:
+        n = len(time)
+        counts = np.bincount(inv, minlength=len(ut))
+    else:
+        weights = np.asarray(weights, dtype=float)
+        n = float(weights.sum())
+        counts = np.bincount(inv, weights=weights, minlength=len(ut))
+        this_cause = this_cause * weights
+        failed = failed * weights
     nd1 = np.bincount(inv, weights=this_cause, minlength=len(ut))
     nd = np.bincount(inv, weights=failed, minlength=len(ut))
     nd2 = nd - nd1
-    counts = np.bincount(inv, minlength=len(ut))
     rs = n - np.r_[0, np.cumsum(counts)[:-1]]
     keep = nd > 0
     nd, nd1, nd2, rs, ut = nd[keep], nd1[keep], nd2[keep], rs[keep].astype(float), ut[keep]
@@ -197,6 +204,7 @@ def cumulative_incidence(
     alpha: float = 0.05,
     times: Sequence[float] | None = None,
     entry_col: str | None = None,
+    weights_col: str | None = None,
 ) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence of each churn cause, overall or by group.
 
@@ -218,6 +226,10 @@ def cumulative_incidence(
         Aalen-Johansen estimator of :func:`workbench.survival.multistate.aalen_johansen` with its
         infinitesimal-jackknife SE (R ``survfit(Surv(entry, tenure, cause) ~ 1, id = id)``;
         ``cmprsk::cuminc`` takes no entry times), with the same log(-log) interval.
+    weights_col : str, optional
+        Frequency weights: whole numbers of identical customers per row (e.g. the ``count`` of
+        :func:`workbench.aggregate.counts`); estimates, Gray's variance, ``n``, ``events`` and the
+        default ``times`` then equal those of the expanded rows. Not combined with ``entry_col``.
 
     Returns
     -------
@@ -255,12 +267,15 @@ def cumulative_incidence(
         duration_col=duration_col,
         event_col=event_col,
         cause_col=cause_col,
-        extra_cols=[group_col],
+        extra_cols=[group_col, weights_col],
         messages=messages,
         exclusions=exclusions,
     )
     labels = info["labels"]
-    if not labels:
+    wts = _freq.frequency_weights(
+        frame, weights_col, func="cumulative_incidence", what="Gray's variance", entry_col=entry_col
+    )
+    if not labels or (wts is not None and not (wts * (code > 0)).any()):
         raise ModelError(
             "no churn events: every customer is censored, so there is no cumulative incidence."
         )
@@ -280,21 +295,23 @@ def cumulative_incidence(
             max_time[g] = float(t.max())
             continue
         max_time[g] = float(t.max())
+        wg = None if wts is None else wts[mask]
+        n_g = int(mask.sum()) if wg is None else int(round(wg.sum()))
         if (cd > 0).sum() == 0:
             _warn(
                 messages,
                 f"Group {g!r} has no churn events; its cumulative incidence is 0 throughout.",
                 SmallSampleWarning,
             )
-        elif mask.sum() < MIN_GROUP_SIZE:
+        elif n_g < MIN_GROUP_SIZE:
             _warn(
                 messages,
-                f"Group {g!r} has only {int(mask.sum())} customer(s); its cumulative incidence is very "
+                f"Group {g!r} has only {n_g} customer(s); its cumulative incidence is very "
                 "imprecise. Merge it with a similar group.",
                 SmallSampleWarning,
             )
         for k, lab in labels.items():
-            ut, est, var = _cinc(t, (cd > 0).astype(float), (cd == k).astype(float))
+            ut, est, var = _cinc(t, (cd > 0).astype(float), (cd == k).astype(float), wg)
             ut, est, var = np.r_[0.0, ut], np.r_[0.0, est], np.r_[0.0, var]
             se = np.sqrt(np.maximum(var, 0.0))
             lo, hi = _loglog_ci(est, se, alpha)
@@ -313,10 +330,11 @@ def cumulative_incidence(
             )
     curves = pd.concat(rows, ignore_index=True)
     if times is None:
-        times = np.unique(np.quantile(time, [0.25, 0.5, 0.75]))
+        times = np.unique(_freq.quantiles(time, [0.25, 0.5, 0.75], wts))
+    cw = np.ones(len(frame)) if wts is None else wts
     meta = {
-        "n": int(len(frame)),
-        "events": int((code > 0).sum()),
+        "n": int(round(cw.sum())),
+        "events": int(round(cw[code > 0].sum())),
         "alpha": alpha,
         "method": "Aalen-Johansen cumulative incidence (R cmprsk::cuminc), log(-log) CI"
         if entry is None
@@ -324,8 +342,9 @@ def cumulative_incidence(
         "(R survfit, infinitesimal-jackknife SE), log(-log) CI",
         "entry_col": entry_col,
         "causes": list(labels.values()),
-        "events_by_cause": {lab: int((code == k).sum()) for k, lab in labels.items()},
+        "events_by_cause": {lab: int(round(cw[code == k].sum())) for k, lab in labels.items()},
         "group_col": group_col,
+        "weights_col": weights_col,
         "exclusions": exclusions,
         "reference_levels": {},  # no regression terms
         **info["columns"],

@@ -29,12 +29,15 @@ def _concordance(
     lp: np.ndarray,
     strata: np.ndarray | None,
     weights: np.ndarray,
+    order: np.ndarray | None = None,
 ) -> float:
     """Harrell's C (pairs within strata, weighted by ``w_i * w_j``; tied predictions count 1/2).
 
     A pair is comparable when the shorter tenure ends in churn; a customer censored at the same
     tenure as a churner counts as having stayed longer (R ``concordance``'s convention); churners
     at the same tenure are not comparable. A higher ``lp`` (risk) should churn earlier.
+    ``order``: the rows sorted by stratum, then tenure descending, ties in row order, when the
+    caller has it (the Cox engine's sort, ``_riskset.risk_order``); computed otherwise.
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event) > 0
@@ -42,10 +45,11 @@ def _concordance(
     s = np.zeros(len(t), dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
     if not e.any():
         return float("nan")
-    rank = np.unique(np.asarray(lp, dtype=float), return_inverse=True)[1].astype(np.int64)
+    rank = _dense_rank(np.asarray(lp, dtype=float))
     # rows in (stratum ascending, tenure descending) order; a churner's comparison set is the
     # range from its stratum's first row to the last row of its stratum with tenure >= its own
-    order = np.argsort(-t, kind="stable") if strata is None else np.lexsort((-t, s))
+    if order is None:
+        order = np.argsort(-t, kind="stable") if strata is None else np.lexsort((-t, s))
     ts, ss, rs, ws, es = t[order], s[order], rank[order], w[order], e[order]
     kernel = _compiled() if len(t) >= NUMBA_MIN_ROWS else None
     if kernel is not None:
@@ -64,6 +68,16 @@ def _concordance(
     tied = float(wq @ ((le - lt) - (b_le - b_lt)))
     pairs = float(wq @ (total - b_tot))
     return float((conc + 0.5 * tied) / pairs) if pairs else float("nan")
+
+
+def _dense_rank(x: np.ndarray) -> np.ndarray:
+    """0-based dense ranks (equal values, equal rank): ``np.unique(x, return_inverse=True)[1]``
+    from one unstable argsort (ties need no order here)."""
+    o = np.argsort(x)
+    xs = x[o]
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[o] = np.cumsum(np.r_[False, xs[1:] != xs[:-1]]) if len(x) else 0
+    return rank
 
 
 def _stratum_upper(ts: np.ndarray, ss: np.ndarray, qi: np.ndarray) -> np.ndarray:

@@ -1,17 +1,9 @@
 """Cox proportional-hazards regression with diagnostics.
 
-:func:`fit_cox` fits ``h(t | x) = h0_s(t) exp(x @ beta)`` by maximising the partial likelihood
-(Efron or Breslow handling of tied tenures, strata, case weights, cluster-robust variance, an
-optional ridge penalty) and returns a :class:`CoxResult`: hazard ratios with Wald intervals,
-concordance, the test of proportional hazards of R ``survival::cox.zph`` (a score test, one row per
-covariate and a GLOBAL row), survival predictions and a forest plot.
-:func:`cause_specific_cox` fits the same model to one churn cause, other causes censored.
-
-Every numerical fit goes through the private :func:`_fit_coefficients`, so the fitting engine can be
-swapped (e.g. for a compiled one) without touching the rest. The implementation follows R
-``survival::coxph`` (``coxfit6``) exactly, including the weighted Efron approximation, so that
-estimates agree with R to 1e-6; lifelines' ``CoxPHFitter`` offers Efron ties only and no access
-to the per-event-time quantities that ``cox.zph`` and the robust variance need.
+:func:`fit_cox` fits ``h(t | x) = h0_s(t) exp(x @ beta)`` on the one Cox engine
+(:mod:`workbench.survival.engine`: ties, strata, weights, robust variance, a ridge or Firth penalty)
+into a :class:`CoxResult`: hazard ratios with intervals, concordance, R ``cox.zph``'s test,
+predictions and a forest plot. :func:`cause_specific_cox`: one churn cause, the others censored.
 """
 
 from __future__ import annotations
@@ -67,11 +59,16 @@ class CoxResult(Result):
     ``ci_upper`` (its interval, log scale like ``estimate``), ``hazard_ratio`` with ``hr_ci_lower``
     / ``hr_ci_upper`` (the same interval exponentiated), ``statistic`` (Wald z) and ``p_value``.
     Attributes ending in ``_`` hold the fit: ``params_``, ``variance_``, ``baseline_cumulative_hazard_``.
+
+    Harrell's concordance (``meta["concordance"]``, ``concordance_``) is computed on the first access
+    to ``meta`` (an O(n log n) pass, about a fifth of the fit at a million customers), as lifelines'
+    ``concordance_index_``: reports, ``to_record()``, ``ph_test()`` and printing all read it.
     """
 
     title = "Cox proportional-hazards model"
 
     def __init__(self, summary, meta, *, warnings, fit_state: dict):
+        self._pending_concordance = fit_state.pop("concordance_args", None)
         super().__init__(summary, meta, warnings=warnings)
         self._state = fit_state
         self.params_ = pd.Series(fit_state["beta"], index=fit_state["terms"], name="log_hr")
@@ -80,6 +77,23 @@ class CoxResult(Result):
         )
         self.baseline_cumulative_hazard_ = fit_state["baseline"]
         self._ph: dict[str, PHTestResult] = {}
+
+    @property
+    def meta(self) -> dict:
+        """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
+        if self._pending_concordance is not None:
+            args, self._pending_concordance = self._pending_concordance, None
+            self._meta["concordance"] = _concordance(*args)
+        return self._meta
+
+    @meta.setter
+    def meta(self, value: dict) -> None:
+        self._meta = value
+
+    @property
+    def concordance_(self) -> float:
+        """Harrell's C of the linear predictor (R ``concordance(fit)``; pairs within strata)."""
+        return self.meta["concordance"]
 
     # -------------------------------------------------------------------------------------------
     @_single_thread
@@ -172,9 +186,7 @@ class CoxResult(Result):
         return plot_forest(self, ax=ax, **kwargs)
 
 
-# ================================================================================================
-# public functions
-# ================================================================================================
+# ============================================================================== public functions
 def fit_cox(
     data: Any,
     *,
@@ -194,6 +206,7 @@ def fit_cox(
     stop_col: str | None = None,
     id_col: str | None = None,
     firth: bool = False,
+    frequency_weights: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
 
@@ -230,11 +243,10 @@ def fit_cox(
     max_iter : int
         Newton-Raphson iterations before a :class:`ConvergenceWarning` (R ``iter.max``).
     firth : bool
-        Firth's penalised partial likelihood ``l(beta) + 0.5 log det I(beta)`` (Heinze & Schemper
-        2001): finite estimates when a covariate separates churners from stayers (the remedy the
-        :class:`SeparationWarning` suggests). Works with either ``ties``, ``strata``, weights and
-        entry; not with ``penalizer``. Intervals are then profile penalised-likelihood ones (as R
-        ``coxphf``), the LR test in ``meta`` the penalised one.
+        Firth's penalised likelihood ``l(beta) + 0.5 log det I(beta)`` (Heinze & Schemper 2001):
+        finite estimates when a covariate separates churners from stayers (the remedy a
+        :class:`SeparationWarning` suggests); any ``ties``, strata, weights, entry; not with
+        ``penalizer``. Profile penalised-likelihood intervals and LR test (as R ``coxphf``).
     entry_col : str, optional
         Delayed entry (left truncation): tenure at which each customer came under observation;
         risk sets start there (R ``coxph(Surv(entry, tenure, churn) ~ ...)``).
@@ -244,6 +256,11 @@ def fit_cox(
         the row ending in churn; ``id_col`` gives robust SEs by customer (R
         ``coxph(Surv(start, stop, event) ~ ..., cluster = id)``). With any of these the fit runs
         entirely in the Cox engine; ``ph_test`` is not available for it.
+    frequency_weights : bool
+        ``weights_col`` holds whole numbers of identical customers per row (e.g. the counts of
+        :func:`workbench.aggregate.counts`): Efron's tie correction then runs over the customers,
+        so the fit equals the one on the expanded rows (the engine's ``frequency_weights``).
+        Default False: R's weighted Efron (one step per tied row with their mean weight).
 
     Returns
     -------
@@ -382,6 +399,7 @@ def _fit_cox(
     alpha,
     max_iter=50,
     firth=False,
+    frequency_weights=False,
 ) -> CoxResult:
     frame, spec = _resolve_frame(data)
     alpha = _check_alpha(alpha)
@@ -487,6 +505,7 @@ def _fit_cox(
             return_residuals=False,
             names=design.terms,
             firth=firth,
+            frequency_weights=frequency_weights,
         )
     for rec in caught:  # separation names the user's terms; other engine caveats are restated
         if issubclass(rec.category, SeparationWarning):
@@ -502,8 +521,7 @@ def _fit_cox(
     with np.errstate(invalid="ignore", over="ignore"):
         se = np.sqrt(np.diag(var))  # inf for a coefficient heading to infinity (separation)
     summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
-    if firth:
-        summary = with_profile_intervals(summary, fit, alpha)
+    summary = with_profile_intervals(summary, fit, alpha) if firth else summary
     # the engine's baseline cumulative hazard, moved from its centre to the covariate means
     base = fit.baseline
     scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
@@ -517,8 +535,12 @@ def _fit_cox(
             "cumulative_hazard": np.concatenate(base.cumhaz) * scale,
         }
     )
-    lp = design.X @ np.nan_to_num(beta)  # a shift of lp leaves the concordance unchanged
-    concordance = _concordance(time, event, lp, strata_codes, w)
+    # Harrell's C, computed when meta is first read: on the engine's rows (rows of weight 0 add
+    # nothing to it), already in the order it needs (stratum, tenure descending)
+    prob = fit._internals[0]
+    sorted_strata = None if strata_codes is None else strata_codes[pos][prob.order]
+    lp = prob.X @ np.nan_to_num(fit._internals[2])  # centred: the same ranks
+    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, np.arange(len(lp)))
     loglik = fit.loglik
     meta = {
         "n": int(len(frame)),
@@ -531,15 +553,14 @@ def _fit_cox(
         + (f", ridge penalty {penalizer:g}" if penalizer else "")
         + (", Firth penalty, profile penalised-likelihood CIs" if firth else "")
         + ")",
-        "concordance": concordance,
+        "concordance": None,  # filled on first access (CoxResult.meta)
         "loglik": loglik,
         "loglik_null": fit.loglik_null,
         "aic": -2 * loglik + 2 * p,
         "lr_statistic": fit.lr_test["statistic"],
         "lr_df": p,
         "lr_p_value": fit.lr_test["p_value"],
-        "firth": bool(firth),
-        "penalised_loglik": fit.penalised_loglik if firth else None,
+        "penalised_loglik": fit.penalised_loglik if firth else None,  # Firth's penalty
         "exclusions": exclusions,
         "n_received": n_received,
         "converged": fit.converged,
@@ -574,5 +595,6 @@ def _fit_cox(
         "strata_labels": strata_labels,
         "baseline": baseline,
         "strata_cols": strata_cols,
+        "concordance_args": concordance_args,
     }
     return CoxResult(summary, meta, warnings=messages, fit_state=state)

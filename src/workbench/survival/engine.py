@@ -175,6 +175,7 @@ def cox_fit(
     firth: bool = False,
     fixed: dict | None = None,
     keep_data: bool = False,
+    frequency_weights: bool = False,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
 
@@ -228,6 +229,12 @@ def cox_fit(
     keep_data : bool
         Keep the sorted data on the result for :mod:`workbench.survival.profile` (profile
         intervals, likelihood-ratio tests by refitting); off by default (it holds a copy of ``X``).
+    frequency_weights : bool
+        ``weights`` are whole numbers of identical rows (e.g. the cell counts of
+        :func:`workbench.aggregate.counts`): Efron's correction then runs over the ``d`` = sum of
+        the weights of a time's tied events, ``sum_{k<d} log(R - (k/d) E)``, so the fit equals the
+        one on the expanded rows. Default (R's ``weights=``): one Efron step per tied row with the
+        rows' mean weight. Breslow ties are the same either way. Costs one step per event.
 
     Returns
     -------
@@ -265,11 +272,28 @@ def cox_fit(
     kwargs = dict(weights=weights, strata=strata, ties=ties, penalizer=penalizer, init=init)
     kwargs.update(tol=tol, max_iter=max_iter, robust=robust, cluster=cluster, entry=entry)
     kwargs.update(firth=firth, fixed=fixed)
+    kwargs.update(frequency_weights=frequency_weights)
     with _one_blas_thread():
         fit = _cox_fit(X, time, event, return_residuals=return_residuals, **kwargs)
     if not keep_data:  # the sorted problem is kept only for profile likelihoods / the model layer
         fit._internals = fit._profile = None
     return fit
+
+
+def _check_frequency(w) -> None:
+    """Frequency weights must be given and be whole numbers (counts of identical rows)."""
+    if w is None:
+        raise ParameterError(
+            "`frequency_weights=True` needs `weights` (the number of identical rows each row "
+            "stands for); pass weights=counts or drop frequency_weights."
+        )
+    frac = w != np.round(w)
+    if frac.any():
+        raise ParameterError(
+            f"`frequency_weights=True` needs whole-number weights, got {int(frac.sum()):,} "
+            f"fractional value(s) such as {float(w[frac][0]):g}; use frequency_weights=False for "
+            "case weights (R's weighted Efron)."
+        )
 
 
 def _one_blas_thread():
@@ -317,6 +341,7 @@ def _cox_fit(
     names: Sequence[str] | None = None,
     firth: bool = False,
     fixed: dict | None = None,
+    frequency_weights: bool = False,
 ) -> CoxFit:
     """:func:`cox_fit` without the BLAS limit; ``names`` label the columns of an array ``X``."""
     if ties not in _TIES:
@@ -345,7 +370,6 @@ def _cox_fit(
             "empty. Check the event column (1 = churned) or the selection of rows."
         )
     msgs: list[str] = []
-    sd = Xa.std(axis=0, ddof=1) if n > 1 else np.zeros(p)
     const = np.flatnonzero(~(np.ptp(Xa, axis=0) > 0))
     keep = np.setdiff1d(np.arange(p), const)
     dropped = [terms[j] for j in const]
@@ -358,12 +382,20 @@ def _cox_fit(
         msgs.append(msg)
     wsum = w.sum() if w is not None else float(n)
     center = (w @ Xa / wsum) if w is not None else Xa.mean(axis=0)
-    Xk = Xa[:, keep] - center[keep]
     k = len(keep)
-    pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
-
     ent = _check_entry(entry, t)
-    prob = _Problem(Xk, t, e, w, codes, ties, ent)
+    if frequency_weights:
+        _check_frequency(w)
+    # sorted and centred in one copy of X (the kept columns only)
+    Xk = Xa if k == p else Xa[:, keep]
+    prob = _Problem(Xk, t, e, w, codes, ties, ent, frequency=frequency_weights, center=center[keep])
+    Xk = prob.X  # centred, in the problem's (sorted) order
+    sd = np.zeros(p)
+    if n > 1 and w is None:  # centred at the mean: the sum of squares without another copy
+        sd[keep] = np.sqrt(np.einsum("ij,ij->j", Xk, Xk) / (n - 1))
+    elif n > 1:
+        sd[keep] = Xk.std(axis=0, ddof=1)
+    pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
     fixed = dict(fixed or {})
     bad = [j for j in fixed if not (isinstance(j, (int, np.integer)) and 0 <= j < p)]
     if bad:

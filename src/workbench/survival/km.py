@@ -25,7 +25,7 @@ from ..checks import check_alpha
 from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import ExtrapolationWarning, LateEntryWarning, ParameterError
 from ..results import Result
-from ._frame import _check_times, _group_warnings, prepare_survival_frame
+from ._frame import _check_times, _group_warnings, group_rows, prepare_survival_frame
 from .kernels import km_confint, km_estimate, km_median, km_robust_log_variance
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "late_entry_check"]
@@ -299,11 +299,13 @@ def kaplan_meier(
     z = stats.norm.ppf(1 - alpha / 2)
     weighted = weights_col is not None
     curves, summary = [], []
-    for g, sub in prep.groupby("group", observed=True, sort=True):
-        d = sub["duration"].to_numpy()
-        e = sub["event"].to_numpy()
-        w = sub["weight"].to_numpy() if weighted else None
-        en = sub["_entry"].to_numpy() if entry_col is not None else None
+    dur_all, ev_all = prep["duration"].to_numpy(), prep["event"].to_numpy()
+    w_all = prep["weight"].to_numpy() if weighted else None
+    en_all = prep["_entry"].to_numpy() if entry_col is not None else None
+    for g, rows in group_rows(prep):
+        d, e = dur_all[rows], ev_all[rows]
+        w = w_all[rows] if weighted else None
+        en = en_all[rows] if entry_col is not None else None
         r = km_estimate(d, e, w, entry=en)
         if en is not None:
             messages += late_entry_check(r, min_at_risk, f"group '{g}'", "kaplan_meier")
@@ -349,7 +351,7 @@ def kaplan_meier(
         summary.append(
             {
                 "group": g,
-                "n": float(w.sum()) if weighted else len(sub),
+                "n": float(w.sum()) if weighted else len(rows),
                 "events": float((w * e).sum()) if weighted else int(e.sum()),
                 "median": med,
                 "median_ci_lower": mlo,

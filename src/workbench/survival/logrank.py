@@ -20,7 +20,7 @@ from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 from ._frame import _group_warnings, prepare_survival_frame
-from .kernels import logrank_parts
+from .kernels import level_codes, logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -45,6 +45,7 @@ def _logrank_parts(
         prep["stratum"].to_numpy(),
         rho,
         prep["_entry"].to_numpy() if "_entry" in prep else None,
+        prep["weight"].to_numpy() if prep.attrs.get("weighted") else None,
     )
 
 
@@ -64,7 +65,15 @@ class LogRankResult(Result):
 
 
 def _prepare(
-    data, duration_col, event_col, group_col, strata, func, entry_col=None, max_groups=None
+    data,
+    duration_col,
+    event_col,
+    group_col,
+    strata,
+    func,
+    entry_col=None,
+    weights_col=None,
+    max_groups=None,
 ):
     if group_col is None:
         spec = getattr(data, "spec", None)
@@ -91,8 +100,19 @@ def _prepare(
         event_col=event_col,
         group_col=group_col,
         extra_cols=strata + ([entry_col] if entry_col is not None else []),
+        weights_col=weights_col,
         func=func,
     )
+    if weights_col is not None:
+        w = prep["weight"].to_numpy()
+        frac = w != np.round(w)
+        if frac.any():
+            raise DataValidationError(
+                f"{func}: `weights_col`='{weights_col}' holds frequency weights (whole numbers of "
+                f"customers per row), got {int(frac.sum()):,} fractional value(s) such as "
+                f"{float(w[frac][0]):g}. The log-rank variance is defined for counts; round them, "
+                "or compare weighted curves with kaplan_meier(weights_col=...) instead."
+            )
     if entry_col is not None:
         from ..columns import entry_array
 
@@ -102,18 +122,21 @@ def _prepare(
             f"{func}: `group_col`='{group_col}' has only the level(s) {list(prep['group'].cat.categories)}; "
             "a test between groups needs at least two. Choose another grouping column."
         )
-    if prep["event"].sum() == 0:
+    if (prep["event"] * prep["weight"]).sum() == 0:
         raise ModelError(
             f"{func}: there are no churn events in the data ({len(prep):,} customers, all censored); "
             "curves cannot be compared. Check `event_col` or use longer follow-up."
         )
-    prep = prep.reset_index(drop=True)
+    prep.index = pd.RangeIndex(len(prep))  # positions (our own frame: no copy needed)
+    prep.attrs["weighted"] = weights_col is not None
     prep["_g"] = prep["group"].cat.codes.to_numpy()
     if strata:
         # factorised keys: one integer code per combination (no per-row string joins)
-        codes = [pd.factorize(prep[c], sort=True)[0].astype(np.int64) for c in strata]
+        codes = [level_codes(prep[c]) for c in strata]
         key = codes[0]
         for c in codes[1:]:
+            if int(key.max()) >= 2**62 // (int(c.max()) + 1):  # keep the combined key in int64
+                key = pd.factorize(key)[0].astype(np.int64)
             key = key * (int(c.max()) + 1) + c
         prep["stratum"] = key
     else:
@@ -134,6 +157,7 @@ def logrank_test(
     alpha: float = 0.05,
     entry_col: str | None = None,
     max_groups: int | None = MAX_GROUPS,
+    weights_col: str | None = None,
 ) -> LogRankResult:
     """Log-rank test of equal survival across the k groups of ``group_col``, optionally stratified.
 
@@ -158,6 +182,10 @@ def logrank_test(
     max_groups : int or None
         A ``group_col`` with more levels (default 20) is refused before the test (a group per
         customer name or per value of a continuous column); ``None``: no limit.
+    weights_col : str, optional
+        Frequency weights: whole numbers of customers each row stands for (e.g. the ``count`` of
+        :func:`workbench.aggregate.counts`). The test then equals the one on the expanded rows
+        (fractional weights are refused: the log-rank variance is defined for counts).
 
     Returns
     -------
@@ -195,9 +223,19 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
     prep, info, messages = _prepare(
-        data, duration_col, event_col, group_col, strata, "logrank_test", entry_col, max_groups
+        data,
+        duration_col,
+        event_col,
+        group_col,
+        strata,
+        "logrank_test",
+        entry_col,
+        weights_col,
+        max_groups=max_groups,
     )
     obs, exp_, var, sizes = _logrank_parts(prep, rho)
+    if weights_col is not None:
+        sizes = np.rint(sizes).astype(np.int64)
     use = exp_ > 0
     df = int(use.sum()) - 1
     if df < 1:
@@ -231,9 +269,10 @@ def logrank_test(
     if entry_col is not None:
         name = f"{name} with delayed entry"
     summary = pd.DataFrame([{"test": name, "statistic": chi, "df": df, "p_value": p}])
+    wts = prep["weight"].to_numpy()
     meta = {
-        "n": len(prep),
-        "events": int(prep["event"].sum()),
+        "n": int(round(wts.sum())) if weights_col is not None else len(prep),
+        "events": int(round((wts * prep["event"].to_numpy()).sum())),
         "alpha": alpha,
         "method": name,
         "rho": rho,

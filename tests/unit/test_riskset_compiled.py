@@ -1,0 +1,118 @@
+"""The compiled (numba) risk-set sums of the Cox engine against its numpy path and against R.
+
+The engine switches to the compiled kernels at ``NUMBA_MIN_ROWS`` rows; here the threshold is
+lowered so that small problems (and the R reference cases) run through them.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from test_cox_reference import CASES, COEF, ZPH, _fit, frames  # noqa: F401 (fixture)
+
+from workbench.survival import _riskset, _riskset_compiled
+from workbench.survival._riskset import _Problem
+from workbench.survival.engine import cox_fit
+
+
+def _problem(
+    seed, n=3_000, p=4, *, ties="efron", weights=False, strata=False, empty=False, freq=False
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    X -= X.mean(axis=0)
+    t = rng.integers(1, 60, n).astype(float)  # many ties
+    e = (rng.random(n) < 0.4).astype(float)
+    w = rng.random(n) + 0.5 if weights else None
+    if freq:  # frequency weights: whole numbers of identical rows (Efron over the d events)
+        w = rng.integers(1, 4, n).astype(float)
+    s = rng.integers(0, 3, n) if strata else None
+    if empty:  # one stratum without a single event
+        e[s == 2] = 0.0
+    return _Problem(X, t, e, w, s, ties, frequency=freq), rng.normal(size=p) * 0.3
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"weights": True}, {"strata": True}, {"weights": True, "strata": True, "empty": True}],
+)
+def test_compiled_equals_numpy(ties, kw):
+    """loglik, score, information, row coefficients and every per-stratum part to 1e-12."""
+    prob, beta = _problem(3, ties=ties, **kw)
+    prob.compiled = True
+    a = prob.evaluate(beta, keep=True)
+    prob.compiled = False
+    b = prob.evaluate(beta, keep=True)
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+    np.testing.assert_allclose(a.score, b.score, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(a.info, b.info, rtol=1e-12)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+    assert len(a.parts) == len(b.parts)
+    for pa, pb in zip(a.parts, b.parts):
+        assert (pa is None) == (pb is None)
+        for u, v in zip(pa or (), pb or ()):
+            if v is None:
+                assert u is None
+            else:
+                np.testing.assert_allclose(u, v, rtol=1e-12)
+    # cox.zph's time-weighted information sums agree
+    gw = [np.linspace(-1, 1, len(s.ev_end)) for s in prob.strata]
+    wi_numpy = prob.weighted_information(beta, b, gw)
+    prob.compiled = True
+    np.testing.assert_allclose(prob.weighted_information(beta, a, gw), wi_numpy, rtol=1e-11)
+    # the first-derivative-only evaluation (the null log-likelihood) agrees too
+    assert prob.evaluate(beta, second=False).loglik == pytest.approx(b.loglik, rel=1e-12)
+
+
+def test_kernels_are_correct_uncompiled():
+    """The kernels are plain Python: run uncompiled, they give the compiled answer."""
+    prob, beta = _problem(5, n=300, p=3, strata=True)
+    prob.compiled = True
+    a = prob.evaluate(beta, keep=True)
+    plain = (_riskset_compiled._block_sums, _riskset_compiled._steps)
+    plain += (_riskset_compiled._weighted_outer,)
+    saved = _riskset_compiled._KERNELS[:]
+    try:
+        _riskset_compiled._KERNELS[:] = [plain]
+        b = prob.evaluate(beta, keep=True)
+    finally:
+        _riskset_compiled._KERNELS[:] = saved
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-13)
+    np.testing.assert_allclose(a.info, b.info, rtol=1e-13)
+
+
+def test_engine_switches_at_threshold(monkeypatch):
+    """Large problems use the kernels, small ones numpy; the fits agree to 1e-10."""
+    rng = np.random.default_rng(11)
+    n = 2_000
+    X = rng.normal(size=(n, 3))
+    t = rng.exponential(np.exp(-X @ [0.5, -0.3, 0.0]))
+    e = (rng.random(n) < 0.7).astype(int)
+    ref = cox_fit(X, t, e, robust=True)
+    monkeypatch.setattr(_riskset, "NUMBA_MIN_ROWS", 0)
+    fit = cox_fit(X, t, e, robust=True)
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(fit.se, ref.se, rtol=1e-10)
+    assert fit.loglik == pytest.approx(ref.loglik, rel=1e-12)
+
+
+@pytest.mark.r_reference
+@pytest.mark.parametrize("case", list(CASES))
+def test_r_reference_through_compiled_kernels(frames, case, monkeypatch):  # noqa: F811
+    """Every R reference case of ``test_cox_reference`` (coefficients, SEs, loglik, cox.zph)
+    through the compiled kernels."""
+    monkeypatch.setattr(_riskset, "NUMBA_MIN_ROWS", 0)
+    res = _fit(frames, case)
+    assert res._state["fit"]._internals[0].compiled
+    ref = COEF[COEF["case"] == case]
+    np.testing.assert_allclose(res.summary["estimate"], ref["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(res.summary["se"], ref["se"], rtol=1e-6)
+    assert res.meta["loglik"] == pytest.approx(ref["loglik"].iloc[0], rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ph = res.ph_test()
+    zref = ZPH[ZPH["case"] == case]
+    np.testing.assert_allclose(ph.summary["statistic"], zref["chisq"], rtol=1e-6)
