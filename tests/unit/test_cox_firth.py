@@ -133,12 +133,8 @@ def test_fit_cox_firth_on_telco_categories_is_the_engine_fit():
     assert (s["ci_lower"] < s["estimate"]).all() and (s["estimate"] < s["ci_upper"]).all()
 
 
-@pytest.mark.parametrize("ties", ["breslow", "efron"])
-@pytest.mark.parametrize("layout", ["plain", "strata_weights", "entry"])
-def test_penalty_gradient_is_the_derivative_of_half_log_det_information(ties, layout):
-    """The O(n p^2) gradient of 0.5 log det I(b) against central differences (h = 1e-5)."""
+def _random_problem(ties, layout, n=300):
     rng = np.random.default_rng(3)
-    n = 300
     X = rng.normal(size=(n, 3))
     X -= X.mean(axis=0)
     t = np.round(rng.exponential(5, n))  # ties
@@ -146,9 +142,18 @@ def test_penalty_gradient_is_the_derivative_of_half_log_det_information(ties, la
     w = st = ent = None
     if layout == "strata_weights":
         w, st = rng.uniform(0.5, 2, n), rng.integers(0, 3, n)
+    if layout == "frequency":
+        w = rng.integers(1, 4, n).astype(float)
     if layout == "entry":
         ent = np.where(rng.random(n) < 0.3, t * rng.random(n) * 0.9 - 0.01, -1.0)
-    prob = _Problem(X, t, e, w, st, ties, ent)
+    return _Problem(X, t, e, w, st, ties, ent, frequency=layout == "frequency")
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+@pytest.mark.parametrize("layout", ["plain", "strata_weights", "frequency", "entry"])
+def test_penalty_gradient_is_the_derivative_of_half_log_det_information(ties, layout):
+    """The O(n p^2) gradient of 0.5 log det I(b) against central differences (h = 1e-5)."""
+    prob = _random_problem(ties, layout)
     b = np.array([0.3, -0.2, 0.5])
     _, grad = firth_penalty(prob, b, prob.evaluate(b, keep=True))
 
@@ -202,3 +207,20 @@ def test_the_separation_warnings_suggestion_works_on_the_leaked_covariate():
     assert res.meta["converged"] and not res.warnings
     assert np.isfinite(s[["estimate", "se", "ci_lower", "ci_upper"]].to_numpy()).all()
     assert s.loc["notice_gap", "ci_upper"] < 0  # churners have no gap: a strongly negative effect
+
+
+@pytest.mark.parametrize("ties", ["breslow", "efron"])
+def test_penalty_on_the_compiled_risk_sets_equals_the_numpy_path(ties):
+    """Large problems evaluate on the compiled kernels: the penalty and its gradient are the same."""
+    from workbench.survival._riskset_compiled import compiled
+
+    if compiled() is None:
+        pytest.skip("numba is not installed")
+    prob = _random_problem(ties, "strata_weights", n=2_000)
+    b = np.array([0.3, -0.2, 0.5])
+    prob.compiled = True
+    v1, g1 = firth_penalty(prob, b, prob.evaluate(b, keep=True))
+    prob.compiled = False
+    v0, g0 = firth_penalty(prob, b, prob.evaluate(b, keep=True))
+    assert v1 == pytest.approx(v0, rel=1e-12)
+    np.testing.assert_allclose(g1, g0, rtol=1e-10, atol=1e-12)
