@@ -79,20 +79,21 @@ def _case(name):
 @pytest.mark.r_reference
 @pytest.mark.parametrize("name", list(REF))
 def test_firth_cox_matches_penalised_likelihood_maximised_in_r(name):
-    """Estimates and SEs to 1e-6, penalised and unpenalised log partial likelihoods to 1e-7,
-    the separating term's profile penalised-likelihood interval to 1e-5 (R's nested optim)."""
+    """Estimates and SEs to 2e-7, penalised and unpenalised log partial likelihoods to 1e-7, the
+    separating term's profile penalised-likelihood interval to 1e-8 (observed: at most 5e-8,
+    5e-8, 5e-12, 5e-8 and 3e-10; R's optim polished by three Newton steps)."""
     ref = REF[name]
     X, t, e, kw, j = _case(name)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no SeparationWarning, no numpy RuntimeWarning
         fit = cox_fit(X, t, e, firth=True, keep_data=True, **kw)
     assert fit.converged and fit.firth
-    np.testing.assert_allclose(fit.params, ref["coef"], atol=1e-6, rtol=0)
-    np.testing.assert_allclose(fit.se, ref["se"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(fit.params, ref["coef"], atol=2e-7, rtol=0)
+    np.testing.assert_allclose(fit.se, ref["se"], atol=2e-7, rtol=0)
     assert fit.penalised_loglik == pytest.approx(ref["penalised_loglik"][0], abs=1e-7)
     assert fit.loglik == pytest.approx(ref["loglik"][0], abs=1e-7)
     ci = cox_profile_ci(fit, [j])[0]
-    np.testing.assert_allclose(ci, ref["profile_ci"], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(ci, ref["profile_ci"], atol=1e-8, rtol=0)
 
 
 def test_the_same_data_without_firth_separate():
@@ -121,11 +122,11 @@ def test_fit_cox_firth_on_telco_categories_is_the_engine_fit():
             firth=True,
         )
     s = res.summary
-    np.testing.assert_allclose(s["estimate"], ref["coef"], atol=1e-6, rtol=0)
-    np.testing.assert_allclose(s["se"], ref["se"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(s["estimate"], ref["coef"], atol=2e-7, rtol=0)
+    np.testing.assert_allclose(s["se"], ref["se"], atol=2e-7, rtol=0)
     row = s.set_index("term").loc["sat[5]"]
     np.testing.assert_allclose(
-        row[["ci_lower", "ci_upper"]].astype(float), ref["profile_ci"], atol=1e-5
+        row[["ci_lower", "ci_upper"]].astype(float), ref["profile_ci"], atol=1e-8
     )
     np.testing.assert_allclose(np.log(s["hr_ci_lower"]), s["ci_lower"], rtol=1e-12)
     assert "Firth penalty, profile penalised-likelihood CIs" in res.meta["method"]
