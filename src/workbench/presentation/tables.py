@@ -50,6 +50,9 @@ _NOT_PCT = re.compile(r"(^n_|ratio|odds|hazard|count|months|tenure|time|value)",
 _SNAKE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
 _NUM = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?$")
 _INTERVAL_PAIRS = (("ci_lower", "ci_upper"), ("lower", "upper"), ("lower_ci", "upper_ci"))
+#: interval stems that name another column: ``hr_ci_lower`` / ``hr_ci_upper`` belong to
+#: ``hazard_ratio`` (the result contract's hazard-ratio interval beside a log-scale estimate)
+_STEM_ALIASES = {"hr": "hazard_ratio"}
 
 
 # ---------------------------------------------------------------------------------- numbers
@@ -69,8 +72,11 @@ def _decimals(values: np.ndarray, sig: int = 3) -> int:
     return int(min(max(sig - 1 - mag, 0), 5))
 
 
-def column_format(key: str, values: Sequence[Any]):
+def column_format(key: str, values: Sequence[Any], *, extra_decimals: int = 0):
     """The formatter of one column: a function ``value -> str`` chosen from the key and all values.
+
+    ``extra_decimals`` adds decimals to a number or percent column (an interval whose bounds
+    would otherwise print alike, see :func:`format_frame`).
 
     Examples
     --------
@@ -108,6 +114,8 @@ def column_format(key: str, values: Sequence[Any]):
     dec = _decimals(finite * (100 if kind == "pct" else 1), sig=2 if kind == "pct" else 3)
     if kind == "pct":
         dec = min(max(dec, 1), 2)
+    if kind in ("pct", "float"):
+        dec += int(extra_decimals)
 
     def fmt(v: Any) -> str:
         x = _to_float(v)
@@ -201,7 +209,8 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
     ]
     for c in cols:  # X_lower / X_upper or X_ci_lower / X_ci_upper beside X
         m = re.match(r"^(.+?)(_ci)?_(lower|low)$", c)
-        if m and m.group(1) in cols and c.lower() not in by_lower.get("ci_lower", "").lower():
+        beside = m and (m.group(1) in cols or _STEM_ALIASES.get(m.group(1)) in cols)
+        if beside and c.lower() not in by_lower.get("ci_lower", "").lower():
             stem = f"{m.group(1)}{m.group(2) or ''}"
             hi = next((h for h in (f"{stem}_upper", f"{stem}_high") if h in cols), None)
             if hi:
@@ -214,6 +223,7 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
             if lo.lower() not in {p[0] for p in _INTERVAL_PAIRS}
             else ""
         )
+        base = _STEM_ALIASES.get(base, base) if base not in cols else base
         skip = {lo, hi, "se", "statistic", "df"}
         cands = [c for c in (base, "estimate") if c in numeric]
         cands += [c for c in cols if c in numeric and re.search(r"ratio|^hr$|exp", c, re.I)]
@@ -223,6 +233,20 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
                 out.append((est, lo, hi))
                 break
     return out
+
+
+def _interval_format(key: str, values: list, lows: list, highs: list):
+    """The column format of a merged interval, with as many more decimals (up to 3) as it takes for
+    every interval whose bounds differ to print them differently (a hazard ratio of 1.0004 per
+    year of age reads "1.000 (0.999 to 1.002)", not "1.00 (1.00 to 1.00)")."""
+    pairs = [(_to_float(a), _to_float(b)) for a, b in zip(lows, highs)]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None and a < b]
+    pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
+    for extra in range(4):
+        f = column_format(key, values, extra_decimals=extra)
+        if f.kind not in ("pct", "float") or all(f(a) != f(b) for a, b in pairs):
+            return f
+    return f
 
 
 class _RowFormat:
@@ -274,7 +298,7 @@ def format_frame(
     for est, lo, hi in groups:
         if est in fmts and lo in fmts and hi in fmts and est not in merged:
             allv = list(frame[est]) + list(frame[lo]) + list(frame[hi])
-            fmts[est] = column_format(est, allv)
+            fmts[est] = _interval_format(est, allv, frame[lo].tolist(), frame[hi].tolist())
             merged[est] = (lo, hi)
             drop |= {lo, hi}
     # a column of mixed quantities (a ``unit`` column says which): one format per unit

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
@@ -171,18 +172,56 @@ def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - p
     signal.signal(signal.SIGINT, _on_sigint)
 
 
+_EXPORT_READY = False
+
+
+def _prepare_export(show_code: bool) -> None:
+    """Import nbconvert and build this worker's exporter in a thread while the worker's first run
+    executes (otherwise the first report of every worker pays for it, about 1 s)."""
+    global _EXPORT_READY
+    if _EXPORT_READY:
+        return
+    _EXPORT_READY = True
+    import threading
+
+    def build() -> None:
+        try:
+            from .export import _exporter
+
+            _exporter(bool(show_code))
+        except Exception:  # the run's own export reports any problem
+            pass
+
+    threading.Thread(target=build, name="workbench-export-warmup", daemon=True).start()
+
+
 def _task(
-    plan: RunPlan, timeouts: Mapping[str, float], show_code: bool, kernel: str, batch: str
+    plan: RunPlan,
+    timeouts: Mapping[str, float],
+    show_code: bool,
+    kernel: str,
+    batch: str,
+    token: str = "",
 ) -> RunOutcome:
-    """What a worker process (or Dask task) does: one run, start to finish."""
+    """What a worker process (or Dask task) does: one run, start to finish, its kernel forked
+    from this worker's warm template (:mod:`workbench.runner._warm`; started at its first run)."""
     global _RUNNING
     if _INTERRUPTED:
         raise KeyboardInterrupt("batch interrupted before this run started")
     _RUNNING = True
     try:
+        from ._warm import template
+
         timeout = getattr(plan, "timeout", None) or timeouts["*"]
+        _prepare_export(show_code)
+        warm = template(token or batch)
         return execute_plan(
-            plan, timeout=timeout, show_code=show_code, kernel_name=kernel, batch=batch
+            plan,
+            timeout=timeout,
+            show_code=show_code,
+            kernel_name=kernel,
+            batch=batch,
+            warm=warm,
         )
     finally:
         _RUNNING = False
@@ -309,7 +348,8 @@ def run_batch(
             disable=not progress,
         )
         timeouts = {"*": t_run}
-        args = (timeouts, spec.show_code, spec.kernel, spec.name)
+        token = uuid.uuid4().hex
+        args = (timeouts, spec.show_code, spec.kernel, spec.name, token)
 
         def done(outcome: RunOutcome) -> None:
             outcomes.append(outcome)

@@ -330,8 +330,14 @@ def execute_plan(
     show_code: bool = False,
     kernel_name: str = DEFAULT_KERNEL,
     batch: str | None = None,
+    warm=None,
 ) -> RunOutcome:
-    """Execute a planned run (steps 3-6 of the module docstring)."""
+    """Execute a planned run (steps 3-6 of the module docstring).
+
+    ``warm`` is a worker's warm template (:class:`workbench.runner._warm.Template`): the run's
+    papermill process and its kernel are forked from it, with papermill, ipykernel and the
+    scientific stack already imported (a fresh process each, as cold).
+    """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ParameterError(
             f"timeout must be a positive number of seconds, got {timeout!r}; e.g. timeout=900."
@@ -342,7 +348,7 @@ def execute_plan(
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     manifest = _base_manifest(plan, kernel_name, timeout, batch)
-    t0, started = time.perf_counter(), mf.now()
+    t0, started, wall0 = time.perf_counter(), mf.now(), time.time()
     manifest["started"] = mf.iso(started)
     mf.write_manifest(run_dir, manifest)
 
@@ -353,20 +359,30 @@ def execute_plan(
         "parameters": plan.given,
         "kernel_name": kernel_name,
         "cwd": str(run_dir),
+        "warm": warm.socket if warm is not None else None,
     }
     env = dict(os.environ)
     env[RUN_DIR_ENV] = str(run_dir)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env.pop("MPLBACKEND", None)  # the kernel's inline backend draws the report's figures
     with open(run_dir / LOG_FILE, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(CHILD), json.dumps(spec, default=str)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
-        )
+        proc = None
+        if warm is not None:
+            try:
+                proc = warm.spawn(
+                    json.dumps(spec, default=str), env=env, cwd=str(run_dir), log_fd=log.fileno()
+                )
+            except OSError:  # the template is gone: this run starts cold
+                spec["warm"] = None
+        if proc is None:
+            proc = subprocess.Popen(
+                [sys.executable, str(CHILD), json.dumps(spec, default=str)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=child_preexec,  # SIGTERM to the child if this process dies (kill -9)
+            )
         try:
             rc = proc.wait(timeout)
             status = "ok" if rc == 0 else "failed"
@@ -383,9 +399,8 @@ def execute_plan(
             mf.write_manifest(run_dir, manifest)
             raise
     ended = mf.now()
-    manifest.update(
-        ended=mf.iso(ended), duration_s=round(time.perf_counter() - t0, 3), status=status
-    )
+    t_exec = time.perf_counter()
+    manifest.update(ended=mf.iso(ended), duration_s=round(t_exec - t0, 3), status=status)
 
     if not out_nb.is_file():  # stopped before papermill wrote anything: show the input
         shutil.copyfile(plan.notebook, out_nb)
@@ -439,6 +454,13 @@ def execute_plan(
             "</body></html>",
             encoding="utf-8",
         )
+    manifest["timings"] = {
+        "execute_s": manifest["duration_s"],  # papermill process: kernel start, cells, shutdown
+        "report_s": round(time.perf_counter() - t_exec, 3),  # export, scrubbing
+        "warm_kernel": bool(warm),
+        "spawned_at": round(wall0, 3),  # epoch seconds: with papermill's cell times, where
+        "exited_at": round(wall0 + manifest["duration_s"], 3),  # a run's time goes
+    }
     if secret:
         from ..privacy import scrub_markup
 

@@ -29,15 +29,15 @@ def _concordance(
     lp: np.ndarray,
     strata: np.ndarray | None,
     weights: np.ndarray,
-    order: np.ndarray | None = None,
+    presorted: bool = False,
 ) -> float:
     """Harrell's C (pairs within strata, weighted by ``w_i * w_j``; tied predictions count 1/2).
 
     A pair is comparable when the shorter tenure ends in churn; a customer censored at the same
     tenure as a churner counts as having stayed longer (R ``concordance``'s convention); churners
     at the same tenure are not comparable. A higher ``lp`` (risk) should churn earlier.
-    ``order``: the rows sorted by stratum, then tenure descending, ties in row order, when the
-    caller has it (the Cox engine's sort, ``_riskset.risk_order``); computed otherwise.
+    ``presorted``: the rows are already sorted by stratum, then tenure descending (the Cox
+    engine's order, ``_riskset.risk_order``), so no sort is needed.
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event) > 0
@@ -48,9 +48,11 @@ def _concordance(
     rank = _dense_rank(np.asarray(lp, dtype=float))
     # rows in (stratum ascending, tenure descending) order; a churner's comparison set is the
     # range from its stratum's first row to the last row of its stratum with tenure >= its own
-    if order is None:
+    if presorted:
+        ts, ss, rs, ws, es = t, s, rank, w, e
+    else:
         order = np.argsort(-t, kind="stable") if strata is None else np.lexsort((-t, s))
-    ts, ss, rs, ws, es = t[order], s[order], rank[order], w[order], e[order]
+        ts, ss, rs, ws, es = t[order], s[order], rank[order], w[order], e[order]
     kernel = _compiled() if len(t) >= NUMBA_MIN_ROWS else None
     if kernel is not None:
         conc, tied, pairs = kernel(ts, ss, rs, ws, es, int(rank.max()) + 1)

@@ -540,7 +540,7 @@ def _fit_cox(
     prob = fit._internals[0]
     sorted_strata = None if strata_codes is None else strata_codes[pos][prob.order]
     lp = prob.X @ np.nan_to_num(fit._internals[2])  # centred: the same ranks
-    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, np.arange(len(lp)))
+    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, True)
     loglik = fit.loglik
     meta = {
         "n": int(len(frame)),

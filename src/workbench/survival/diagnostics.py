@@ -23,15 +23,17 @@ from .kernels import km_left_limit
 
 
 def _time_transform(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray:
+    """The transformed tenure ``g(t)`` of every churner (rows with ``event > 0``, in row order)."""
+    ev = event > 0
     if transform == "km":
-        return 1 - km_left_limit(time, event)
+        return 1 - km_left_limit(time, event, at=time[ev])
     if transform == "identity":
-        return time.astype(float)
+        return time[ev].astype(float)
     if transform == "log":
         with np.errstate(divide="ignore"):
-            return np.log(time)
+            return np.log(time[ev])
     if transform == "rank":
-        return stats.rankdata(time)
+        return stats.rankdata(time)[ev]
     raise ParameterError(
         f"`transform` must be one of 'km', 'rank', 'identity', 'log', got {transform!r}."
     )
@@ -46,7 +48,8 @@ def _zph(fit, time: np.ndarray, event: np.ndarray, term_covariate: list[str], tr
     information weighted by ``g_b`` and ``g_b^2`` (:meth:`_Problem.weighted_information`).
     """
     prob, ev, beta, _ = fit._internals
-    tt = _time_transform(time, event, transform)
+    tt = np.zeros(len(time))  # g(t) at the churners' rows (only they enter the test)
+    tt[event > 0] = _time_transform(time, event, transform)
     g_all = tt - tt[event > 0].mean()
     gb = prob.block_values(g_all)
     p = beta.size
@@ -107,10 +110,11 @@ def ph_test(s: dict, meta: dict, transform: str = "km") -> PHTestResult:
     rows, times, sres = prob.schoenfeld(ev)
     nevent = int(s["event"].sum())
     scaled = sres @ s["naive_var"] * nevent + s["beta"]
-    resid = pd.DataFrame(scaled, columns=s["terms"])
-    resid.insert(0, "transformed_time", tt[rows])
-    resid.insert(0, "time", times)
-    resid = resid.sort_values("time", kind="stable").reset_index(drop=True)
+    o = np.argsort(times, kind="stable")  # by tenure (events in the engine's order before)
+    resid = pd.DataFrame(
+        {"time": times[o], "transformed_time": tt[rows[o]]}
+        | {term: scaled[o, j] for j, term in enumerate(s["terms"])}
+    )
     msgs: list[str] = []
     alpha = meta["alpha"]
     bad = table[(table["term"] != "GLOBAL") & (table["p_value"] < alpha)]
