@@ -28,7 +28,7 @@ from ..exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
-from ._linalg import collinear_columns
+from ._linalg import collinear_columns, one_blas_thread
 
 MIN_EVENTS_PER_PARAMETER = 10
 
@@ -40,11 +40,7 @@ def _single_thread(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover
-            return fn(*args, **kwargs)
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             return fn(*args, **kwargs)
 
     return wrapper

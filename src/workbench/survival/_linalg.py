@@ -12,6 +12,23 @@ from scipy import linalg
 
 from ..exceptions import CollinearityError, ModelError
 
+_CONTROLLER: list = []
+
+
+def one_blas_thread():
+    """A context limiting BLAS to one thread: the products here are narrow (n x p, small p), and on a
+    shared machine threaded BLAS on them is many times slower (oversubscription). threadpoolctl's
+    library scan (milliseconds) is done once and cached."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
 
 def _safe_inverse(M) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of the information; where it is singular (diverging coefficients) a pseudo-inverse,

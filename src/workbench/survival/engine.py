@@ -56,6 +56,7 @@ from ._linalg import (
     _quad_solve,
     _safe_inverse,
     _solve,
+    one_blas_thread,
 )
 from ._riskset import CoxBaseline, _Eval, _Problem
 from .prediction import baseline_hazard, predict_survival
@@ -272,15 +273,8 @@ def _check_frequency(w) -> None:
 
 
 def _one_blas_thread():
-    """BLAS limited to one thread: the products are narrow (n x p, small p), and threaded BLAS only
-    adds contention on a shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    """BLAS limited to one thread (:func:`._linalg.one_blas_thread`)."""
+    return one_blas_thread()
 
 
 def _numpy_quiet(fn):
