@@ -117,11 +117,19 @@ def _warn(messages: list[str], message: str, category: type[Warning]) -> None:
     messages.append(message)
 
 
+def _has_missing(s: pd.Series) -> bool:
+    if s.dtype.kind == "f":  # plain float column: numpy's NaN test, no pandas objects
+        return bool(np.isnan(s.to_numpy()).any())
+    return bool(s.hasnans)
+
+
 def _drop_missing(
     frame: pd.DataFrame, columns: Sequence[str], messages: list[str], exclusions: list[dict]
 ) -> pd.DataFrame:
     """Drop rows with a missing value in ``columns``; count, warn and record the exclusion."""
     cols = list(dict.fromkeys(c for c in columns if c is not None))
+    if not any(_has_missing(frame[c]) for c in cols):  # column by column: no copy of the frame
+        return frame
     miss = frame[cols].isna()
     bad = miss.any(axis=1)
     if bad.any():

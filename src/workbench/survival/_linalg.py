@@ -59,8 +59,9 @@ def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, li
     # (centred in chunks that stay in cache, not as a second n x p array)
     mean = X.mean(axis=0)
     gram = np.zeros((X.shape[1], X.shape[1]))
-    for lo in range(0, len(X), 32_768):
-        Xc = X[lo : lo + 32_768] - mean
+    buf = np.empty((min(len(X), 65_536), X.shape[1]), order="F" if X.flags.f_contiguous else "C")
+    for lo in range(0, len(X), len(buf)):
+        Xc = np.subtract(X[lo : lo + len(buf)], mean, out=buf[: len(X[lo : lo + len(buf)])])
         gram += Xc.T @ Xc
     gram /= len(X)
     sd = np.sqrt(np.clip(np.diag(gram), 0.0, None))
