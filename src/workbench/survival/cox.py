@@ -484,12 +484,13 @@ def _fit_cox(
         )
     means = design.X.mean(axis=0)
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
-    robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
-    pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
+    robust = cluster_col is not None or (weights_col is not None and bool(np.any(w != np.floor(w))))
+    # rows of weight 0 add nothing to the partial likelihood (a slice, not a copy, when none)
+    pos = slice(None) if weights_col is None or bool((w > 0).all()) else w > 0
     with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
         warnings.simplefilter("always")
         fit = _cox_fit(
-            design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
+            design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
             weights=None if weights_col is None else w[pos],  # unit weights: the fast path
@@ -497,7 +498,7 @@ def _fit_cox(
             ties=ties,
             penalizer=penalizer,
             init=None,
-            tol=1e-10,
+            tol=1e-9,  # R coxph.control(eps=1e-9), as the engine
             max_iter=max_iter,
             robust=robust,
             cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
