@@ -111,3 +111,17 @@ def test_empty_result_says_so_once(tmp_path):
     assert "<table" not in html and "has no rows" in html
     body = _body(tmp_path, [r])
     assert body.count("Cox model") == 1 and "has no rows in this run" in body
+
+
+def test_the_cohort_table_renders_through_the_same_layer():
+    import warnings
+
+    import workbench.retention as R
+    from workbench.data import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = R.cohort_table(load_dataset("synthetic", n_customers=400, seed=2), max_months=6)
+    html = res._repr_html_()
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert "wb-fmt" in html and heads[:4] == ["Cohort", "Customers", "Month 0", "Month 1"]
