@@ -66,3 +66,56 @@ def test_alpha_labels_on_synthetic(tmp_path, monkeypatch):
     text = " ".join(f["text"] for f in res["key_findings"])
     assert "90% CI" in text and not re.search(r"(?<![\d.])95%", text)
     assert all(m["meta"]["alpha"] in (0.1, None) for m in res["_meta"].values())
+
+
+@pytest.mark.slow
+def test_runs_on_parquet_as_aggregated_counts(tmp_path, monkeypatch):
+    """dataset: parquet reads a Parquet file written here as DuckDB cell counts (no rows loaded):
+    the recorded tables equal the row-level functions on the same rows; the referral rate, which
+    needs each customer's row, is refused in one sentence naming it."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench import retention as R
+    from workbench.aggregate.synthetic import make_customers
+
+    df = make_customers(20_000, seed=8)
+    rng = np.random.default_rng(8)
+    df["cause"] = np.where(df["churned"] == 1, rng.choice(["price", "service"], len(df)), None)
+    df.insert(0, "customer_id", [f"c{i}" for i in range(len(df))])
+    data = tmp_path / "data"
+    data.mkdir()
+    df.to_parquet(data / "customers.parquet", index=False)
+    (data / "spec.yml").write_text(
+        "name: big_customers\nid: customer_id\ntenure: tenure\ntenure_unit: months\n"
+        "event: churned\nstart_date: start_month\nsegment: plan\nchurn_type: cause\n"
+    )
+    res = _run(
+        tmp_path,
+        monkeypatch,
+        dataset="parquet",
+        data_path=str(data / "customers.parquet"),
+        spec_path=str(data / "spec.yml"),
+        period="month",
+    )
+    assert res["n_customers"] == 20_000 and res["n_churned"] == int(df["churned"].sum())
+    rows = {"duration_col": "tenure", "event_col": "churned"}
+    want = {
+        "rates": R.period_rates(df, start_col="start_month", period="month", **rows),
+        "lifecycle": R.lifecycle_rates(df, **rows),
+        "churn_by_segment": R.rates_by_segment(df, group_col="plan", **rows),
+        "churn_by_cause": R.churn_by_cause(df, cause_col="cause", **rows),
+        "cohort_retention": R.cohort_table(df, start_col="start_month", **rows),
+    }
+    for name, rows_res in want.items():
+        got = pd.DataFrame(res[name])
+        exp = rows_res.summary
+        num = [c for c in exp.select_dtypes("number").columns if c in got]
+        assert len(got) == len(exp) and num
+        np.testing.assert_allclose(got[num].to_numpy(float), exp[num].to_numpy(float), atol=1e-10)
+        assert "from aggregated counts (duckdb)" in res["_meta"][name]["meta"]["method"]
+    assert res["referral_rate"] == []
+    reason = res["_meta"]["referral_rate"]["meta"]["reason"]
+    assert reason.startswith("Referral rate is not available from aggregated counts")
+    # no customer id reaches the run's outputs
+    assert "c1234" not in (tmp_path / "results.json").read_text()

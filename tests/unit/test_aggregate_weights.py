@@ -291,8 +291,13 @@ def test_retention_weights_must_be_whole_counts(customers):
 
 
 def test_aggregate_retention_arguments_refused(cells, calendar_cells):
-    with pytest.raises(ParameterError, match="`start_col` is required"):
-        A.period_rates(cells)
+    # no joining date in the counts: what the row-level functions say without one
+    with pytest.warns(UnavailableWarning, match="no start-date column"):
+        one = A.period_rates(cells)
+    assert one.summary["period"].tolist() == ["observation window"]
+    assert one.summary["customers_at_risk"].iloc[0] == cells.n
+    with pytest.warns(UnavailableWarning, match="cohort table is unavailable"):
+        assert A.cohort_table(cells).summary.empty
     with pytest.raises(ParameterError, match=r"\['joined'\] were not kept"):
         A.cohort_table(cells, start_col="joined")
     with pytest.raises(ParameterError, match="keep no churn cause"):

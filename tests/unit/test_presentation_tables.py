@@ -72,3 +72,35 @@ def test_caption_numbers_and_note():
 
 def test_docstring_examples():
     assert doctest.testmod(tables).failed == 0
+
+
+def test_a_hazard_ratio_interval_is_merged_with_the_hazard_ratio_not_the_log_estimate():
+    """The result contract's Cox table: a log-scale estimate with its interval, and beside it the
+    hazard ratio with ``hr_ci_lower`` / ``hr_ci_upper``: two merged columns, one format each."""
+    cox = pd.DataFrame(
+        {
+            "term": ["segment[enterprise]", "age"],
+            "estimate": [0.1126, 0.0004],
+            "ci_lower": [0.0199, -0.0010],
+            "ci_upper": [0.2053, 0.0018],
+            "hazard_ratio": [1.1192, 1.0004],
+            "hr_ci_lower": [1.0201, 0.9990],
+            "hr_ci_upper": [1.2279, 1.0018],
+        }
+    )
+    html = table_html(cox, alpha=0.1)
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert heads == ["Term", "Estimate (90% CI)", "Hazard ratio (90% CI)"]  # no HR CI columns
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    # one format per column, with the decimals it takes for the bounds of every interval to differ
+    # (1.0004 per year of age is not "1.00 (1.00 to 1.00)")
+    assert cells[2] == "1.119 (1.020 to 1.228)" and cells[5] == "1.000 (0.999 to 1.002)"
+    assert cells[1] == "0.1126 (0.0199 to 0.2053)"
+
+
+def test_columns_of_proportions_named_otherwise_can_be_shown_as_percentages():
+    df = pd.DataFrame({"estimate": [0.777], "ci_lower": [0.709], "ci_upper": [0.851]})
+    assert "0.777 (0.709 to 0.851)" in table_html(df)
+    assert "77.7% (70.9% to 85.1%)" in table_html(df, percent=["estimate"])
+    big = pd.DataFrame({"estimate": [3.5]})  # not a proportion: stays a number
+    assert "3.50" in table_html(big, percent=["estimate"])

@@ -19,6 +19,7 @@ Not yet
 """
 
 from ._cells import COUNT_COL, CellCounts, counts
+from .dataset import AggregatedDataset, is_aggregated, load_aggregated
 from .estimators import (
     NOT_YET,
     fit_cox,
@@ -38,6 +39,9 @@ from .retention import (
 )
 
 __all__ = [
+    "AggregatedDataset",
+    "is_aggregated",
+    "load_aggregated",
     "COUNT_COL",
     "NOT_YET",
     "CellCounts",

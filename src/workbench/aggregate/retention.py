@@ -28,29 +28,32 @@ __all__ = [
 ]
 
 
-def _no_weights(kwargs: dict, func: str) -> None:
+def _from_counts(cells: Any, func: str, rows_fn, *, by: dict, entry_ok: bool = False, **kwargs):
+    """Check the counts, the ``by`` columns named in ``by`` (argument -> column or None) and call
+    the row-level ``rows_fn`` on the cells with the counts as frequency weights."""
+    cells = _check(cells, func)
     if "weights_col" in kwargs:
         raise ParameterError(
             f"aggregate.{func}: the cell counts are the weights; `weights_col` cannot be set here."
         )
-
-
-def _start(cells: CellCounts, start_col: str | None, func: str) -> str:
-    if start_col is None:
-        raise ParameterError(
-            f"aggregate.{func}: `start_col` is required: name the joining-date column kept in the "
-            f"counts (by={cells.columns['by']}), e.g. counts(..., by=['start_month'])."
-        )
-    _check_by(cells, [start_col], "start_col", func)
-    return start_col
-
-
-def _no_entry(cells: CellCounts, func: str) -> None:
-    if cells.columns["entry_col"] is not None:
+    if not entry_ok and cells.columns["entry_col"] is not None:
         raise ParameterError(
             f"aggregate.{func}: the counts keep a delayed-entry column "
             f"({cells.columns['entry_col']!r}), which {func} does not use; count without entry_col."
         )
+    for arg, col in by.items():
+        if col is not None:
+            _check_by(cells, [col], arg, func)
+    c = cells.columns
+    res = rows_fn(
+        cells.cells,
+        duration_col=c["duration_col"],
+        event_col=c["event_col"],
+        weights_col=COUNT_COL,
+        **by,
+        **kwargs,
+    )
+    return _as_counts(res, cells, func)
 
 
 def lifecycle_rates(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
@@ -69,64 +72,48 @@ def lifecycle_rates(cells: CellCounts, *, group_col: str | None = None, **kwargs
     """
     from ..retention import lifecycle_rates as rows_fn
 
-    cells = _check(cells, "lifecycle_rates")
-    _no_weights(kwargs, "lifecycle_rates")
-    _no_entry(cells, "lifecycle_rates")
-    if group_col is not None:
-        _check_by(cells, [group_col], "group_col", "lifecycle_rates")
-    c = cells.columns
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        group_col=group_col,
-        weights_col=COUNT_COL,
-        **kwargs,
-    )
-    return _as_counts(res, cells, "lifecycle_rates")
+    return _from_counts(cells, "lifecycle_rates", rows_fn, by={"group_col": group_col}, **kwargs)
 
 
 def period_rates(cells: CellCounts, *, start_col: str | None = None, **kwargs) -> Any:
     """Calendar churn / retention rates from cell counts: :func:`workbench.retention.period_rates`
-    weighted by the counts (``period``, ``analysis_date``, ``tenure_unit``, ``alpha`` as there);
-    the joining date ``start_col`` must be among the ``by`` columns of the counts."""
+    weighted by the counts (``period``, ``analysis_date``, ``tenure_unit``, ``alpha`` as there).
+    The joining date ``start_col`` must be among the ``by`` columns of the counts; without one the
+    whole window is one period, as the row-level function says."""
     from ..retention import period_rates as rows_fn
 
-    cells = _check(cells, "period_rates")
-    _no_weights(kwargs, "period_rates")
-    _no_entry(cells, "period_rates")
-    c = cells.columns
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        start_col=_start(cells, start_col, "period_rates"),
-        weights_col=COUNT_COL,
-        **kwargs,
-    )
-    return _as_counts(res, cells, "period_rates")
+    return _from_counts(cells, "period_rates", rows_fn, by={"start_col": start_col}, **kwargs)
 
 
 def cohort_table(cells: CellCounts, *, start_col: str | None = None, **kwargs) -> Any:
     """Joining cohort x months since joining from cell counts:
     :func:`workbench.retention.cohort_table` weighted by the counts (``cohort``, ``max_months``,
     ``step``, ``analysis_date``, ``tenure_unit`` as there); ``start_col`` must be among the
-    ``by`` columns of the counts."""
+    ``by`` columns (without one the table is unavailable and says so)."""
     from ..retention import cohort_table as rows_fn
 
-    cells = _check(cells, "cohort_table")
-    _no_weights(kwargs, "cohort_table")
-    _no_entry(cells, "cohort_table")
-    c = cells.columns
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        start_col=_start(cells, start_col, "cohort_table"),
-        weights_col=COUNT_COL,
-        **kwargs,
+    return _from_counts(cells, "cohort_table", rows_fn, by={"start_col": start_col}, **kwargs)
+
+
+def churn_by_cause(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
+    """Churn by cause from cell counts: :func:`workbench.retention.churn_by_cause` weighted by
+    the counts (the cause is the one kept by ``counts(..., cause_col=...)``; without one the
+    result is unavailable and says so)."""
+    from ..retention import churn_by_cause as rows_fn
+
+    cause = _check(cells, "churn_by_cause").columns["cause_col"]
+    return _from_counts(
+        cells, "churn_by_cause", rows_fn, by={"group_col": group_col}, cause_col=cause, **kwargs
     )
-    return _as_counts(res, cells, "cohort_table")
+
+
+def rates_by_segment(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
+    """Churn by segment from cell counts: :func:`workbench.retention.rates_by_segment` weighted
+    by the counts (``group_col`` among the ``by`` columns; without one the result says it is
+    unavailable)."""
+    from ..retention import rates_by_segment as rows_fn
+
+    return _from_counts(cells, "rates_by_segment", rows_fn, by={"group_col": group_col}, **kwargs)
 
 
 def cumulative_incidence(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
@@ -136,68 +123,17 @@ def cumulative_incidence(cells: CellCounts, *, group_col: str | None = None, **k
     column (the delayed-entry estimator takes one row per customer)."""
     from ..survival import cumulative_incidence as rows_fn
 
-    cells = _check(cells, "cumulative_incidence")
-    _no_weights(kwargs, "cumulative_incidence")
-    c = cells.columns
-    if c["cause_col"] is None:
+    cause = _check(cells, "cumulative_incidence").columns["cause_col"]
+    if cause is None:
         raise ParameterError(
             "aggregate.cumulative_incidence: the counts keep no churn cause; count with "
             "counts(..., cause_col='<cause column>')."
         )
-    _no_entry(cells, "cumulative_incidence")
-    if group_col is not None:
-        _check_by(cells, [group_col], "group_col", "cumulative_incidence")
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        cause_col=c["cause_col"],
-        group_col=group_col,
-        weights_col=COUNT_COL,
+    return _from_counts(
+        cells,
+        "cumulative_incidence",
+        rows_fn,
+        by={"group_col": group_col},
+        cause_col=cause,
         **kwargs,
     )
-    return _as_counts(res, cells, "cumulative_incidence")
-
-
-def churn_by_cause(cells: CellCounts, *, group_col: str | None = None, **kwargs) -> Any:
-    """Churn by cause from cell counts: :func:`workbench.retention.churn_by_cause` weighted by
-    the counts (the counts must keep the cause: ``counts(..., cause_col=...)``)."""
-    from ..retention import churn_by_cause as rows_fn
-
-    cells = _check(cells, "churn_by_cause")
-    _no_weights(kwargs, "churn_by_cause")
-    _no_entry(cells, "churn_by_cause")
-    c = cells.columns
-    if group_col is not None:
-        _check_by(cells, [group_col], "group_col", "churn_by_cause")
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        cause_col=c["cause_col"],
-        group_col=group_col,
-        weights_col=COUNT_COL,
-        **kwargs,
-    )
-    return _as_counts(res, cells, "churn_by_cause")
-
-
-def rates_by_segment(cells: CellCounts, *, group_col: str, **kwargs) -> Any:
-    """Churn by segment from cell counts: :func:`workbench.retention.rates_by_segment` weighted
-    by the counts (``group_col`` among the ``by`` columns)."""
-    from ..retention import rates_by_segment as rows_fn
-
-    cells = _check(cells, "rates_by_segment")
-    _no_weights(kwargs, "rates_by_segment")
-    _no_entry(cells, "rates_by_segment")
-    _check_by(cells, [group_col], "group_col", "rates_by_segment")
-    c = cells.columns
-    res = rows_fn(
-        cells.cells,
-        duration_col=c["duration_col"],
-        event_col=c["event_col"],
-        group_col=group_col,
-        weights_col=COUNT_COL,
-        **kwargs,
-    )
-    return _as_counts(res, cells, "rates_by_segment")

@@ -80,6 +80,9 @@ def resolve_frame(data: Any, *, func: str | None = None) -> tuple[pd.DataFrame, 
         return frame, data.spec
     if isinstance(data, pd.DataFrame):
         return data, None
+    from ..aggregate.dataset import refuse_rows
+
+    refuse_rows(data, func)
     raise ParameterError(
         f"{_where(func)}`data` must be a workbench Dataset or a pandas DataFrame, got "
         f"{type(data).__name__}. Load data with workbench.data.load_dataset(...) or pass a DataFrame."

@@ -18,7 +18,11 @@ DATASETS = {
     "telco": "extended IBM Telco release; data_path = folder of the five CSV files",
     "cdnow": "CDNOW purchase histories (a TransactionLog in weeks); data_path = folder of the CDNOW files",
     "file": "your CSV or Parquet file (data_path) with your role spec (spec_path)",
-    "duckdb": "a DuckDB SQL query (query) over files or a database (data_path), with spec_path",
+    "parquet": "your Parquet (or CSV) file, glob or folder (data_path) with spec_path, read as "
+    "aggregated cell counts by DuckDB: the rows are never loaded; analyses that need them refuse",
+    "duckdb": "a DuckDB SQL query (query) over files or a database (data_path), with spec_path; "
+    "without a query, the table named by the spec's `name` in the database data_path, read as "
+    "aggregated cell counts",
 }
 
 
@@ -82,8 +86,12 @@ def load_dataset(
 
     Parameters
     ----------
-    dataset : {'synthetic', 'telco', 'cdnow', 'file', 'duckdb'}
+    dataset : {'synthetic', 'telco', 'cdnow', 'file', 'parquet', 'duckdb'}
         ``cdnow`` returns a :class:`workbench.purchases.TransactionLog`, not a customer Dataset.
+        ``parquet`` (and ``duckdb`` without ``query``) return a
+        :class:`workbench.aggregate.AggregatedDataset`: cell counts by the spec's roles, computed
+        by DuckDB where the data are (for tables larger than memory); the analyses that run from
+        counts take it, the others refuse it naming themselves.
     data_path : path, optional
         Telco: the folder of the five CSV files (default ``../shared/data/ibm-telco``);
         file: a CSV or Parquet file; duckdb: a database file (optional).
@@ -123,7 +131,17 @@ def load_dataset(
         from .cdnow import load_cdnow
 
         return load_cdnow(data_path)
-    if name in ("file", "csv", "parquet"):
+    if name == "parquet":
+        from ..aggregate.dataset import load_aggregated
+
+        if data_path is None or spec is None:
+            raise ParameterError(
+                "dataset 'parquet' needs both `data_path` (a Parquet file, glob or folder) and "
+                f"`spec_path` (its YAML role spec); got data_path={data_path!r}, "
+                f"spec_path={spec_path!r}."
+            )
+        return load_aggregated(data_path, spec)
+    if name in ("file", "csv"):
         if data_path is None or spec is None:
             raise ParameterError(
                 f"dataset '{dataset}' needs both `data_path` (a CSV or Parquet file) and `spec_path` "
@@ -132,9 +150,15 @@ def load_dataset(
         frame = read_table(data_path, encoding=spec.encoding, sep=spec.sep)
         return validate(frame, spec, name=spec.name, source=str(data_path))
     if name == "duckdb":
+        if query is None and data_path is not None and spec is not None:
+            from ..aggregate.dataset import load_aggregated
+
+            return load_aggregated(_existing(data_path, "data_path"), spec, table=spec.name)
         if query is None or spec is None:
             raise ParameterError(
-                "dataset 'duckdb' needs `query` (SQL) and `spec_path` (its YAML role spec)."
+                "dataset 'duckdb' needs `query` (SQL) and `spec_path` (its YAML role spec), or a "
+                "database `data_path` and `spec_path` (the table named by the spec's `name`, read "
+                "as aggregated counts)."
             )
         return load_duckdb(query, spec, database=data_path)
     raise DatasetNotFoundError(

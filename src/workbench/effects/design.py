@@ -123,6 +123,9 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         spec = data.spec if isinstance(data, Dataset) else None
         frame = data.frame if isinstance(data, Dataset) else data
         if not isinstance(frame, pd.DataFrame):
+            from ..aggregate.dataset import refuse_rows
+
+            refuse_rows(data, "effects study")
             raise ParameterError(
                 f"`data` must be a workbench Dataset or a DataFrame, got {type(data).__name__}."
             )

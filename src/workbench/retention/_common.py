@@ -70,6 +70,29 @@ def resolve_retention(
     return r, cols
 
 
+def from_counts(data, func: str, **kwargs):
+    """The :mod:`workbench.aggregate` version of ``func`` when ``data`` is an aggregated dataset
+    (``load_dataset("parquet", ...)``: cell counts, no rows), else None.
+
+    Column arguments left as None default from the dataset's spec as the row-level functions
+    default them (joining date, tenure unit; the segment for ``rates_by_segment`` only).
+    """
+    from ..aggregate.dataset import is_aggregated
+
+    if not is_aggregated(data):
+        return None
+    from .. import aggregate
+
+    spec = data.spec
+    defaults = {"start_col": spec.start_date}
+    if func == "rates_by_segment":
+        defaults["group_col"] = spec.segment
+    kw = {k: (defaults.get(k) if v is None else v) for k, v in kwargs.items()}
+    kw = {k: v for k, v in kw.items() if v is not None}
+    kw.setdefault("tenure_unit", spec.tenure_unit)
+    return getattr(aggregate, func)(data.cells, **kw)
+
+
 def meta_of(r, *, alpha, method, **extra) -> dict:
     """The contract's meta from a :class:`workbench.columns.Resolved`; with frequency weights
     ``n`` and ``events`` count customers (weighted sums), not rows."""
@@ -201,11 +224,11 @@ class CohortResult(Result):
         wide = wide.reset_index()
         sizes = self.summary.drop_duplicates("cohort").set_index("cohort")["cohort_size"]
         wide.insert(1, "customers", wide["cohort"].map(sizes).astype(int))
-        parts = [f"<div class='wb-result'><h4>{_html.escape(self.title)} (% still active)</h4>"]
-        line = self._meta_line()
-        if line:
-            parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
-        parts.append(self._table_html(wide, max_rows=120))
+        parts = [self._head_html(f"{self.title} (% still active)")]
+        months = {
+            c: f"Month {c[1:]}" for c in wide.columns if c.startswith("m") and c[1:].isdigit()
+        }
+        parts.append(self._table_html(wide, max_rows=120, labels=months))
         parts += [f"<p class='wb-warning'>&#9888; {_html.escape(w)}</p>" for w in self.warnings]
         parts.append("</div>")
         return "".join(parts)

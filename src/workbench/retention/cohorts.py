@@ -7,7 +7,15 @@ import pandas as pd
 
 from ..config import DAYS_PER_MONTH
 from ..exceptions import ParameterError
-from ._common import PERIODS, CohortResult, dates, meta_of, resolve_retention, unavailable
+from ._common import (
+    PERIODS,
+    CohortResult,
+    dates,
+    from_counts,
+    meta_of,
+    resolve_retention,
+    unavailable,
+)
 
 __all__ = ["cohort_survivors", "cohort_table"]
 
@@ -61,6 +69,18 @@ def cohort_table(
         raise ParameterError(f"`max_months` must be a positive whole number, got {max_months!r}.")
     if not isinstance(step, (int, np.integer)) or step < 1:
         raise ParameterError(f"`step` must be a positive whole number, got {step!r}.")
+    agg = from_counts(
+        data,
+        "cohort_table",
+        cohort=cohort,
+        max_months=max_months,
+        step=step,
+        start_col=start_col,
+        analysis_date=analysis_date,
+        tenure_unit=tenure_unit,
+    )
+    if agg is not None:
+        return agg
     r, cols = resolve_retention(
         data,
         func="cohort_table",

@@ -24,7 +24,14 @@ from scipy import stats
 from ..columns import MAX_GROUPS, check_alpha
 from ..data.units import detect_grid, unit_factor
 from ..exceptions import CoarseTenureWarning, ParameterError
-from ._common import LifecycleResult, groups_of, meta_of, poisson_ci, resolve_retention
+from ._common import (
+    LifecycleResult,
+    from_counts,
+    groups_of,
+    meta_of,
+    poisson_ci,
+    resolve_retention,
+)
 
 __all__ = ["DEFAULT_STAGES", "lifecycle_rates"]
 
@@ -104,6 +111,17 @@ def lifecycle_rates(
     [['0-3', 5, 2, 0], ['3-12', 3, 1, 2]]
     """
     check_alpha(alpha)
+    agg = from_counts(
+        data,
+        "lifecycle_rates",
+        stages=stages,
+        group_col=group_col,
+        tenure_unit=tenure_unit,
+        alpha=alpha,
+        max_groups=max_groups,
+    )
+    if agg is not None:
+        return agg
     r, cols = resolve_retention(
         data,
         func="lifecycle_rates",

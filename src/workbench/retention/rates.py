@@ -20,6 +20,7 @@ from ._common import (
     CauseResult,
     RatesResult,
     dates,
+    from_counts,
     groups_of,
     meta_of,
     poisson_ci,
@@ -99,6 +100,17 @@ def period_rates(
     check_alpha(alpha)
     if period not in PERIODS:
         raise ParameterError(f"`period` must be one of {list(PERIODS)}, got {period!r}.")
+    agg = from_counts(
+        data,
+        "period_rates",
+        period=period,
+        start_col=start_col,
+        analysis_date=analysis_date,
+        tenure_unit=tenure_unit,
+        alpha=alpha,
+    )
+    if agg is not None:
+        return agg
     r, cols = resolve_retention(
         data,
         func="period_rates",
@@ -229,6 +241,11 @@ def churn_by_cause(
     [1.0]
     """
     check_alpha(alpha)
+    agg = from_counts(
+        data, "churn_by_cause", group_col=group_col, tenure_unit=tenure_unit, alpha=alpha
+    )
+    if agg is not None:
+        return agg
     r, cols = resolve_retention(
         data,
         func="churn_by_cause",
@@ -334,6 +351,16 @@ def rates_by_segment(
     [0.05, 0.2]
     """
     check_alpha(alpha)
+    agg = from_counts(
+        data,
+        "rates_by_segment",
+        group_col=group_col,
+        tenure_unit=tenure_unit,
+        alpha=alpha,
+        max_groups=max_groups,
+    )
+    if agg is not None:
+        return agg
     group_col = column_name(
         data,
         group_col,
@@ -446,6 +473,18 @@ def referral_rate(
     [0.5]
     """
     check_alpha(alpha)
+    from ..aggregate.dataset import is_aggregated
+
+    if is_aggregated(data):
+        return unavailable(
+            RatesResult,
+            "Referral rate",
+            "Referral rate is not available from aggregated counts (dataset: parquet / duckdb): "
+            "it reads each customer's referral column; run notebook 01 with dataset: file for it.",
+            ["group", "customers", "referrers", "estimate", "ci_lower", "ci_upper"],
+            standard_meta(data, alpha=alpha, method="not computed", n=data.n, events=data.events),
+            key="group",
+        )
     frame, _ = resolve_frame(data, func="referral_rate")
     if referral_col is None:
         referral_col = next(

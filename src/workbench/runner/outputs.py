@@ -66,12 +66,14 @@ def image_is_blank(data: bytes, *, threshold: float = BLANK_VARIANCE) -> bool:
         img = Image.open(io.BytesIO(data)).convert("RGB")
     except Exception:
         return False
-    px = np.asarray(img, dtype=float) / 255.0
-    if px.size == 0 or float(px.var()) < threshold:
+    px = np.asarray(img)  # uint8 grey levels 0..255; the thresholds below are on the 0..1 scale
+    if px.size == 0 or float(px.var()) / 255.0**2 < threshold:
         return True
-    sat = px.max(axis=2) - px.min(axis=2)
-    coloured = float((sat > 0.25).mean())
-    ink = float((px.min(axis=2) < 0.9).mean())
+    r, g, b = px[..., 0], px[..., 1], px[..., 2]
+    lo = np.minimum(np.minimum(r, g), b)
+    hi = np.maximum(np.maximum(r, g), b)
+    coloured = float(np.count_nonzero(hi - lo > 0.25 * 255)) / lo.size  # saturation > 0.25
+    ink = float(np.count_nonzero(lo < 0.9 * 255)) / lo.size  # darkest channel < 0.9
     return coloured < 3e-4 and ink < 0.02
 
 

@@ -56,6 +56,9 @@ def _resolve_frame(data: Any) -> tuple[pd.DataFrame, Any]:
         return frame, data.spec
     if isinstance(data, pd.DataFrame):
         return data, None
+    from ..aggregate.dataset import refuse_rows
+
+    refuse_rows(data)
     raise ParameterError(
         f"`data` must be a workbench Dataset or a pandas DataFrame, got {type(data).__name__}. "
         "Load data with workbench.data.load_dataset(...) or pass a DataFrame."

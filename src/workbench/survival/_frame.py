@@ -57,6 +57,9 @@ def prepare_survival_frame(
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:
+        from ..aggregate.dataset import refuse_rows
+
+        refuse_rows(data, func)
         raise ParameterError(
             f"{func}(data, ...): `data` must be a workbench Dataset or a pandas DataFrame, got "
             f"{type(data).__name__}. Load data with workbench.data.load_dataset(...)."
