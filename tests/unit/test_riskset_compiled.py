@@ -205,3 +205,29 @@ def test_distinct_sorted_equals_unique(descending):
     eu, einv = np.unique(t, return_inverse=True)
     np.testing.assert_array_equal(u, eu)
     np.testing.assert_array_equal(inv, einv)
+
+
+def test_term_constant_within_strata_is_dropped_and_named():
+    """A covariate that varies only between strata has no hazard ratio in a stratified model: it is
+    dropped with a CollinearityWarning naming it (as R's NA), the others are estimated."""
+    import pandas as pd
+
+    from workbench.exceptions import CollinearityWarning
+    from workbench.survival import fit_cox
+
+    rng = np.random.default_rng(21)
+    n = 1_500
+    frame = pd.DataFrame({"region": rng.integers(0, 3, n), "x": rng.normal(size=n)})
+    frame["region_level"] = frame["region"] * 2.0  # constant within each region
+    frame["tenure"] = rng.exponential(np.exp(-0.5 * frame["x"]))
+    frame["churned"] = (rng.random(n) < 0.8).astype(int)
+    with pytest.warns(CollinearityWarning, match="region_level.*constant within every stratum"):
+        res = fit_cox(
+            frame,
+            duration_col="tenure",
+            event_col="churned",
+            covariates=["x", "region_level"],
+            strata="region",
+        )
+    assert list(res.summary["term"]) == ["x"]
+    assert res.meta["dropped_terms"][0]["term"] == "region_level"

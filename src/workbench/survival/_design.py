@@ -228,6 +228,10 @@ def _drop_degenerate(
     keep = np.ones(X.shape[1], dtype=bool)
     dropped = []
     ptp = np.ptp(X, axis=0) if len(X) else np.zeros(X.shape[1])
+    flat_within = None  # columns constant within every stratum: one grouped min / max of all
+    if strata_codes is not None and len(X):
+        grouped = pd.DataFrame(X).groupby(strata_codes, sort=False)
+        flat_within = (grouped.max().to_numpy() == grouped.min().to_numpy()).all(axis=0)
     for j in range(X.shape[1]):
         col = X[:, j]
         if ptp[j] == 0:
@@ -238,11 +242,9 @@ def _drop_degenerate(
                     "reason": f"constant (every row is {col[0]:g})" if col.size else "no rows",
                 }
             )
-        elif strata_codes is not None:
-            df = pd.DataFrame({"x": col, "s": strata_codes})
-            if (df.groupby("s")["x"].nunique() <= 1).all():
-                keep[j] = False
-                dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
+        elif flat_within is not None and flat_within[j]:
+            keep[j] = False
+            dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
     idx = np.flatnonzero(keep)
     if idx.size > 1:
         pos = {t: j for j, t in zip(idx, (design.terms[i] for i in idx))}
