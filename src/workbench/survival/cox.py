@@ -16,6 +16,7 @@ to the per-event-time quantities that ``cox.zph`` and the robust variance need.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ from ._design import (
     _warn,
     hazard_ratio_table,
 )
-from .concordance import _concordance
+from .concordance import concordance_of_fit
 from .diagnostics import PHTestResult, ph_test
 from .engine import _cox_fit
 
@@ -91,7 +92,7 @@ class CoxResult(Result):
         """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
         if self._pending_concordance is not None:
             args, self._pending_concordance = self._pending_concordance, None
-            self._meta["concordance"] = _concordance(*args)
+            self._meta["concordance"] = args()
         return self._meta
 
     @meta.setter
@@ -525,8 +526,11 @@ def _fit_cox(
     scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
     baseline = pd.DataFrame(
         {
-            "stratum": np.repeat(
-                ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+            "stratum": np.repeat(  # object labels: no fixed-width string array to convert
+                np.array(
+                    ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+                    dtype=object,
+                ),
                 [len(t) for t in base.times],
             ),
             "time": np.concatenate(base.times),
@@ -535,10 +539,9 @@ def _fit_cox(
     )
     # Harrell's C, computed when meta is first read: on the engine's rows (rows of weight 0 add
     # nothing to it), already in the order it needs (stratum, tenure descending)
-    prob = fit._internals[0]
+    prob, beta_kept = fit._internals[0], np.nan_to_num(fit._internals[2])
     sorted_strata = None if strata_codes is None else strata_codes[pos][prob.order]
-    lp = prob.X @ np.nan_to_num(fit._internals[2])  # centred: the same ranks
-    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, True)
+    concordance_args = functools.partial(concordance_of_fit, prob, beta_kept, sorted_strata)
     loglik = fit.loglik
     meta = {
         "n": int(len(frame)),
