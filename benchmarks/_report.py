@@ -9,6 +9,10 @@ peers that do the same work.
 
 from __future__ import annotations
 
+import os
+import platform
+from pathlib import Path
+
 WB = "workbench"
 WB_FIT_COX = "workbench fit_cox"  # what notebooks call (design, fit, concordance, baseline)
 WB_FIT_COX_PH = "workbench fit_cox + ph_test"  # ... and the proportional-hazards test
@@ -276,3 +280,22 @@ def targets(rows: list[dict]) -> list[str]:
             f"{b['cpu_s']:.3f} s; O(n log n) predicts about 12x, O(n^2) 100x)"
         )
     return out
+
+
+def _machine() -> str:
+    """CPU model, logical CPUs, memory and Python: enough to compare two results files."""
+    cpu = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        kb = next(
+            int(x.split()[1])
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
+        mem = f", {kb / 2**20:.1f} GB RAM"
+    except (OSError, StopIteration, ValueError):
+        mem = ""
+    return f"{cpu}, {os.cpu_count()} CPUs{mem}, {platform.system()}, Python {platform.python_version()}"

@@ -438,7 +438,9 @@ def _step_sums(s: _Stratum, part, values: np.ndarray) -> np.ndarray:
 
 def _rowsum(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Sums of the rows of ``values`` (m x p) by integer ``groups``: one ``bincount`` per column
-    (much faster than ``np.add.at``)."""
+    (much faster than ``np.add.at``), or one compiled pass on large inputs."""
+    if len(groups) >= NUMBA_MIN_ROWS and compiled() is not None:
+        return compiled()[3](np.ascontiguousarray(values, dtype=float), groups, n_groups)
     out = np.empty((n_groups, values.shape[1]))
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(groups, weights=values[:, j], minlength=n_groups)

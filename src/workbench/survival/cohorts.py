@@ -38,6 +38,9 @@ class CohortSurvivalResult(Result):
     """
 
     title = "Survival by joining cohort"
+    key = "cohort"
+    column_labels = {"estimate": "Survival"}
+    percent_columns = ("estimate",)
 
     def __init__(self, summary, meta, *, km=None, tables=None, warnings=None):
         super().__init__(summary, meta, tables=tables, warnings=warnings)

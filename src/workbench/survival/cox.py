@@ -8,6 +8,7 @@ predictions and a forest plot. :func:`cause_specific_cox`: one churn cause, the 
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from ._design import (
     _warn,
     hazard_ratio_table,
 )
-from .concordance import _concordance
+from .concordance import concordance_of_fit
 from .diagnostics import PHTestResult, ph_test
 from .engine import _cox_fit
 from .profile import with_profile_intervals
@@ -83,7 +84,7 @@ class CoxResult(Result):
         """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
         if self._pending_concordance is not None:
             args, self._pending_concordance = self._pending_concordance, None
-            self._meta["concordance"] = _concordance(*args)
+            self._meta["concordance"] = args()
         return self._meta
 
     @meta.setter
@@ -485,12 +486,13 @@ def _fit_cox(
         )
     means = design.X.mean(axis=0)
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
-    robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
-    pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
+    robust = cluster_col is not None or (weights_col is not None and bool(np.any(w != np.floor(w))))
+    # rows of weight 0 add nothing to the partial likelihood (a slice, not a copy, when none)
+    pos = slice(None) if weights_col is None or bool((w > 0).all()) else w > 0
     with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
         warnings.simplefilter("always")
         fit = _cox_fit(
-            design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
+            design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
             weights=None if weights_col is None else w[pos],  # unit weights: the fast path
@@ -498,7 +500,7 @@ def _fit_cox(
             ties=ties,
             penalizer=penalizer,
             init=None,
-            tol=1e-10,
+            tol=1e-9,  # R coxph.control(eps=1e-9), as the engine
             max_iter=max_iter,
             robust=robust,
             cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
@@ -527,8 +529,11 @@ def _fit_cox(
     scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
     baseline = pd.DataFrame(
         {
-            "stratum": np.repeat(
-                ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+            "stratum": np.repeat(  # object labels: no fixed-width string array to convert
+                np.array(
+                    ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+                    dtype=object,
+                ),
                 [len(t) for t in base.times],
             ),
             "time": np.concatenate(base.times),
@@ -537,10 +542,9 @@ def _fit_cox(
     )
     # Harrell's C, computed when meta is first read: on the engine's rows (rows of weight 0 add
     # nothing to it), already in the order it needs (stratum, tenure descending)
-    prob = fit._internals[0]
+    prob, beta_kept = fit._internals[0], np.nan_to_num(fit._internals[2])
     sorted_strata = None if strata_codes is None else strata_codes[pos][prob.order]
-    lp = prob.X @ np.nan_to_num(fit._internals[2])  # centred: the same ranks
-    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, True)
+    concordance_args = functools.partial(concordance_of_fit, prob, beta_kept, sorted_strata)
     loglik = fit.loglik
     meta = {
         "n": int(len(frame)),

@@ -55,6 +55,7 @@ from ._linalg import (
     _collinearity_error,
     _quad_solve,
     _safe_inverse,
+    one_blas_thread,
 )
 from ._newton import SingularStart, firth_penalty, newton
 from ._riskset import CoxBaseline, _Problem
@@ -297,15 +298,8 @@ def _check_frequency(w) -> None:
 
 
 def _one_blas_thread():
-    """BLAS limited to one thread: the products are narrow (n x p, small p), and threaded BLAS only
-    adds contention on a shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    """BLAS limited to one thread (:func:`._linalg.one_blas_thread`)."""
+    return one_blas_thread()
 
 
 def _numpy_quiet(fn):
