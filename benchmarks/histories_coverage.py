@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from workbench.data.events import build_intervals, state_table
-from workbench.data.histories import simulate_histories, snapshot
+from workbench.data.events import state_table
+from workbench.data.histories import first_spell_intervals, simulate_histories, snapshot
 from workbench.survival import fit_cox, kaplan_meier
 from workbench.survival.multistate import transition_cox
 
@@ -43,20 +43,7 @@ def replicate(seed: int, n: int) -> dict:
         wide = np.sqrt(half**2 + (1.96 * mc) ** 2)
         mid = ((a["ci_upper"] + a["ci_lower"]) / 2).to_numpy()
         out[name] = (np.abs(mid - tv) <= wide).tolist()
-    first = h.spells[h.spells["spell"] == 1].merge(h.customers, on="customer_id")
-    rows = build_intervals(
-        first,
-        h.events,
-        id_col="customer_id",
-        start_col="start_date",
-        stop_col="stop_date",
-        event_col="churned",
-        time_col="date",
-        join_col="join_date",
-        rules={"satisfaction": "last", "complaint": "count"},
-        analysis_time=h.analysis_date,
-    )
-    rows = rows.merge(h.customers[["customer_id", "long_contract"]], on="customer_id")
+    rows = first_spell_intervals(h)
     rows["sat"] = rows["satisfaction"] - 3
     cox = fit_cox(
         rows,

@@ -3,8 +3,8 @@
 Usage: ``.venv/bin/python benchmarks/run.py`` (``BENCH_QUICK=1``: the 100,000-customer cases only;
 ``BENCH_CASES=cox_days,km_logrank``: only those cases; ``BENCH_OUT=dir``: write the results
 there instead; ``BENCH_BUDGET=seconds``: the time budget, default 1500). Writes
-``benchmarks/results.json`` and ``benchmarks/results.md`` (generated from the same rows) and prints
-the table.
+``benchmarks/results.json``, then ``benchmarks/results.md`` generated from it, and prints the
+table; ``python benchmarks/run.py --markdown`` regenerates ``results.md`` from ``results.json``.
 
 Every (case, size, tool) runs in a fresh worker process (``benchmarks/_cases.py`` and
 ``benchmarks/_cases_user.py``, or ``benchmarks/r_worker.R`` for R), so its peak memory
@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -62,7 +61,7 @@ SEED = 2026
 WORKER_TIMEOUT = 420.0  # seconds per (case, size, tool) process
 PEER_BUDGET = 300.0  # a peer runs at 1M only if 12 x its 100k time fits in this
 #: (case, tool) -> seconds allowed per process where the peer is known to be far slower
-CASE_TIMEOUT = {("finegray", "R cmprsk"): 240.0, ("cif", "lifelines"): 180.0}
+CASE_TIMEOUT = {("finegray", "R cmprsk"): 120.0, ("cif", "lifelines"): 180.0}
 sys.path.insert(0, str(HERE))
 from _cases_user import PEERS as PEERS_USER  # noqa: E402
 from _report import (  # noqa: E402
@@ -71,6 +70,7 @@ from _report import (  # noqa: E402
     WB_FIT_COX,
     WB_FIT_COX_PH,
     _fmt,
+    _machine,
     add_ratios,
     markdown,
     targets,
@@ -388,25 +388,6 @@ def plan(sizes: list[int], want, quick: bool = False) -> list[tuple]:
     return sorted(tasks, key=lambda t: t[0])  # stable: by size within a priority
 
 
-def _machine() -> str:
-    """CPU model, logical CPUs, memory and Python: enough to compare two results files."""
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        kb = next(
-            int(x.split()[1])
-            for x in Path("/proc/meminfo").read_text().splitlines()
-            if x.startswith("MemTotal")
-        )
-        mem = f", {kb / 2**20:.1f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        mem = ""
-    return f"{cpu}, {os.cpu_count()} CPUs{mem}, {platform.system()}, Python {platform.python_version()}"
-
-
 def main() -> int:
     quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
     only = {c for c in os.environ.get("BENCH_CASES", "").split(",") if c}
@@ -551,7 +532,11 @@ def main() -> int:
         "machine": _machine(),
         "load_average_start": load_start,
         "load_average": os.getloadavg(),
-        "command": " ".join(["python", "benchmarks/run.py"] + sys.argv[1:]),
+        "command": " ".join(
+            [f"{k}={v}" for k, v in os.environ.items() if k.startswith("BENCH_")]
+            + ["python", "benchmarks/run.py"]
+            + sys.argv[1:]
+        ),
         "budget_s": budget,
         "total_s": total,
         "quick": quick,
@@ -574,7 +559,12 @@ def main() -> int:
         except Exception:  # noqa: BLE001
             versions[mod] = None
     r_version = subprocess.run(
-        ["Rscript", "-e", "cat(R.version.string, 'survival', format(packageVersion('survival')))"],
+        [
+            "Rscript",
+            "-e",
+            "cat(paste(R.version$major, R.version$minor, sep = '.'), 'with survival',"
+            " format(packageVersion('survival')), 'and cmprsk', format(packageVersion('cmprsk')))",
+        ],
         capture_output=True,
         text=True,
     )
@@ -585,12 +575,22 @@ def main() -> int:
     (outdir / "results.json").write_text(
         json.dumps({"meta": meta, "results": rows}, indent=1, default=str)
     )
-    md = markdown(rows, meta)
-    (outdir / "results.md").write_text(md)
     print()
-    print(md)
+    print(write_markdown(outdir))
     return 0
 
 
+def write_markdown(outdir: Path) -> str:
+    """``results.md`` generated from ``results.json`` (``python benchmarks/run.py --markdown``
+    regenerates it without running anything)."""
+    saved = json.loads((outdir / "results.json").read_text())
+    md = markdown(saved["results"], saved["meta"])
+    (outdir / "results.md").write_text(md)
+    return md
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--markdown"]:
+        write_markdown(Path(os.environ.get("BENCH_OUT") or HERE))
+        sys.exit(0)
     sys.exit(main())

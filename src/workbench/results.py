@@ -215,6 +215,10 @@ class Result:
     title = "Result"
     #: the summary's key column; subclasses declare it, else it is the first of KEY_COLUMNS present
     key: str | None = None
+    #: how the notebook and report tables show summary columns: header labels (``estimate`` of
+    #: a survival curve reads "Survival") and columns of proportions shown as percentages
+    column_labels: dict[str, str] = {}
+    percent_columns: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -305,6 +309,17 @@ class Result:
             bits.append(f"{n_ex:,} rows excluded")
         return ", ".join(bits)
 
+    def _head_html(self, title: str | None = None) -> str:
+        """The opening of the notebook view: the table style, the title and the meta line."""
+        from .presentation.tables import NOTEBOOK_CSS
+
+        parts = [f"<style>{NOTEBOOK_CSS}</style><div class='wb-result'>"]
+        parts.append(f"<h4>{html.escape(title or self.title)}</h4>")
+        line = self._meta_line()
+        if line:
+            parts.append(f"<p class='wb-meta'>{html.escape(line)}</p>")
+        return "".join(parts)
+
     def _table_html(self, frame: pd.DataFrame, **kwargs: Any) -> str:
         """``frame`` through the report's table layer (:func:`workbench.presentation.tables.table_html`):
         the intervals labelled from ``meta["alpha"]``, the units from ``meta``; an empty frame is a
@@ -316,6 +331,8 @@ class Result:
                 f"<p class='wb-empty'>No table: &ldquo;{html.escape(self.title)}&rdquo; has no "
                 "rows in this run.</p>"
             )
+        kwargs.setdefault("labels", {k: v for k, v in self.column_labels.items() if k in frame})
+        kwargs.setdefault("percent", [c for c in self.percent_columns if c in frame])
         return table_html(frame, alpha=self.meta.get("alpha"), units=self.meta, **kwargs)
 
     def _repr_html_(self) -> str:
@@ -324,10 +341,7 @@ class Result:
         The same markup as the exported report: the report moves the title and the meta line
         into the table's numbered caption (:class:`workbench.runner.outputs.OutputCleaner`).
         """
-        parts = [f"<div class='wb-result'><h4>{html.escape(self.title)}</h4>"]
-        line = self._meta_line()
-        if line:
-            parts.append(f"<p class='wb-meta'>{html.escape(line)}</p>")
+        parts = [self._head_html()]
         if isinstance(self.summary, pd.DataFrame):
             parts.append(self._table_html(self.summary))
         for w in self.warnings:

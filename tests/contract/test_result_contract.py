@@ -14,7 +14,9 @@ Each analysis is run at ``alpha = 0.1`` where it takes ``alpha`` and must return
 * the interval on the estimate's scale: ``ci_lower <= estimate <= ci_upper`` on every row where all
   three are finite;
 * ``meta`` with every key of :data:`workbench.results.REQUIRED_META`, ``n``, ``method`` and
-  ``fingerprint`` filled, and ``alpha`` equal to the one passed;
+  ``fingerprint`` filled, ``reference_levels`` a dict, ``exclusions`` a list of dicts each
+  counting its rows (``n_rows``), and ``alpha`` equal to the one passed;
+* ``_repr_html_()`` that does not raise;
 * ``to_record()`` a JSON-safe dict carrying ``summary`` and ``meta``;
 * no literal "95%" anywhere in its HTML or its record when ``alpha`` is 0.1.
 
@@ -395,6 +397,14 @@ def contract_violations(result: object, *, alpha: float | None) -> list[str]:
     empty = [k for k in ("n", "method", "fingerprint") if result.meta.get(k) in (None, "")]
     if empty:
         bad.append(f"meta leaves {empty} empty")
+    refs, excl = result.meta.get("reference_levels"), result.meta.get("exclusions")
+    if "reference_levels" in result.meta and not isinstance(refs, dict):
+        bad.append(f"meta['reference_levels'] is {type(refs).__name__}, not a dict column -> level")
+    if "exclusions" in result.meta and not (
+        isinstance(excl, list)
+        and all(isinstance(e, dict) and isinstance(e.get("n_rows"), int) for e in excl)
+    ):
+        bad.append(f"meta['exclusions'] is not a list of dicts with an integer n_rows: {excl!r}")
     if alpha is not None and result.meta.get("alpha") != alpha:
         bad.append(f"meta['alpha'] is {result.meta.get('alpha')!r}, not the alpha passed ({alpha})")
     rec = result.to_record()
@@ -405,8 +415,12 @@ def contract_violations(result: object, *, alpha: float | None) -> list[str]:
     except (TypeError, ValueError) as exc:
         bad.append(f"to_record() is not JSON-safe: {exc}")
         text = ""
-    if alpha is not None and not math.isclose(alpha, 0.05):
+    try:
         html = result._repr_html_()
+    except Exception as exc:  # a result that cannot show itself in a notebook
+        bad.append(f"_repr_html_() raises {type(exc).__name__}: {exc}")
+        html = ""
+    if alpha is not None and not math.isclose(alpha, 0.05):
         for where, t in (("HTML", html), ("record", text)):
             if LITERAL_95.search(t):
                 bad.append(f"a literal '95%' in the {where} although alpha={alpha}")
@@ -467,3 +481,9 @@ def test_checker_catches_meta_and_label_breakage():
     assert any("literal '95%'" in v for v in contract_violations(r, alpha=0.1))
     r = _good()
     assert any("not the alpha passed" in v for v in contract_violations(r, alpha=0.05))
+    r = _good()
+    r.meta["exclusions"] = [{"reason": "missing tenure"}]  # how many rows?
+    assert any("integer n_rows" in v for v in contract_violations(r, alpha=0.1))
+    r = _good()
+    r.meta["reference_levels"] = ["contract"]
+    assert any("not a dict" in v for v in contract_violations(r, alpha=0.1))

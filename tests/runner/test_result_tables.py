@@ -92,6 +92,8 @@ def test_report_shows_the_same_table_with_title_and_meta_once(tmp_path):
     assert "<h4>" not in body
     assert body.count("30 customers") == 1 and body.count("reference: plan=basic") == 1
     assert body.count("a caveat") == 1
+    # the notebook view brings the table style along; the report uses its own stylesheet
+    assert "<style>" in r._repr_html_() and "wb-result table.wb-table" not in body
 
 
 def test_long_result_tables_are_numbered_once_and_numbering_continues(tmp_path):
@@ -125,3 +127,21 @@ def test_the_cohort_table_renders_through_the_same_layer():
     html = res._repr_html_()
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
     assert "wb-fmt" in html and heads[:4] == ["Cohort", "Customers", "Month 0", "Month 1"]
+
+
+def test_a_survival_estimate_reads_as_a_percentage_under_its_own_name():
+    """``estimate`` is the contract's name; the table says "Survival" and shows percentages."""
+    import warnings
+
+    import workbench.survival as S
+    from workbench.data import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = S.cohort_survival(load_dataset("synthetic", n_customers=800, seed=2), alpha=0.1)
+    html = res._repr_html_()
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert "Survival (90% CI)" in heads and "title='estimate'" in html
+    first = res.summary.dropna(subset=["estimate"]).iloc[0]
+    pct = f"{100 * first['estimate']:.1f}% ({100 * first['ci_lower']:.1f}% to"
+    assert pct in html

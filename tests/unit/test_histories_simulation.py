@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.data.events import build_intervals, state_table
-from workbench.data.histories import simulate_histories, snapshot
+from workbench.data.events import state_table
+from workbench.data.histories import first_spell_intervals, simulate_histories, snapshot
 from workbench.exceptions import ParameterError
 from workbench.survival import fit_cox, kaplan_meier
 from workbench.survival.multistate import aalen_johansen, transition_cox, winback_curve
@@ -43,20 +43,7 @@ def test_time_varying_satisfaction_and_complaints_recovered():
     complaints: count so far) -> Cox with robust SEs by customer covers the true log hazard ratios;
     the baseline-only model (satisfaction at joining) does not recover the satisfaction effect."""
     h, truth = simulate_histories(40_000, seed=21, truth_customers=0)
-    first = h.spells[h.spells["spell"] == 1].merge(h.customers, on="customer_id")
-    rows = build_intervals(
-        first,
-        h.events,
-        id_col="customer_id",
-        start_col="start_date",
-        stop_col="stop_date",
-        event_col="churned",
-        time_col="date",
-        join_col="join_date",
-        rules={"satisfaction": "last", "complaint": "count"},
-        analysis_time=h.analysis_date,
-    )
-    rows = rows.merge(h.customers[["customer_id", "long_contract"]], on="customer_id")
+    rows = first_spell_intervals(h)
     rows["sat_minus_3"] = rows["satisfaction"] - 3
     res = fit_cox(
         rows,

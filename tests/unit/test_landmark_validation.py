@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data.events import build_intervals
-from workbench.data.histories import simulate_histories
+from workbench.data.histories import first_spell_intervals, simulate_histories
 from workbench.exceptions import (
     ColumnNotFoundError,
     DataValidationError,
@@ -27,20 +26,7 @@ def rows() -> pd.DataFrame:
     """First spells of 4,000 simulated customers cut at every survey and complaint, with the
     simulation's true log hazard at each row and a random score that knows nothing."""
     h, truth = simulate_histories(4000, seed=7, truth_customers=0)
-    first = h.spells[h.spells["spell"] == 1].merge(h.customers, on="customer_id")
-    out = build_intervals(
-        first,
-        h.events,
-        id_col="customer_id",
-        start_col="start_date",
-        stop_col="stop_date",
-        event_col="churned",
-        time_col="date",
-        join_col="join_date",
-        rules={"satisfaction": "last", "complaint": "count"},
-        analysis_time=h.analysis_date,
-    )
-    out = out.merge(h.customers[["customer_id", "long_contract"]], on="customer_id")
+    out = first_spell_intervals(h)
     b = truth["log_hr"]
     out["true_risk"] = (
         b["satisfaction"] * (out["satisfaction"] - 3)

@@ -96,3 +96,11 @@ def test_a_hazard_ratio_interval_is_merged_with_the_hazard_ratio_not_the_log_est
     # (1.0004 per year of age is not "1.00 (1.00 to 1.00)")
     assert cells[2] == "1.119 (1.020 to 1.228)" and cells[5] == "1.000 (0.999 to 1.002)"
     assert cells[1] == "0.1126 (0.0199 to 0.2053)"
+
+
+def test_columns_of_proportions_named_otherwise_can_be_shown_as_percentages():
+    df = pd.DataFrame({"estimate": [0.777], "ci_lower": [0.709], "ci_upper": [0.851]})
+    assert "0.777 (0.709 to 0.851)" in table_html(df)
+    assert "77.7% (70.9% to 85.1%)" in table_html(df, percent=["estimate"])
+    big = pd.DataFrame({"estimate": [3.5]})  # not a proportion: stays a number
+    assert "3.50" in table_html(big, percent=["estimate"])

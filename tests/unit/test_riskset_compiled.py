@@ -67,21 +67,31 @@ def test_compiled_equals_numpy(ties, kw):
     assert prob.evaluate(beta, second=False).loglik == pytest.approx(b.loglik, rel=1e-12)
 
 
+def compiled_rowsum(values, groups, n_groups):
+    return _riskset_compiled.compiled()[3](values, groups, n_groups)
+
+
 def test_kernels_are_correct_uncompiled():
     """The kernels are plain Python: run uncompiled, they give the compiled answer."""
     prob, beta = _problem(5, n=300, p=3, strata=True)
     prob.compiled = True
     a = prob.evaluate(beta, keep=True)
     plain = (_riskset_compiled._block_sums, _riskset_compiled._steps)
-    plain += (_riskset_compiled._weighted_outer,)
+    plain += (_riskset_compiled._weighted_outer, _riskset_compiled._rowsum)
     saved = _riskset_compiled._KERNELS[:]
     try:
         _riskset_compiled._KERNELS[:] = [plain]
         b = prob.evaluate(beta, keep=True)
     finally:
         _riskset_compiled._KERNELS[:] = saved
+        groups = np.random.default_rng(1).integers(0, 5, 40)
+        vals = np.random.default_rng(2).normal(size=(40, 3))
+        by_python = _riskset_compiled._rowsum(vals, groups, 6)
     assert a.loglik == pytest.approx(b.loglik, rel=1e-13)
     np.testing.assert_allclose(a.info, b.info, rtol=1e-13)
+    expected = np.array([vals[groups == g].sum(axis=0) for g in range(6)])
+    np.testing.assert_allclose(by_python, expected, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(compiled_rowsum(vals, groups, 6), expected, rtol=1e-13, atol=1e-15)
 
 
 def test_engine_switches_at_threshold(monkeypatch):
@@ -180,3 +190,44 @@ def test_fit_cox_concordance_on_first_access(synthetic):
     assert res.meta["concordance"] == pytest.approx(direct, rel=1e-12)
     assert res.concordance_ == res.meta["concordance"]
     assert res.to_record()["meta"]["concordance"] == pytest.approx(direct, rel=1e-12)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_distinct_sorted_equals_unique(descending):
+    """The shared distinct-values kernel (with its path for presorted tenures) is np.unique."""
+    from workbench.survival.kernels import distinct_sorted
+
+    t = np.random.default_rng(4).integers(0, 50, 2_000) / 4.0
+    t[:3] = [0.0, -0.0, 0.0]
+    if descending:
+        t = np.sort(t)[::-1]
+    u, inv = distinct_sorted(t)
+    eu, einv = np.unique(t, return_inverse=True)
+    np.testing.assert_array_equal(u, eu)
+    np.testing.assert_array_equal(inv, einv)
+
+
+def test_term_constant_within_strata_is_dropped_and_named():
+    """A covariate that varies only between strata has no hazard ratio in a stratified model: it is
+    dropped with a CollinearityWarning naming it (as R's NA), the others are estimated."""
+    import pandas as pd
+
+    from workbench.exceptions import CollinearityWarning
+    from workbench.survival import fit_cox
+
+    rng = np.random.default_rng(21)
+    n = 1_500
+    frame = pd.DataFrame({"region": rng.integers(0, 3, n), "x": rng.normal(size=n)})
+    frame["region_level"] = frame["region"] * 2.0  # constant within each region
+    frame["tenure"] = rng.exponential(np.exp(-0.5 * frame["x"]))
+    frame["churned"] = (rng.random(n) < 0.8).astype(int)
+    with pytest.warns(CollinearityWarning, match="region_level.*constant within every stratum"):
+        res = fit_cox(
+            frame,
+            duration_col="tenure",
+            event_col="churned",
+            covariates=["x", "region_level"],
+            strata="region",
+        )
+    assert list(res.summary["term"]) == ["x"]
+    assert res.meta["dropped_terms"][0]["term"] == "region_level"

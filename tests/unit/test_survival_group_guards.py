@@ -39,3 +39,21 @@ def test_grouping_by_the_id_or_a_personal_column_is_refused():
     for func in (kaplan_meier, logrank_test, pairwise_logrank):
         with pytest.raises(ParameterError, match=rf"group_col.*{id_col}"):
             func(ds, group_col=id_col)
+
+
+@pytest.mark.parametrize("func", [kaplan_meier, logrank_test], ids=lambda f: f.__name__)
+def test_curves_and_test_refuse_many_levels_naming_column_count_and_fix(func):
+    """A curve (or a log-rank group) per value of a continuous column is refused before any
+    estimate, with the count, the limit argument and a binning suggestion."""
+    df = _frame(2).assign(charge=np.random.default_rng(5).uniform(20, 120, 3_000).round(2))
+    with pytest.raises(
+        TooManyLevelsError,
+        match=rf"{func.__name__}: `group_col`='charge' has 2,\d{{3}} distinct values, more than "
+        r"max_groups=20; it looks continuous: bin it first, e\.g\. .*pd\.qcut.*raise `max_groups`",
+    ):
+        func(df, duration_col="t", event_col="e", group_col="charge")
+    with pytest.raises(TooManyLevelsError, match=r"`group_col`='g' has 25 distinct values.*merge"):
+        func(_frame(25), duration_col="t", event_col="e", group_col="g")
+    r = func(_frame(25), duration_col="t", event_col="e", group_col="g", max_groups=25)
+    groups = r.summary["group"] if func is kaplan_meier else r.groups["group"]
+    assert len(groups) == 25

@@ -88,10 +88,17 @@ def firth_logistic(
     return res
 
 
-def firth_cox(X, time, event, *, alpha: float = 0.05, profile: bool = True) -> FirthResult:
-    """Firth-type penalised Cox regression (Heinze & Schemper 2001; Breslow ties)."""
+def firth_cox(
+    X, time, event, *, ties: str = "breslow", alpha: float = 0.05, profile: bool = True
+) -> FirthResult:
+    """Firth-type penalised Cox regression (Heinze & Schemper 2001), fitted by the Cox engine
+    (:func:`workbench.survival.engine.cox_fit` with ``firth=True``); Breslow ties by default as R
+    ``coxphf``, ``ties='efron'`` accepted. For data frames with categorical columns, strata or
+    weights use :func:`workbench.survival.fit_cox` with ``firth=True``."""
     Xa, names = _frame(X)
-    fit = fit_cox(Xa, np.asarray(time, float), np.asarray(event, int), firth=True, names=names)
+    fit = fit_cox(
+        Xa, np.asarray(time, float), np.asarray(event, int), firth=True, ties=ties, names=names
+    )
     if profile:
         profile_ci(fit, alpha=alpha)
     meta = {
@@ -100,7 +107,7 @@ def firth_cox(X, time, event, *, alpha: float = 0.05, profile: bool = True) -> F
         "alpha": alpha,
         "penalised_loglik": fit.loglik_,
         "converged": fit.converged,
-        "method": "Firth-penalised Cox regression (Breslow ties)"
+        "method": f"Firth-penalised Cox regression ({ties} ties)"
         + (", profile penalised-likelihood CIs" if profile else ", Wald CIs"),
     }
     res = FirthResult(fit.table(alpha), meta, title="Firth-penalised Cox regression")

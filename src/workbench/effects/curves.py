@@ -28,6 +28,8 @@ class IPWCurveResult(Result):
     ``meta['seconds_bootstrap']`` times the bootstrap."""
 
     title = "IPW-adjusted survival curves"
+    column_labels = {"estimate": "Survival"}
+    percent_columns = ("estimate",)
 
     def plot(self, ax=None, **kwargs):
         from ..plotting.effects import plot_effect_curves

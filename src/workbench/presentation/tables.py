@@ -32,8 +32,23 @@ import pandas as pd
 
 from .labels import Units, humanize_term, label, plain_words, units_from
 
-__all__ = ["format_frame", "table_html", "reformat_tables", "column_format"]
+__all__ = ["format_frame", "table_html", "reformat_tables", "column_format", "NOTEBOOK_CSS"]
 
+#: the report's table look for a result shown in a notebook (numbers right-aligned, the meta line
+#: and caveats muted, a long table's first rows hidden once "show all" is open); the report has
+#: its own stylesheet and its exporter drops this block (:func:`reformat_tables`)
+NOTEBOOK_CSS = (
+    ".wb-result table.wb-table{border-collapse:collapse}"
+    ".wb-result table.wb-table td,.wb-result table.wb-table th{text-align:left;"
+    "vertical-align:top;padding:.25em .7em;border-bottom:1px solid #ddd}"
+    ".wb-result table.wb-table td.num,.wb-result table.wb-table th.num{text-align:right;"
+    "font-variant-numeric:tabular-nums}"
+    ".wb-result table.wb-table thead th{background:#f3f5f7}"
+    ".wb-result .wb-meta{color:#57606a;font-size:.85em;margin:.1em 0}"
+    ".wb-result .wb-warning{color:#7a4d00}"
+    ".wb-result details.wb-more>summary{cursor:pointer;color:#0b5cad}"
+    ".wb-long:has(details[open])>.wb-table-wrap:first-of-type{display:none}"
+)
 MAX_ROWS = 15  # longer tables show HEAD_ROWS rows and a "show all" expander
 HEAD_ROWS = 10
 MISSING = "–"
@@ -72,11 +87,14 @@ def _decimals(values: np.ndarray, sig: int = 3) -> int:
     return int(min(max(sig - 1 - mag, 0), 5))
 
 
-def column_format(key: str, values: Sequence[Any], *, extra_decimals: int = 0):
+def column_format(
+    key: str, values: Sequence[Any], *, extra_decimals: int = 0, percent: bool = False
+):
     """The formatter of one column: a function ``value -> str`` chosen from the key and all values.
 
     ``extra_decimals`` adds decimals to a number or percent column (an interval whose bounds
-    would otherwise print alike, see :func:`format_frame`).
+    would otherwise print alike, see :func:`format_frame`); ``percent`` says the column holds
+    proportions whatever its key (a survival probability named ``estimate``).
 
     Examples
     --------
@@ -97,8 +115,7 @@ def column_format(key: str, values: Sequence[Any], *, extra_decimals: int = 0):
         kind = "p"
     elif (
         finite.size
-        and _PCT_KEYS.search(k)
-        and not _NOT_PCT.search(k)
+        and (percent or (_PCT_KEYS.search(k) and not _NOT_PCT.search(k)))
         and np.all(np.abs(finite) <= 1.0)
     ):
         kind = "pct"
@@ -235,7 +252,7 @@ def _interval_groups(frame: pd.DataFrame, numeric: set[str]) -> list[tuple[str, 
     return out
 
 
-def _interval_format(key: str, values: list, lows: list, highs: list):
+def _interval_format(key: str, values: list, lows: list, highs: list, percent: bool = False):
     """The column format of a merged interval, with as many more decimals (up to 3) as it takes for
     every interval whose bounds differ to print them differently (a hazard ratio of 1.0004 per
     year of age reads "1.000 (0.999 to 1.002)", not "1.00 (1.00 to 1.00)")."""
@@ -243,7 +260,7 @@ def _interval_format(key: str, values: list, lows: list, highs: list):
     pairs = [(a, b) for a, b in pairs if a is not None and b is not None and a < b]
     pairs = [(a, b) for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
     for extra in range(4):
-        f = column_format(key, values, extra_decimals=extra)
+        f = column_format(key, values, extra_decimals=extra, percent=percent)
         if f.kind not in ("pct", "float") or all(f(a) != f(b) for a, b in pairs):
             return f
     return f
@@ -265,6 +282,7 @@ def format_frame(
     units: Any = None,
     alpha: float | None = None,
     labels: Mapping[str, str] | None = None,
+    percent: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, list[tuple[str, str, bool]]]:
     """Every cell of ``df`` as display text, and the headers as ``(label, key, numeric)``.
 
@@ -291,14 +309,19 @@ def format_frame(
         ]
     frame.columns = [str(c) for c in frame.columns]
     cols = list(frame.columns)
-    fmts = {c: column_format(c, list(frame[c])) for c in cols if _numeric(frame[c])}
+    pct = set(percent)
+    fmts = {
+        c: column_format(c, list(frame[c]), percent=c in pct) for c in cols if _numeric(frame[c])
+    }
     groups = _interval_groups(frame, set(fmts))
     merged: dict[str, tuple[str, str]] = {}
     drop: set[str] = set()
     for est, lo, hi in groups:
         if est in fmts and lo in fmts and hi in fmts and est not in merged:
             allv = list(frame[est]) + list(frame[lo]) + list(frame[hi])
-            fmts[est] = _interval_format(est, allv, frame[lo].tolist(), frame[hi].tolist())
+            fmts[est] = _interval_format(
+                est, allv, frame[lo].tolist(), frame[hi].tolist(), percent=est in pct
+            )
             merged[est] = (lo, hi)
             drop |= {lo, hi}
     # a column of mixed quantities (a ``unit`` column says which): one format per unit
@@ -387,6 +410,7 @@ def table_html(
     labels: Mapping[str, str] | None = None,
     max_rows: int = MAX_ROWS,
     note: str | None = None,
+    percent: Sequence[str] = (),
 ) -> str:
     """A DataFrame as a report table (see module docstring); escaped HTML.
 
@@ -401,6 +425,9 @@ def table_html(
         Labels merged intervals, e.g. "(95% CI)".
     labels : mapping, optional
         Header overrides ``key -> label``.
+    percent : sequence of str
+        Columns of proportions shown as percentages whatever their key (``estimate`` of a
+        survival probability); keys naming a rate, share, survival, ... are found without it.
     max_rows : int
         Longer tables show the first rows and a "show all" expander.
 
@@ -411,7 +438,7 @@ def table_html(
     >>> "0.531 (0.500 to 0.570)" in t and "Estimate (90% CI)" in t and "contract: two year" in t
     True
     """
-    frame, headers = format_frame(df, units=units, alpha=alpha, labels=labels)
+    frame, headers = format_frame(df, units=units, alpha=alpha, labels=labels, percent=percent)
     cap = ""
     if number is not None:
         cap = f"<strong>Table {int(number)}.</strong> "

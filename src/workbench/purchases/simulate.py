@@ -108,6 +108,33 @@ def _summarise(n, owner, times, birth, cal, hold, spend, rng, truth, unit):
     )
 
 
+def _simulate(model, n_customers, params, *, spend, lengths, seed, time_unit) -> CustomerSummary:
+    """The one draw of both models: purchase rates ``lambda ~ Gamma(r, rate alpha)``, the model's
+    drop-out (BG/NBD: the number of repeat purchases until drop-out, geometric with ``p ~ Beta(a,
+    b)``; Pareto/NBD: an exponential lifetime with ``mu ~ Gamma(s, rate beta)``), joining times, the
+    Poisson purchases within each customer's window, then the calibration / holdout summary."""
+    cohort, cal, hold = lengths
+    _check(n_customers, **params, cohort_length=cohort, calibration_length=cal, holdout_length=hold)
+    if cohort >= cal:
+        raise ParameterError(
+            f"`cohort_length` ({cohort}) must be shorter than `calibration_length` ({cal})."
+        )
+    rng = np.random.default_rng(seed)
+    n = int(n_customers)
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    if model == "BG/NBD":
+        # repeat purchases until (and including) the one after which she drops out
+        cap = rng.geometric(rng.beta(params["a"], params["b"], n))
+        life = np.full(n, np.inf)
+    else:
+        life = rng.exponential(1.0 / rng.gamma(params["s"], 1.0 / params["beta"], n))
+        cap = np.full(n, np.iinfo(np.int64).max)
+    birth = rng.random(n) * cohort
+    owner, times = _histories(rng, lam, cap, life, birth, cal, hold)
+    truth = {"model": model, **params}
+    return _summarise(n, owner, times, birth, cal, hold, spend, rng, truth, time_unit)
+
+
 def simulate_bgnbd(
     n_customers: int,
     *,
@@ -130,34 +157,14 @@ def simulate_bgnbd(
     >>> len(s.customers), s.meta["truth"]["r"]
     (1000, 0.25)
     """
-    _check(
+    return _simulate(
+        "BG/NBD",
         n_customers,
-        r=r,
-        alpha=alpha,
-        a=a,
-        b=b,
-        cohort_length=cohort_length,
-        calibration_length=calibration_length,
-        holdout_length=holdout_length,
-    )
-    if cohort_length >= calibration_length:
-        raise ParameterError(
-            f"`cohort_length` ({cohort_length}) must be shorter than `calibration_length` ({calibration_length})."
-        )
-    rng = np.random.default_rng(seed)
-    n = int(n_customers)
-    lam = rng.gamma(r, 1.0 / alpha, n)
-    p = rng.beta(a, b, n)
-    cap = rng.geometric(
-        p
-    )  # repeat purchases until (and including) the one after which she drops out
-    birth = rng.random(n) * cohort_length
-    owner, times = _histories(
-        rng, lam, cap, np.full(n, np.inf), birth, calibration_length, holdout_length
-    )
-    truth = {"model": "BG/NBD", "r": r, "alpha": alpha, "a": a, "b": b}
-    return _summarise(
-        n, owner, times, birth, calibration_length, holdout_length, spend, rng, truth, time_unit
+        {"r": r, "alpha": alpha, "a": a, "b": b},
+        spend=spend,
+        lengths=(cohort_length, calibration_length, holdout_length),
+        seed=seed,
+        time_unit=time_unit,
     )
 
 
@@ -176,38 +183,14 @@ def simulate_paretonbd(
     time_unit: str = "weeks",
 ) -> CustomerSummary:
     """Simulate Pareto/NBD purchase histories (optionally with Gamma-Gamma spend)."""
-    _check(
+    return _simulate(
+        "Pareto/NBD",
         n_customers,
-        r=r,
-        alpha=alpha,
-        s=s,
-        beta=beta,
-        cohort_length=cohort_length,
-        calibration_length=calibration_length,
-        holdout_length=holdout_length,
-    )
-    if cohort_length >= calibration_length:
-        raise ParameterError(
-            f"`cohort_length` ({cohort_length}) must be shorter than `calibration_length` ({calibration_length})."
-        )
-    rng = np.random.default_rng(seed)
-    n = int(n_customers)
-    lam = rng.gamma(r, 1.0 / alpha, n)
-    mu = rng.gamma(s, 1.0 / beta, n)
-    life = rng.exponential(1.0 / mu)
-    birth = rng.random(n) * cohort_length
-    owner, times = _histories(
-        rng,
-        lam,
-        np.full(n, np.iinfo(np.int64).max),
-        life,
-        birth,
-        calibration_length,
-        holdout_length,
-    )
-    truth = {"model": "Pareto/NBD", "r": r, "alpha": alpha, "s": s, "beta": beta}
-    return _summarise(
-        n, owner, times, birth, calibration_length, holdout_length, spend, rng, truth, time_unit
+        {"r": r, "alpha": alpha, "s": s, "beta": beta},
+        spend=spend,
+        lengths=(cohort_length, calibration_length, holdout_length),
+        seed=seed,
+        time_unit=time_unit,
     )
 
 

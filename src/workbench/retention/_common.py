@@ -224,10 +224,7 @@ class CohortResult(Result):
         wide = wide.reset_index()
         sizes = self.summary.drop_duplicates("cohort").set_index("cohort")["cohort_size"]
         wide.insert(1, "customers", wide["cohort"].map(sizes).astype(int))
-        parts = [f"<div class='wb-result'><h4>{_html.escape(self.title)} (% still active)</h4>"]
-        line = self._meta_line()
-        if line:
-            parts.append(f"<p class='wb-meta'>{_html.escape(line)}</p>")
+        parts = [self._head_html(f"{self.title} (% still active)")]
         months = {
             c: f"Month {c[1:]}" for c in wide.columns if c.startswith("m") and c[1:].isdigit()
         }

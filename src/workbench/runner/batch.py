@@ -60,6 +60,7 @@ from .execute import (
 )
 from .parameters import canonical_json as canonical
 from .processes import OutFolderLock, connect_dask, die_with_parent
+from .staging import close_stage, open_stage
 
 BATCH_FILE = "batch.json"
 DASK_CONNECT_TIMEOUT_S = 5.0
@@ -202,6 +203,7 @@ def _task(
     kernel: str,
     batch: str,
     token: str = "",
+    stage: str | None = None,
 ) -> RunOutcome:
     """What a worker process (or Dask task) does: one run, start to finish, its kernel forked
     from this worker's warm template (:mod:`workbench.runner._warm`; started at its first run)."""
@@ -222,6 +224,7 @@ def _task(
             kernel_name=kernel,
             batch=batch,
             warm=warm,
+            stage=Path(stage) if stage else None,
         )
     finally:
         _RUNNING = False
@@ -317,7 +320,11 @@ def run_batch(
         if client is not None:
             client.close()
         raise
+    token = uuid.uuid4().hex
+    stage = None
+    batch_dir_existed = (out_root / spec.name).exists()
     try:
+        stage = open_stage(out_root, token)
         outcomes: list[RunOutcome] = []
         todo: list[RunPlan] = []
         for plan in plans:
@@ -348,8 +355,7 @@ def run_batch(
             disable=not progress,
         )
         timeouts = {"*": t_run}
-        token = uuid.uuid4().hex
-        args = (timeouts, spec.show_code, spec.kernel, spec.name, token)
+        args = (timeouts, spec.show_code, spec.kernel, spec.name, token, str(stage))
 
         def done(outcome: RunOutcome) -> None:
             outcomes.append(outcome)
@@ -357,66 +363,95 @@ def run_batch(
             bar.set_postfix_str(f"{Path(outcome.notebook).stem}: {outcome.status}")
             _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
 
+        aborted = True
         try:
             if todo and executor == "local":
                 _run_local(todo, args, n_workers, done)
             elif todo:
-                _run_dask(todo, args, n_workers, client, done, scheduler)
+                _run_dask(todo, args, n_workers, client, done, scheduler, stage)
+            aborted = False
         finally:
             bar.close()
-            _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
-            from .index import write_batch_summary, write_index
+            close_stage(stage)  # runs that never finished leave nothing behind
+            ran = [o for o in outcomes if not o.skipped]
+            if aborted and not ran:  # nothing ran: no summary page, no state of a batch
+                summary, index = _forget_batch(out_root / spec.name, batch_dir_existed), None
+            else:
+                _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
+                from .index import write_batch_summary, write_index
 
-            summary = write_batch_summary(out_root, spec.name)
-            index = write_index(out_root) if build_index else None
+                summary = write_batch_summary(out_root, spec.name)
+                index = write_index(out_root) if build_index else None
         counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "timed_out")}
         counts["skipped"] = sum(o.skipped for o in outcomes)
         return BatchOutcome(
             spec.name, outcomes, summary, index, round(time.perf_counter() - t0, 3), counts
         )
     finally:
+        if stage is not None:
+            close_stage(stage)
         lock.release()
         if client is not None:
             client.close()
 
 
-def _run_local(todo, args, n_workers, done) -> None:
-    import multiprocessing as mp
+def _forget_batch(folder: Path, existed: bool) -> Path:
+    """A batch of which no run ran: remove the state it wrote (and its folder, if it made it)."""
+    import shutil
 
-    with ProcessPoolExecutor(
-        max_workers=min(n_workers, len(todo)),
-        mp_context=mp.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(os.getpid(),),
-    ) as pool:
-        futures = {pool.submit(_task, plan, *args): plan for plan in todo}
-        try:
-            for fut in as_completed(futures):
-                done(_outcome(fut, futures[fut]))
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    if existed:
+        (folder / BATCH_FILE).unlink(missing_ok=True)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folder / "summary.html"
+
+
+def _run_local(todo, args, n_workers, done) -> None:
+    """Every run on a pool of ``n_workers`` processes. A worker that dies (``kill -9``, out of
+    memory) breaks the pool: the runs that had not finished go to a new pool, where a run whose
+    staged folder shows it was running is retried (once, see :mod:`workbench.runner.staging`)."""
+    import multiprocessing as mp
+    from concurrent.futures.process import BrokenProcessPool
+
+    queue = list(todo)
+    while queue:
+        again = []
+        with ProcessPoolExecutor(
+            max_workers=min(n_workers, len(queue)),
+            mp_context=mp.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        ) as pool:
+            futures = {pool.submit(_task, plan, *args): plan for plan in queue}
+            try:
+                for fut in as_completed(futures):
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        again.append(futures[fut])
+                    else:
+                        done(_outcome(fut, futures[fut]))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        queue = again
 
 
 def _outcome(fut, plan: RunPlan) -> RunOutcome:
     try:
         return fut.result()
-    except Exception as e:  # the worker itself died: record the run as failed, keep going
-        m = mf.read_manifest(plan.run_dir) or {}
-        m.update(status="failed", error={"ename": type(e).__name__, "evalue": str(e)})
-        if plan.run_dir.is_dir():
-            mf.write_manifest(plan.run_dir, m)
+    except Exception as e:  # the task itself failed (e.g. Dask gave up on it): the run failed;
+        # its run folder (an earlier run, or none) is left as it was: staged runs publish whole
+        m = {"status": "failed", "error": {"ename": type(e).__name__, "evalue": str(e)}}
         return RunOutcome(
             notebook=plan.notebook.name,
             run_name=plan.run_name,
             run_dir=plan.run_dir,
             status="failed",
-            duration_s=float(m.get("duration_s") or 0),
+            duration_s=0.0,
             manifest=m,
         )
 
 
-def _run_dask(todo, args, n_workers, client, done, address=None) -> None:
+def _run_dask(todo, args, n_workers, client, done, address=None, stage=None) -> None:
     from dask.distributed import LocalCluster, wait
 
     cluster = None
@@ -467,6 +502,8 @@ def _run_dask(todo, args, n_workers, client, done, address=None) -> None:
             pending.update(dropped)
             lost_since = lost_since or time.monotonic()
             if cancelled or time.monotonic() - lost_since > DASK_LOST_S:
+                if stage is not None:
+                    close_stage(stage)  # a run finishing later on a live worker publishes nothing
                 raise RunError(
                     f"the Dask scheduler{f' at {address}' if address else ''} stopped answering "
                     f"({len(pending)} run(s) unfinished). Finished runs are kept; start the "

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -44,6 +45,7 @@ from .parameters import (
     validate_parameters,
 )
 from .processes import child_preexec
+from .staging import MAX_ATTEMPTS, check_replaceable, publish, stage_dir
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_KERNEL = "python3"
@@ -83,6 +85,8 @@ class RunOutcome:
             "status": self.status,
             "duration_s": self.duration_s,
             "skipped": self.skipped,
+            "attempt": int(self.manifest.get("attempt") or 1),
+            **({"error": self.manifest["error"]} if self.manifest.get("error") else {}),
         }
 
 
@@ -302,27 +306,6 @@ def _scrub_run(run_dir: Path, manifest: dict, values: set[str]) -> int:
     return total
 
 
-def check_replaceable(run_dir: Path) -> None:
-    """Only a folder the workbench created (a run folder with its manifest) may be replaced.
-
-    Raises
-    ------
-    ParameterError
-        ``run_dir`` is a file, or a folder without a workbench manifest (the user's own folder).
-    """
-    if run_dir.is_dir():
-        m = mf.read_manifest(run_dir)
-        if m and "run_key" in m:
-            return
-        what = f"folder '{run_dir}' exists and was not created by a workbench run (no manifest)"
-    else:
-        what = f"'{run_dir}' exists and is a file"
-    raise ParameterError(
-        f"{what}; the workbench never deletes what it did not create. Choose another run name "
-        "(`--name`) or another `--out`, or move that folder away yourself."
-    )
-
-
 def execute_plan(
     plan: RunPlan,
     *,
@@ -331,26 +314,57 @@ def execute_plan(
     kernel_name: str = DEFAULT_KERNEL,
     batch: str | None = None,
     warm=None,
+    stage: Path | None = None,
 ) -> RunOutcome:
     """Execute a planned run (steps 3-6 of the module docstring).
 
     ``warm`` is a worker's warm template (:class:`workbench.runner._warm.Template`): the run's
     papermill process and its kernel are forked from it, with papermill, ipykernel and the
     scientific stack already imported (a fresh process each, as cold).
+
+    ``stage`` (a batch's staging folder, see :func:`stage_dir`): the run is written there and moved
+    to its run folder in one rename when complete, so a run folder never holds half a run. A
+    staged folder left by an earlier attempt of the same batch means that attempt's worker died
+    mid-run: this attempt is marked retried; after :data:`MAX_ATTEMPTS` the run is marked failed
+    without running again. The move is skipped (and the staged run dropped) when the batch that
+    staged it has given up (:data:`STAGE_ALIVE` removed).
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise ParameterError(
             f"timeout must be a positive number of seconds, got {timeout!r}; e.g. timeout=900."
         )
-    run_dir = plan.run_dir
-    if run_dir.exists():
-        check_replaceable(run_dir)
-        shutil.rmtree(run_dir)
+    final_dir = plan.run_dir
+    if final_dir.exists():
+        check_replaceable(final_dir)
+    attempt, lost = 1, None
+    if stage is not None:
+        run_dir = stage_dir(stage, plan)
+        if run_dir.exists():  # an earlier attempt of this batch never finished: its worker died
+            prev = mf.read_manifest(run_dir) or {}
+            attempt = int(prev.get("attempt") or 1) + 1
+            lost = prev.get("worker")
+            dead = run_dir.with_name(f"{run_dir.name}.attempt{attempt - 1}")
+            os.rename(run_dir, dead)  # its dying processes may still write there: set it aside
+            shutil.rmtree(dead, ignore_errors=True)
+    else:
+        run_dir = final_dir
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True)
     manifest = _base_manifest(plan, kernel_name, timeout, batch)
+    manifest["attempt"] = attempt
+    manifest["worker"] = f"{platform.node()}:{os.getpid()}"
+    if attempt > 1:
+        manifest["retried"] = (
+            f"attempt {attempt}: the worker running attempt {attempt - 1} "
+            f"({lost or 'unknown'}) died before the run finished; the run was started again "
+            "from scratch in a fresh kernel"
+        )
     t0, started, wall0 = time.perf_counter(), mf.now(), time.time()
     manifest["started"] = mf.iso(started)
     mf.write_manifest(run_dir, manifest)
+    if attempt > MAX_ATTEMPTS:
+        return _give_up(plan, run_dir, final_dir, manifest, stage, show_code)
 
     out_nb = run_dir / "notebook.ipynb"
     spec = {
@@ -469,12 +483,47 @@ def execute_plan(
         if n:
             report.write_text(text, encoding="utf-8")
     mf.write_manifest(run_dir, manifest)
+    if stage is not None:
+        publish(run_dir, final_dir, stage)
     return RunOutcome(
         notebook=_display_path(plan.notebook),
         run_name=plan.run_name,
-        run_dir=run_dir,
+        run_dir=final_dir,
         status=status,
         duration_s=manifest["duration_s"],
+        manifest=manifest,
+    )
+
+
+def _give_up(plan, run_dir, final_dir, manifest, stage, show_code) -> RunOutcome:
+    """A run whose worker died on every attempt: failed, with a report saying so."""
+    from .export import export_report
+
+    manifest.update(
+        status="failed",
+        ended=manifest["started"],
+        duration_s=0.0,
+        error={
+            "ename": "WorkerLost",
+            "evalue": f"the worker process died during each of {MAX_ATTEMPTS} attempts of this "
+            "run (killed, or out of memory); it was not started again. Check the workers' memory "
+            "and logs, then re-run the batch (finished runs are kept).",
+        },
+    )
+    out_nb = run_dir / "notebook.ipynb"
+    shutil.copyfile(plan.notebook, out_nb)
+    try:
+        export_report(out_nb, run_dir / "report.html", manifest=manifest, show_code=show_code)
+    except Exception as e:  # pragma: no cover - same fallback as a normal run
+        manifest["report_error"] = f"{type(e).__name__}: {e}"
+    mf.write_manifest(run_dir, manifest)
+    publish(run_dir, final_dir, stage)
+    return RunOutcome(
+        notebook=_display_path(plan.notebook),
+        run_name=plan.run_name,
+        run_dir=final_dir,
+        status="failed",
+        duration_s=0.0,
         manifest=manifest,
     )
 

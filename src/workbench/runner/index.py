@@ -24,6 +24,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; 
 th { background: #f3f5f7; }
 .ok { color: #0a6b2d; font-weight: bold; }
 .failed, .timed_out, .running, .interrupted { color: #a40000; font-weight: bold; }
+.retried { color: #8a5a00; font-size: 0.85em; }
 .params, .err { font-family: ui-monospace, monospace; font-size: 0.9em; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .note { color: #555; }
@@ -254,11 +255,13 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
         )
     counts = {s: sum(e.get("status") == s for e in entries) for s in ("ok", "failed", "timed_out")}
     skipped = sum(bool(e.get("skipped")) for e in entries)
+    retried = sum(int(e.get("attempt") or 1) > 1 for e in entries)
     parts = [
         f"<h1>Batch {html.escape(batch_name)}</h1>",
         f"<p class='note'>{html.escape(str(state.get('source', '')))}; started {html.escape(readable_date(state.get('started', '')))}; "
         f"{len(entries)} runs: {counts['ok']} ok ({skipped} unchanged, skipped), {counts['failed']} failed, "
         f"{counts['timed_out']} timed out"
+        + (f", {retried} retried after their worker died" if retried else "")
         + (f", {int(state['pending'])} not run" if state.get("pending") else "")
         + ". <a href='../index.html'>All reports</a></p>",
     ]
@@ -288,13 +291,21 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
             e, m = r["entry"], r["manifest"]
             rel = Path(e["run_dir"]).relative_to(root).as_posix()
             status = e.get("status", m.get("status", ""))
-            err = m.get("error") or {}
+            err = m.get("error") or e.get("error") or {}
+            attempt = int(e.get("attempt") or m.get("attempt") or 1)
             err_txt = f"{err.get('ename', '')}: {err.get('evalue', '')}"[:200] if err else ""
             body.append(
                 f"<tr><td><a href='../{html.escape(rel)}/report.html'>"
                 f"{html.escape(_params_text(m.get('parameters_given')))}</a>"
                 f"<div class='sub'>run {html.escape(e['run_name'])}</div></td>"
-                f"<td>{_status(status)}{' (unchanged)' if e.get('skipped') else ''}</td>"
+                f"<td>{_status(status)}{' (unchanged)' if e.get('skipped') else ''}"
+                + (
+                    f" <span class='retried' title='{html.escape(str(m.get('retried', '')), quote=True)}'>"
+                    f"retried (attempt {attempt})</span>"
+                    if attempt > 1
+                    else ""
+                )
+                + "</td>"
                 f"<td class='num'>{float(e.get('duration_s') or 0):.1f} s</td>"
                 f"<td class='err'>{html.escape(err_txt)}</td>"
                 + "".join(_cell(v.get(c), fmts[c]) for c in cols)

@@ -21,6 +21,7 @@ from ..exceptions import (
     ConvergenceWarning,
     ModelError,
     ParameterError,
+    SeparationWarning,
     SmallSampleWarning,
 )
 from ._design import (
@@ -36,6 +37,7 @@ from ._design import (
     _warn,
     hazard_ratio_table,
 )
+from .profile import with_profile_intervals
 
 TIES = ("efron", "breslow")
 
@@ -58,6 +60,7 @@ def fit_cox_counting(
     start_col=None,
     stop_col=None,
     id_col=None,
+    firth=False,
     frequency_weights=False,
 ):
     """See :func:`workbench.survival.fit_cox` (``entry_col`` / ``start_col, stop_col, id_col``)."""
@@ -178,13 +181,17 @@ def fit_cox_counting(
             penalizer=penalizer,
             max_iter=max_iter,
             cluster=cl,
+            firth=firth,
+            keep_data=firth,
             frequency_weights=frequency_weights,
         )
     for c in caught:  # the engine's caveats are the fit's caveats: re-raised, and listed
-        if issubclass(c.category, (ConvergenceWarning, CollinearityWarning)):
+        if issubclass(c.category, (ConvergenceWarning, CollinearityWarning, SeparationWarning)):
             _warn(messages, str(c.message), c.category)
     beta, se = fit.params, fit.se
     summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
+    if firth:
+        summary = with_profile_intervals(summary, fit, alpha)
     base = fit.baseline.to_frame()
     base["stratum"] = base["stratum"].map(lambda s: "all" if s is None else str(s))
     layout = "(start, stop] rows" if counting else "delayed entry"
@@ -197,6 +204,7 @@ def fit_cox_counting(
         "method": f"Cox proportional hazards ({ties} ties, {layout}"
         + (", stratified" if strata_cols else "")
         + (", robust SE by customer" if cl is not None else "")
+        + (", Firth penalty, profile penalised-likelihood CIs" if firth else "")
         + ")",
         "concordance": None,
         "loglik": fit.loglik,
@@ -216,6 +224,7 @@ def fit_cox_counting(
         "naive_se": np.sqrt(np.diag(fit.naive_variance)).tolist(),
         "weights_col": weights_col,
         "penalizer": penalizer,
+        "penalised_loglik": fit.penalised_loglik if firth else None,  # Firth's penalty
         "reference_levels": {c: v["reference"] for c, v in design.levels.items()},
         "duration_col": duration_col,
         "event_col": event_col,

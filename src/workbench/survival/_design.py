@@ -28,7 +28,7 @@ from ..exceptions import (
     ParameterError,
     RowsExcludedWarning,
 )
-from ._linalg import collinear_columns
+from ._linalg import collinear_columns, one_blas_thread
 
 MIN_EVENTS_PER_PARAMETER = 10
 
@@ -40,11 +40,7 @@ def _single_thread(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover
-            return fn(*args, **kwargs)
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             return fn(*args, **kwargs)
 
     return wrapper
@@ -124,11 +120,19 @@ def _warn(messages: list[str], message: str, category: type[Warning]) -> None:
     messages.append(message)
 
 
+def _has_missing(s: pd.Series) -> bool:
+    if s.dtype.kind == "f":  # plain float column: numpy's NaN test, no pandas objects
+        return bool(np.isnan(s.to_numpy()).any())
+    return bool(s.hasnans)
+
+
 def _drop_missing(
     frame: pd.DataFrame, columns: Sequence[str], messages: list[str], exclusions: list[dict]
 ) -> pd.DataFrame:
     """Drop rows with a missing value in ``columns``; count, warn and record the exclusion."""
     cols = list(dict.fromkeys(c for c in columns if c is not None))
+    if not any(_has_missing(frame[c]) for c in cols):  # column by column: no copy of the frame
+        return frame
     miss = frame[cols].isna()
     bad = miss.any(axis=1)
     if bad.any():
@@ -224,6 +228,10 @@ def _drop_degenerate(
     keep = np.ones(X.shape[1], dtype=bool)
     dropped = []
     ptp = np.ptp(X, axis=0) if len(X) else np.zeros(X.shape[1])
+    flat_within = None  # columns constant within every stratum: one grouped min / max of all
+    if strata_codes is not None and len(X):
+        grouped = pd.DataFrame(X).groupby(strata_codes, sort=False)
+        flat_within = (grouped.max().to_numpy() == grouped.min().to_numpy()).all(axis=0)
     for j in range(X.shape[1]):
         col = X[:, j]
         if ptp[j] == 0:
@@ -234,11 +242,9 @@ def _drop_degenerate(
                     "reason": f"constant (every row is {col[0]:g})" if col.size else "no rows",
                 }
             )
-        elif strata_codes is not None:
-            df = pd.DataFrame({"x": col, "s": strata_codes})
-            if (df.groupby("s")["x"].nunique() <= 1).all():
-                keep[j] = False
-                dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
+        elif flat_within is not None and flat_within[j]:
+            keep[j] = False
+            dropped.append({"term": design.terms[j], "reason": "constant within every stratum"})
     idx = np.flatnonzero(keep)
     if idx.size > 1:
         pos = {t: j for j, t in zip(idx, (design.terms[i] for i in idx))}

@@ -12,6 +12,23 @@ from scipy import linalg
 
 from ..exceptions import CollinearityError, ModelError
 
+_CONTROLLER: list = []
+
+
+def one_blas_thread():
+    """A context limiting BLAS to one thread: the products here are narrow (n x p, small p), and on a
+    shared machine threaded BLAS on them is many times slower (oversubscription). threadpoolctl's
+    library scan (milliseconds) is done once and cached."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
 
 def _safe_inverse(M) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of the information; where it is singular (diverging coefficients) a pseudo-inverse,
@@ -42,8 +59,9 @@ def collinear_columns(X: np.ndarray, names: Sequence[str]) -> list[tuple[str, li
     # (centred in chunks that stay in cache, not as a second n x p array)
     mean = X.mean(axis=0)
     gram = np.zeros((X.shape[1], X.shape[1]))
-    for lo in range(0, len(X), 32_768):
-        Xc = X[lo : lo + 32_768] - mean
+    buf = np.empty((min(len(X), 65_536), X.shape[1]), order="F" if X.flags.f_contiguous else "C")
+    for lo in range(0, len(X), len(buf)):
+        Xc = np.subtract(X[lo : lo + len(buf)], mean, out=buf[: len(X[lo : lo + len(buf)])])
         gram += Xc.T @ Xc
     gram /= len(X)
     sd = np.sqrt(np.clip(np.diag(gram), 0.0, None))

@@ -316,19 +316,12 @@ class _Problem:
             if part is None:
                 continue
             lo, hi = s.lo, s.hi
-            xbar, g, f, b, A, F, shift = part
+            xbar, shift = part[0], part[6]
             nb = len(s.ev_end)
             r = np.exp(eta[lo:hi] - shift) * self.w[lo:hi]
             # risk part: - r_j * sum_{events e at or before t_j} g_e (x_j - xbar_e) (Efron: deaths
             # of the block itself carry (1 - f_e))
-            Bm = _rowsum(xbar * g[:, None], b, nb)
-            RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, X.shape[1]))])
-            bx = RB[s.row_idx]
-            if s.start_idx is not None:
-                bx = bx - RB[s.start_idx]
-            if F is not None:
-                Gm = _rowsum(xbar * (f * g)[:, None], b, nb)
-                bx[s.death_rows] -= Gm[s.death_block]
+            bx = _step_sums(s, part, xbar)
             a = ev.coef[lo:hi]  # already r_j * (cumulative g - own-block fraction)
             res[lo:hi] = -(X[lo:hi] * a[:, None]) + r[:, None] * bx
             # event part: w_j d_j (x_j - mean over the block's Efron fractions of xbar)
@@ -426,9 +419,28 @@ class _Problem:
         return CoxBaseline(list(strata_levels), times, cumhaz, np.asarray(center, dtype=float))
 
 
+def _step_sums(s: _Stratum, part, values: np.ndarray) -> np.ndarray:
+    """Per row ``j`` of stratum ``s`` (sorted order): ``sum_e g_e c_je values_e`` over the event
+    steps ``e`` whose risk set holds ``j`` (``c_je = 1``, or ``1 - f_e`` for the deaths of ``e``'s
+    own Efron block); ``values`` has one row per step. ``r_j`` times it is row ``j``'s share of
+    ``sum_e m_e E_e[values]`` (the score residuals' risk part, the Firth penalty's score)."""
+    g, f, b, F = part[1], part[2], part[3], part[5]
+    nb = len(s.ev_end)
+    Bm = _rowsum(values * g[:, None], b, nb)
+    RB = np.vstack([np.cumsum(Bm[::-1], axis=0)[::-1], np.zeros((1, values.shape[1]))])
+    out = RB[s.row_idx]
+    if s.start_idx is not None:
+        out = out - RB[s.start_idx]
+    if F is not None:
+        out[s.death_rows] -= _rowsum(values * (f * g)[:, None], b, nb)[s.death_block]
+    return out
+
+
 def _rowsum(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Sums of the rows of ``values`` (m x p) by integer ``groups``: one ``bincount`` per column
-    (much faster than ``np.add.at``)."""
+    (much faster than ``np.add.at``), or one compiled pass on large inputs."""
+    if len(groups) >= NUMBA_MIN_ROWS and compiled() is not None:
+        return compiled()[3](np.ascontiguousarray(values, dtype=float), groups, n_groups)
     out = np.empty((n_groups, values.shape[1]))
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(groups, weights=values[:, j], minlength=n_groups)

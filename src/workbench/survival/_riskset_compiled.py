@@ -30,7 +30,7 @@ _KERNELS: list = []
 
 
 def compiled():
-    """``(block_sums, steps, weighted_outer)`` compiled by numba, or None without numba."""
+    """``(block_sums, steps, weighted_outer, rowsum)`` compiled by numba, or None without numba."""
     if not _KERNELS:
         try:
             import numba
@@ -38,8 +38,19 @@ def compiled():
             _KERNELS.append(None)
         else:
             jit = numba.njit(cache=True, nogil=True)
-            _KERNELS.append((jit(_block_sums), jit(_steps), jit(_weighted_outer)))
+            kernels = (_block_sums, _steps, _weighted_outer, _rowsum)
+            _KERNELS.append(tuple(jit(k) for k in kernels))
     return _KERNELS[0]
+
+
+def _rowsum(values, groups, n_groups):
+    """Sums of the rows of ``values`` (m x p) by integer ``groups`` (one pass)."""
+    out = np.zeros((n_groups, values.shape[1]))
+    for i in range(values.shape[0]):
+        g = groups[i]
+        for k in range(values.shape[1]):
+            out[g, k] += values[i, k]
+    return out
 
 
 def _block_sums(X, r, ev_end, death_rows, death_starts, n_dead):
@@ -152,7 +163,7 @@ def evaluate_compiled(prob, beta: np.ndarray, *, second: bool = True, keep: bool
     """:meth:`_Problem.evaluate` on the compiled kernels (same ``_Eval``, same per-stratum parts)."""
     from ._riskset import _Eval
 
-    block_sums, steps, weighted_outer = compiled()
+    block_sums, steps, weighted_outer = compiled()[:3]
     X = prob.X
     p = X.shape[1]
     eta = X @ beta

@@ -38,6 +38,9 @@ class CohortSurvivalResult(Result):
     """
 
     title = "Survival by joining cohort"
+    key = "cohort"
+    column_labels = {"estimate": "Survival"}
+    percent_columns = ("estimate",)
 
     def __init__(self, summary, meta, *, km=None, tables=None, warnings=None):
         super().__init__(summary, meta, tables=tables, warnings=warnings)
@@ -152,6 +155,7 @@ def cohort_survival(
         group_col="_cohort",
         alpha=alpha,
         ci_scale=ci_scale,
+        max_groups=None,  # one curve per start period, however many
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -37,6 +37,7 @@ from ._design import (
     _resolve_frame,
     _warn,
 )
+from .kernels import distinct_sorted
 
 __all__ = [
     "CumulativeIncidenceResult",
@@ -69,8 +70,9 @@ def _competing_input(
     event = _event_array(frame, event_col, func)
     cause = frame[cause_col]
     churned = event > 0
-    missing_cause = churned & cause.isna().to_numpy()
-    labels_raw = cause.astype(object).where(~cause.isna(), UNKNOWN_CAUSE).astype(str).to_numpy()
+    fcodes, uniques = pd.factorize(cause)  # hashed once, no text per row; -1 = missing
+    ulabels = np.array([*map(str, uniques), UNKNOWN_CAUSE], dtype=object)  # [-1]: missing
+    missing_cause = churned & (fcodes < 0)
     if missing_cause.any():
         _warn(
             messages,
@@ -78,10 +80,9 @@ def _competing_input(
             f"they are analysed as cause {UNKNOWN_CAUSE!r}.",
             DataQualityWarning,
         )
-    causes = sorted(set(labels_raw[churned]))
-    code = np.zeros(len(frame), dtype=int)
-    for k, c in enumerate(causes, start=1):
-        code[churned & (labels_raw == c)] = k
+    causes = sorted(set(ulabels[np.flatnonzero(np.bincount(fcodes[churned] + 1)) - 1]))
+    code_of = np.array([causes.index(u) + 1 if u in causes else 0 for u in ulabels], dtype=int)
+    code = np.where(churned, code_of[fcodes], 0)  # values with the same text are one cause
     cols = {"duration_col": duration_col, "event_col": event_col, "cause_col": cause_col}
     return frame, time, code, {"labels": dict(enumerate(causes, start=1)), "columns": cols}
 
@@ -103,7 +104,7 @@ def _cinc(time: np.ndarray, failed: np.ndarray, this_cause: np.ndarray, weights=
     """Aalen-Johansen CIF of one cause and Gray's (1988) variance, as ``cmprsk`` ``cinc``, at the
     distinct times of this cause's events: ``(times, estimate, variance)``. ``weights``: frequency
     weights (tallies are weighted sums, equal to the expanded rows')."""
-    ut, inv = np.unique(time, return_inverse=True)
+    ut, inv = distinct_sorted(time)
     if weights is None:
         n = len(time)
         counts = np.bincount(inv, minlength=len(ut))

@@ -72,6 +72,13 @@ def _concordance(
     return float((conc + 0.5 * tied) / pairs) if pairs else float("nan")
 
 
+def concordance_of_fit(prob, beta: np.ndarray, sorted_strata: np.ndarray | None) -> float:
+    """Harrell's C of a Cox fit from the engine's sorted problem (``_riskset._Problem``: rows by
+    stratum, tenure descending; ``sorted_strata`` the stratum codes in that order). The linear
+    predictor is centred there, which leaves its ranks unchanged."""
+    return _concordance(prob.t, prob.d, prob.X @ beta, sorted_strata, prob.w, presorted=True)
+
+
 def _dense_rank(x: np.ndarray) -> np.ndarray:
     """0-based dense ranks (equal values, equal rank): ``np.unique(x, return_inverse=True)[1]``
     from one unstable argsort (ties need no order here)."""

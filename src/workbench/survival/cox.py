@@ -1,21 +1,14 @@
 """Cox proportional-hazards regression with diagnostics.
 
-:func:`fit_cox` fits ``h(t | x) = h0_s(t) exp(x @ beta)`` by maximising the partial likelihood
-(Efron or Breslow handling of tied tenures, strata, case weights, cluster-robust variance, an
-optional ridge penalty) and returns a :class:`CoxResult`: hazard ratios with Wald intervals,
-concordance, the test of proportional hazards of R ``survival::cox.zph`` (a score test, one row per
-covariate and a GLOBAL row), survival predictions and a forest plot.
-:func:`cause_specific_cox` fits the same model to one churn cause, other causes censored.
-
-Every numerical fit goes through the private :func:`_fit_coefficients`, so the fitting engine can be
-swapped (e.g. for a compiled one) without touching the rest. The implementation follows R
-``survival::coxph`` (``coxfit6``) exactly, including the weighted Efron approximation, so that
-estimates agree with R to 1e-6; lifelines' ``CoxPHFitter`` offers Efron ties only and no access
-to the per-event-time quantities that ``cox.zph`` and the robust variance need.
+:func:`fit_cox` fits ``h(t | x) = h0_s(t) exp(x @ beta)`` on the one Cox engine
+(:mod:`workbench.survival.engine`: ties, strata, weights, robust variance, a ridge or Firth penalty)
+into a :class:`CoxResult`: hazard ratios with intervals, concordance, R ``cox.zph``'s test,
+predictions and a forest plot. :func:`cause_specific_cox`: one churn cause, the others censored.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -23,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
@@ -51,9 +43,10 @@ from ._design import (
     _warn,
     hazard_ratio_table,
 )
-from .concordance import _concordance
+from .concordance import concordance_of_fit
 from .diagnostics import PHTestResult, ph_test
 from .engine import _cox_fit
+from .profile import with_profile_intervals
 
 __all__ = ["CoxResult", "PHTestResult", "cause_specific_cox", "fit_cox"]
 
@@ -91,7 +84,7 @@ class CoxResult(Result):
         """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
         if self._pending_concordance is not None:
             args, self._pending_concordance = self._pending_concordance, None
-            self._meta["concordance"] = _concordance(*args)
+            self._meta["concordance"] = args()
         return self._meta
 
     @meta.setter
@@ -194,9 +187,7 @@ class CoxResult(Result):
         return plot_forest(self, ax=ax, **kwargs)
 
 
-# ================================================================================================
-# public functions
-# ================================================================================================
+# ============================================================================== public functions
 def fit_cox(
     data: Any,
     *,
@@ -215,6 +206,7 @@ def fit_cox(
     start_col: str | None = None,
     stop_col: str | None = None,
     id_col: str | None = None,
+    firth: bool = False,
     frequency_weights: bool = False,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model of churn.
@@ -251,6 +243,11 @@ def fit_cox(
         ``1 - alpha`` confidence intervals; also the level of the proportional-hazards check.
     max_iter : int
         Newton-Raphson iterations before a :class:`ConvergenceWarning` (R ``iter.max``).
+    firth : bool
+        Firth's penalised likelihood ``l(beta) + 0.5 log det I(beta)`` (Heinze & Schemper 2001):
+        finite estimates when a covariate separates churners from stayers (the remedy a
+        :class:`SeparationWarning` suggests); any ``ties``, strata, weights, entry; not with
+        ``penalizer``. Profile penalised-likelihood intervals and LR test (as R ``coxphf``).
     entry_col : str, optional
         Delayed entry (left truncation): tenure at which each customer came under observation;
         risk sets start there (R ``coxph(Surv(entry, tenure, churn) ~ ...)``).
@@ -302,6 +299,8 @@ def fit_cox(
     Lin, D. Y. & Wei, L. J. (1989). The robust inference for the Cox proportional hazards model.
     JASA 84, 1074-1078.
     Therneau, T. M. & Grambsch, P. M. (2000). Modeling Survival Data: Extending the Cox Model. Springer.
+    Heinze, G. & Schemper, M. (2001). A solution to the problem of monotone likelihood in Cox
+    regression. Biometrics 57, 114-119.
     """
     if entry_col is not None or start_col is not None or stop_col is not None or id_col is not None:
         kwargs = dict(locals())
@@ -328,6 +327,7 @@ def cause_specific_cox(
     penalizer: float = 0.0,
     alpha: float = 0.05,
     max_iter: int = 50,
+    firth: bool = False,
 ) -> CoxResult:
     """Cause-specific Cox model: churn from ``cause`` is the event, every other cause is censored.
 
@@ -372,6 +372,7 @@ def cause_specific_cox(
         penalizer=penalizer,
         alpha=alpha,
         max_iter=max_iter,
+        firth=firth,
     )
     res.meta["cause"] = cause
     if hasattr(data, "fingerprint"):
@@ -398,6 +399,7 @@ def _fit_cox(
     penalizer,
     alpha,
     max_iter=50,
+    firth=False,
     frequency_weights=False,
 ) -> CoxResult:
     frame, spec = _resolve_frame(data)
@@ -484,12 +486,13 @@ def _fit_cox(
         )
     means = design.X.mean(axis=0)
     # R coxph: robust (sandwich) variance with a cluster, and also with non-integer case weights
-    robust = cluster_col is not None or bool(np.any(w != np.floor(w)))
-    pos = w > 0  # rows of weight 0 add nothing to the partial likelihood
+    robust = cluster_col is not None or (weights_col is not None and bool(np.any(w != np.floor(w))))
+    # rows of weight 0 add nothing to the partial likelihood (a slice, not a copy, when none)
+    pos = slice(None) if weights_col is None or bool((w > 0).all()) else w > 0
     with warnings.catch_warnings(record=True) as caught:  # restated below in the model's terms
         warnings.simplefilter("always")
         fit = _cox_fit(
-            design.X if pos.all() else design.X[pos],  # the engine centres (no extra copies)
+            design.X[pos],  # the engine centres (no extra copies)
             time[pos],
             event[pos],
             weights=None if weights_col is None else w[pos],  # unit weights: the fast path
@@ -497,12 +500,13 @@ def _fit_cox(
             ties=ties,
             penalizer=penalizer,
             init=None,
-            tol=1e-10,
+            tol=1e-9,  # R coxph.control(eps=1e-9), as the engine
             max_iter=max_iter,
             robust=robust,
             cluster=pd.factorize(frame[cluster_col])[0][pos] if cluster_col is not None else None,
             return_residuals=False,
             names=design.terms,
+            firth=firth,
             frequency_weights=frequency_weights,
         )
     for rec in caught:  # separation names the user's terms; other engine caveats are restated
@@ -519,13 +523,17 @@ def _fit_cox(
     with np.errstate(invalid="ignore", over="ignore"):
         se = np.sqrt(np.diag(var))  # inf for a coefficient heading to infinity (separation)
     summary = hazard_ratio_table(design.terms, design.term_covariate, beta, se, alpha)
+    summary = with_profile_intervals(summary, fit, alpha) if firth else summary
     # the engine's baseline cumulative hazard, moved from its centre to the covariate means
     base = fit.baseline
     scale = math.exp(float((means - np.nan_to_num(base.center)) @ np.nan_to_num(beta)))
     baseline = pd.DataFrame(
         {
-            "stratum": np.repeat(
-                ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+            "stratum": np.repeat(  # object labels: no fixed-width string array to convert
+                np.array(
+                    ["all"] if strata_codes is None else [strata_labels[c] for c in base.strata],
+                    dtype=object,
+                ),
                 [len(t) for t in base.times],
             ),
             "time": np.concatenate(base.times),
@@ -534,10 +542,9 @@ def _fit_cox(
     )
     # Harrell's C, computed when meta is first read: on the engine's rows (rows of weight 0 add
     # nothing to it), already in the order it needs (stratum, tenure descending)
-    prob = fit._internals[0]
+    prob, beta_kept = fit._internals[0], np.nan_to_num(fit._internals[2])
     sorted_strata = None if strata_codes is None else strata_codes[pos][prob.order]
-    lp = prob.X @ np.nan_to_num(fit._internals[2])  # centred: the same ranks
-    concordance_args = (prob.t, prob.d, lp, sorted_strata, prob.w, True)
+    concordance_args = functools.partial(concordance_of_fit, prob, beta_kept, sorted_strata)
     loglik = fit.loglik
     meta = {
         "n": int(len(frame)),
@@ -548,14 +555,16 @@ def _fit_cox(
         + (", stratified" if strata_cols else "")
         + (", cluster-robust SE" if cluster_col is not None else ", robust SE" if robust else "")
         + (f", ridge penalty {penalizer:g}" if penalizer else "")
+        + (", Firth penalty, profile penalised-likelihood CIs" if firth else "")
         + ")",
         "concordance": None,  # filled on first access (CoxResult.meta)
         "loglik": loglik,
         "loglik_null": fit.loglik_null,
         "aic": -2 * loglik + 2 * p,
-        "lr_statistic": 2 * (loglik - fit.loglik_null),
+        "lr_statistic": fit.lr_test["statistic"],
         "lr_df": p,
-        "lr_p_value": float(stats.chi2.sf(2 * (loglik - fit.loglik_null), p)),
+        "lr_p_value": fit.lr_test["p_value"],
+        "penalised_loglik": fit.penalised_loglik if firth else None,  # Firth's penalty
         "exclusions": exclusions,
         "n_received": n_received,
         "converged": fit.converged,

@@ -48,8 +48,10 @@ def _zph(fit, time: np.ndarray, event: np.ndarray, term_covariate: list[str], tr
     information weighted by ``g_b`` and ``g_b^2`` (:meth:`_Problem.weighted_information`).
     """
     prob, ev, beta, _ = fit._internals
-    tt = np.zeros(len(time))  # g(t) at the churners' rows (only they enter the test)
-    tt[event > 0] = _time_transform(time, event, transform)
+    # g(t) at the churners' rows (only they enter the test), from the engine's sorted rows (the
+    # same rows as time / event, in its order), back in the caller's row order
+    tt = np.zeros(len(time))
+    tt[prob.order[prob.d > 0]] = _time_transform(prob.t, prob.d, transform)
     g_all = tt - tt[event > 0].mean()
     gb = prob.block_values(g_all)
     p = beta.size

@@ -1,7 +1,7 @@
 """A fast Cox proportional-hazards engine in pure numpy.
 
 :func:`cox_fit` maximises Cox's partial likelihood (Breslow or Efron handling of tied times, case
-weights, strata, an optional ridge penalty) by Newton-Raphson with step halving, like R's
+weights, strata, an optional ridge penalty or Firth's penalty) by Newton-Raphson with step halving, like R's
 ``survival::coxph``. It is built for customer scale (millions of rows):
 
 * the data are sorted once (by stratum, then tenure descending), so every risk-set sum
@@ -55,9 +55,10 @@ from ._linalg import (
     _collinearity_error,
     _quad_solve,
     _safe_inverse,
-    _solve,
+    one_blas_thread,
 )
-from ._riskset import CoxBaseline, _Eval, _Problem
+from ._newton import SingularStart, firth_penalty, newton
+from ._riskset import CoxBaseline, _Problem
 from .prediction import baseline_hazard, predict_survival
 
 __all__ = [  # noqa: F822 (EngineCoxPHFitter is loaded lazily)
@@ -125,9 +126,16 @@ class CoxFit:
     penalizer: float = 0.0
     warnings: list[str] = field(default_factory=list)
     separated: list[str] = field(default_factory=list)
+    firth: bool = False
+    # the maximised objective: log partial likelihood minus the ridge penalty, or plus Firth's
+    # 0.5 log det I(beta); and the same at beta = 0 (penalised LR test: twice their difference)
+    penalised_loglik: float = float("nan")
+    penalised_loglik_null: float = float("nan")
+    fixed: list[str] = field(default_factory=list)  # terms held at their `fixed` values
     # (sorted problem, last evaluation, beta over kept columns, kept columns): residuals and cox.zph
     # of the model layer are computed from it; None on what cox_fit returns
     _internals: Any = field(default=None, repr=False, compare=False)
+    _profile: Any = field(default=None, repr=False, compare=False)  # (pen, sd, names, firth)
 
     def summary(self, alpha: float = 0.05) -> pd.DataFrame:
         """Tidy table: ``term``, ``estimate``, ``se``, ``hazard_ratio``, CI, ``statistic`` (z), ``p_value``."""
@@ -165,6 +173,9 @@ def cox_fit(
     cluster=None,
     return_residuals: bool = False,
     entry=None,
+    firth: bool = False,
+    fixed: dict | None = None,
+    keep_data: bool = False,
     frequency_weights: bool = False,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson on sorted cumulative sums.
@@ -206,6 +217,19 @@ def cox_fit(
         Start of each row's interval: the row is at risk on ``(entry, time]`` (delayed entry, or
         the ``(start, stop]`` rows of time-varying covariates: R's ``Surv(start, stop, event)``).
         Pass ``cluster=`` the customer id for robust SEs when a customer has several rows.
+    firth : bool
+        Maximise Firth's penalised log partial likelihood ``l(beta) + 0.5 log det I(beta)``
+        (Heinze & Schemper 2001; R ``coxphf`` with Breslow ties), finite under monotone likelihood
+        (separation). Any ties, strata, weights and entry; not with ``penalizer``. The variance is
+        the inverse of ``I(beta)`` at the estimate (the sandwich with ``robust`` / ``cluster``);
+        ``penalised_loglik`` and the LR test carry the penalty. Profile penalised-likelihood
+        intervals: :func:`workbench.survival.profile.cox_profile_ci`.
+    fixed : dict, optional
+        ``{column position: value}``: coefficients held at these values while the others are
+        maximised (profile likelihoods; under Firth the full design's penalty is kept).
+    keep_data : bool
+        Keep the sorted data on the result for :mod:`workbench.survival.profile` (profile
+        intervals, likelihood-ratio tests by refitting); off by default (it holds a copy of ``X``).
     frequency_weights : bool
         ``weights`` are whole numbers of identical rows (e.g. the cell counts of
         :func:`workbench.aggregate.counts`): Efron's correction then runs over the ``d`` = sum of
@@ -243,15 +267,17 @@ def cox_fit(
 
     References
     ----------
-    Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000),
-    see the module docstring.
+    Cox (1972); Efron (1977); Breslow (1974); Lin and Wei (1989); Therneau and Grambsch (2000);
+    Heinze and Schemper (2001), see the module docstring.
     """
     kwargs = dict(weights=weights, strata=strata, ties=ties, penalizer=penalizer, init=init)
     kwargs.update(tol=tol, max_iter=max_iter, robust=robust, cluster=cluster, entry=entry)
+    kwargs.update(firth=firth, fixed=fixed)
     kwargs.update(frequency_weights=frequency_weights)
     with _one_blas_thread():
         fit = _cox_fit(X, time, event, return_residuals=return_residuals, **kwargs)
-    fit._internals = None  # the sorted problem is kept only for the package's own model layer
+    if not keep_data:  # the sorted problem is kept only for profile likelihoods / the model layer
+        fit._internals = fit._profile = None
     return fit
 
 
@@ -272,15 +298,8 @@ def _check_frequency(w) -> None:
 
 
 def _one_blas_thread():
-    """BLAS limited to one thread: the products are narrow (n x p, small p), and threaded BLAS only
-    adds contention on a shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
+    """BLAS limited to one thread (:func:`._linalg.one_blas_thread`)."""
+    return one_blas_thread()
 
 
 def _numpy_quiet(fn):
@@ -314,6 +333,8 @@ def _cox_fit(
     return_residuals,
     entry=None,
     names: Sequence[str] | None = None,
+    firth: bool = False,
+    fixed: dict | None = None,
     frequency_weights: bool = False,
 ) -> CoxFit:
     """:func:`cox_fit` without the BLAS limit; ``names`` label the columns of an array ``X``."""
@@ -325,6 +346,13 @@ def _cox_fit(
         raise ParameterError(f"`tol` must be > 0, got {tol!r}.")
     if not (np.isscalar(penalizer) and penalizer >= 0):
         raise ParameterError(f"`penalizer` must be a number >= 0, got {penalizer!r}.")
+    if not isinstance(firth, (bool, np.bool_)):
+        raise ParameterError(f"`firth` must be True or False, got {firth!r}.")
+    if firth and penalizer:
+        raise ParameterError(
+            f"`firth=True` with `penalizer={penalizer!r}`: choose one penalty (Firth's for "
+            "separation, the ridge for many correlated covariates); set `penalizer=0`."
+        )
     Xa, terms, t, e, w, codes, levels, cl = _check_inputs(X, time, event, weights, strata, cluster)
     if names is not None:
         terms = [str(x) for x in names]
@@ -362,6 +390,12 @@ def _cox_fit(
     elif n > 1:
         sd[keep] = Xk.std(axis=0, ddof=1)
     pen = float(penalizer) * n * sd[keep] ** 2 if penalizer else np.zeros(k)
+    fixed = dict(fixed or {})
+    bad = [j for j in fixed if not (isinstance(j, (int, np.integer)) and 0 <= j < p)]
+    if bad:
+        raise ParameterError(
+            f"`fixed` keys must be column positions 0..{p - 1}; got {bad}. Pass {{position: value}}."
+        )
     if init is not None:
         init_a = np.asarray(init, dtype=float)
         if init_a.shape != (p,):
@@ -372,74 +406,54 @@ def _cox_fit(
     else:
         beta = np.zeros(k)
 
-    def pll(ev: _Eval, b: np.ndarray) -> float:
-        return ev.loglik - 0.5 * float(pen @ (b * b))
-
-    ev = prob.evaluate(beta, keep=True)
-    loglik_null = ev.loglik if not beta.any() else prob.evaluate(np.zeros(k), second=False).loglik
-    U = ev.score - pen * beta
-    Imat = ev.info + np.diag(pen)
+    free = np.ones(k, dtype=bool)
+    for j, v in fixed.items():
+        pos = np.flatnonzero(keep == j)
+        if len(pos):  # a constant column stays dropped
+            beta[pos[0]] = float(v)
+            free[pos[0]] = False
     names = [terms[j] for j in keep]
-    if k:
-        try:
-            score_stat = _quad_solve(Imat, U, terms, keep)
-        except ModelError:  # singular at the start: the design itself is collinear
-            raise _collinearity_error(Xk, names) from None
-    else:
-        score_stat = 0.0
-    cur_ll = pll(ev, beta)
-    converged = False
-    halted = False  # stopped on a monotone likelihood (coefficients diverging)
-    flat_steps = 0
     sd_k = np.where(sd[keep] > 0, sd[keep], 1.0)
-    n_iter = 0
+    zero_start = not beta.any()
+    try:
+        state = newton(
+            prob,
+            beta,
+            pen=pen,
+            firth=firth,
+            free=free,
+            tol=tol,
+            max_iter=max_iter,
+            sd=sd_k,
+            names=names,
+        )
+    except SingularStart:  # singular at the start: the design itself is collinear
+        raise _collinearity_error(Xk, names) from None
+    fr = np.flatnonzero(free)
+    score_stat = (
+        _quad_solve(state.start_info[np.ix_(fr, fr)], state.start_score[fr], names, fr)
+        if len(fr)
+        else 0.0
+    )
+    beta, ev, cur_ll = state.beta, state.ev, state.objective
+    converged, halted, n_iter = state.converged, state.halted, state.n_iter
     if k == 0:
-        converged = True
+        loglik_null = pl_null = ev.loglik
+    elif zero_start and not firth:
+        loglik_null = pl_null = state.start_objective
     else:
-        step = _solve(Imat, U, terms, keep)
-        for n_iter in range(1, max_iter + 1):  # noqa: B007
-            cand = beta + step
-            ev_new = prob.evaluate(cand, keep=True)
-            new_ll = pll(ev_new, cand)
-            if not (np.isfinite(ev_new.info).all() and np.isfinite(ev_new.score).all()):
-                new_ll = -np.inf  # exp(x b) under- or overflowed: treated as a worse point
-            rel = abs(1.0 - cur_ll / new_ll) if np.isfinite(new_ll) and new_ll != 0 else np.inf
-            # R's relative criterion; the absolute one ends monotone likelihoods whose log
-            # likelihood creeps towards 0 (where the relative change never gets small)
-            if rel <= tol or (np.isfinite(new_ll) and abs(new_ll - cur_ll) <= tol):
-                # converged; a step that is worse only by rounding is not taken
-                if new_ll >= cur_ll:
-                    beta, cur_ll, ev = cand, new_ll, ev_new
-                converged = True
-                break
-            if not np.isfinite(new_ll) or new_ll < cur_ll:
-                # not improving: halve the step (as R's coxfit6)
-                step = 0.5 * step
-                continue
-            gain = new_ll - cur_ll
-            beta, cur_ll, ev = cand, new_ll, ev_new
-            U = ev.score - pen * beta
-            Imat = ev.info + np.diag(pen)
-            try:
-                step = _solve(Imat, U, terms, keep)
-            except ModelError:  # exp(x b) out of range: diverging coefficients, stop here
-                halted = True
-                break
-            # monotone likelihood: near a finite maximum a step of half a standard deviation
-            # gains far more than 1e-4; steps that stay large while the gains vanish mean the
-            # maximum is at infinity (R runs on to iter.max; we stop after two such steps)
-            if gain < 1e-4 and np.max(np.abs(step) * sd_k) > 0.5:
-                flat_steps += 1
-                if flat_steps >= 2:
-                    halted = True
-                    break
-            else:
-                flat_steps = 0
+        ev0 = prob.evaluate(np.zeros(k), second=firth, keep=firth)
+        loglik_null = ev0.loglik
+        pl_null = (
+            state.start_objective
+            if zero_start
+            else ev0.loglik + (firth_penalty(prob, np.zeros(k), ev0)[0] if firth else 0.0)
+        )
     Imat = ev.info + np.diag(pen)  # ev: the last accepted evaluation, at beta
     Vk, singular = _safe_inverse(Imat) if k else (np.zeros((0, 0)), np.zeros(0, dtype=bool))
-    U = ev.score - pen * beta
+    U = state.score
     infinite = np.zeros(k, dtype=bool)
-    if k:
+    if k and not firth:  # Firth's estimates are finite (Heinze & Schemper 2001)
         # R's check (the Newton step of a diverging coefficient stays large after convergence),
         # plus coefficients beyond e^10 per standard deviation whose SE dwarfs them
         nstep = np.nan_to_num(Vk @ U, nan=np.inf)
@@ -453,6 +467,7 @@ def _cox_fit(
                 infinite |= (np.abs(beta) * sd_k > 5) | (np.abs(nstep) * sd_k > 0.5)
             elif not converged:  # out of iterations with the score still pushing outwards
                 infinite |= (np.abs(beta) * sd_k > 5) & (np.sign(U) == np.sign(beta))
+    infinite &= free  # a coefficient held fixed (profile likelihoods) is not estimated
     for j in np.flatnonzero(infinite):
         msg = (
             f"Monotone likelihood for {names[j]!r}: its coefficient ({beta[j]:.3g}) is heading to "
@@ -524,7 +539,14 @@ def _cox_fit(
         loglik_null=min(float(loglik_null), 0.0),
         score_test=_test(score_stat, k),
         wald_test=_test(wald, k),
-        lr_test=_test(2 * (min(ev.loglik, 0.0) - min(loglik_null, 0.0)), k),
+        lr_test=_test(
+            2 * (cur_ll - pl_null) if firth else 2 * (min(ev.loglik, 0.0) - min(loglik_null, 0.0)),
+            k,
+        ),
+        firth=bool(firth),
+        penalised_loglik=float(cur_ll),
+        penalised_loglik_null=float(pl_null),
+        fixed=[names[j] for j in np.flatnonzero(~free)],
         n_iter=int(n_iter),
         converged=converged,
         n=n,
@@ -540,6 +562,7 @@ def _cox_fit(
         warnings=msgs,
     )
     fit._internals = (prob, ev, beta, keep)
+    fit._profile = (pen, sd_k, names, bool(firth))
     return fit
 
 

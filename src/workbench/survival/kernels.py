@@ -61,7 +61,13 @@ def distinct_sorted(values) -> tuple[np.ndarray, np.ndarray]:
     >>> u.tolist(), inv.tolist()
     ([1.0, 2.0, 3.0], [2, 0, 2, 1])
     """
-    codes, uniques = pd.factorize(np.asarray(values))
+    v = np.asarray(values)
+    if len(v) > 1 and v.dtype.kind == "f" and (v[1:] <= v[:-1]).all():
+        # already sorted, descending (e.g. the Cox engine's rows): the runs are the values
+        new = np.r_[True, v[1:] != v[:-1]]
+        runs = np.cumsum(new) - 1
+        return v[new][::-1].copy(), (runs[-1] - runs).astype(np.int64)
+    codes, uniques = pd.factorize(v)
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..checks import check_alpha
+from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import ExtrapolationWarning, LateEntryWarning, ParameterError
 from ..results import Result
 from ._frame import _check_times, _group_warnings, group_rows, prepare_survival_frame
@@ -177,6 +178,7 @@ def kaplan_meier(
     variance: str | None = None,
     entry_col: str | None = None,
     min_at_risk: int = 10,
+    max_groups: int | None = MAX_GROUPS,
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival curves with confidence intervals, overall or by group.
 
@@ -210,6 +212,9 @@ def kaplan_meier(
     min_at_risk : int
         With ``entry_col``: event times before the first with at least this many customers at risk
         make the start of the curve unreliable; a :class:`LateEntryWarning` names the estimable range.
+    max_groups : int or None
+        A ``group_col`` with more levels (default 20) is refused before any curve is drawn (a
+        curve per customer name or per value of a continuous column); ``None``: no limit.
 
     Returns
     -------
@@ -219,7 +224,9 @@ def kaplan_meier(
     Raises
     ------
     ParameterError
-        Bad ``alpha``, ``ci_scale``, ``times`` or column arguments.
+        Bad ``alpha``, ``ci_scale``, ``times`` or column arguments; a personal ``group_col``.
+    TooManyLevelsError
+        ``group_col`` has more than ``max_groups`` levels.
     DataValidationError
         A column is missing, non-numeric, negative tenure or an event not 0/1.
 
@@ -254,6 +261,15 @@ def kaplan_meier(
     if variance not in (None, "greenwood", "robust"):
         raise ParameterError(
             f"`variance` must be 'greenwood', 'robust' or None (R's default rule), got {variance!r}."
+        )
+    if max_groups is not None:
+        check_grouping(
+            data,
+            group_col,
+            argument="group_col",
+            max_levels=max_groups,
+            func="kaplan_meier",
+            limit_argument="max_groups",
         )
     prep, info, messages = prepare_survival_frame(
         data,

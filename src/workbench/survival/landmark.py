@@ -143,13 +143,9 @@ def landmark_validation(
 
     Examples
     --------
-    >>> from workbench.data.histories import simulate_histories
-    >>> from workbench.data.events import build_intervals
+    >>> from workbench.data.histories import first_spell_intervals, simulate_histories
     >>> h, _ = simulate_histories(2000, 1, truth_customers=0)
-    >>> first = h.spells[h.spells["spell"] == 1].merge(h.customers, on="customer_id")
-    >>> rows = build_intervals(first, h.events, id_col="customer_id", start_col="start_date",
-    ...     stop_col="stop_date", event_col="churned", time_col="date", join_col="join_date",
-    ...     rules={"satisfaction": "last"}, analysis_time=h.analysis_date)
+    >>> rows = first_spell_intervals(h)
     >>> res = landmark_validation(rows, landmark=12, horizon=12, score_col="satisfaction",
     ...     id_col="customer_id", event_col="churned", score_range=(1, 5), thresholds=[3])
     >>> 0.5 < res.meta["auc"] < 1

@@ -65,7 +65,15 @@ class LogRankResult(Result):
 
 
 def _prepare(
-    data, duration_col, event_col, group_col, strata, func, entry_col=None, weights_col=None
+    data,
+    duration_col,
+    event_col,
+    group_col,
+    strata,
+    func,
+    entry_col=None,
+    weights_col=None,
+    max_groups=None,
 ):
     if group_col is None:
         spec = getattr(data, "spec", None)
@@ -74,6 +82,15 @@ def _prepare(
             raise ParameterError(
                 f"{func}: `group_col` is required (the column whose groups are compared)."
             )
+    if max_groups is not None:  # refused before any test (personal columns too)
+        check_grouping(
+            data,
+            group_col,
+            argument="group_col",
+            max_levels=max_groups,
+            func=func,
+            limit_argument="max_groups",
+        )
     if isinstance(strata, str):
         strata = [strata]
     strata = list(strata or [])
@@ -139,6 +156,7 @@ def logrank_test(
     rho: float = 0.0,
     alpha: float = 0.05,
     entry_col: str | None = None,
+    max_groups: int | None = MAX_GROUPS,
     weights_col: str | None = None,
 ) -> LogRankResult:
     """Log-rank test of equal survival across the k groups of ``group_col``, optionally stratified.
@@ -161,6 +179,9 @@ def logrank_test(
         Delayed entry (left truncation): customers are in the risk sets from this tenure on (the
         test equals the score test of R ``coxph(Surv(entry, tenure, churn) ~ group,
         ties = "breslow")``; R's ``survdiff`` does not take entry times).
+    max_groups : int or None
+        A ``group_col`` with more levels (default 20) is refused before the test (a group per
+        customer name or per value of a continuous column); ``None``: no limit.
     weights_col : str, optional
         Frequency weights: whole numbers of customers each row stands for (e.g. the ``count`` of
         :func:`workbench.aggregate.counts`). The test then equals the one on the expanded rows
@@ -175,7 +196,9 @@ def logrank_test(
     Raises
     ------
     ParameterError
-        Fewer than two groups.
+        Fewer than two groups; a personal ``group_col``.
+    TooManyLevelsError
+        ``group_col`` has more than ``max_groups`` levels.
     ModelError
         No events at all.
 
@@ -200,7 +223,15 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
     prep, info, messages = _prepare(
-        data, duration_col, event_col, group_col, strata, "logrank_test", entry_col, weights_col
+        data,
+        duration_col,
+        event_col,
+        group_col,
+        strata,
+        "logrank_test",
+        entry_col,
+        weights_col,
+        max_groups=max_groups,
     )
     obs, exp_, var, sizes = _logrank_parts(prep, rho)
     if weights_col is not None:
@@ -307,16 +338,8 @@ def pairwise_logrank(
         raise ParameterError(
             f"`p_adjust` must be 'holm', 'bonferroni' or 'none', got {p_adjust!r}."
         )
-    check_grouping(
-        data,
-        group_col,
-        argument="group_col",
-        max_levels=max_groups,
-        func="pairwise_logrank",
-        limit_argument="max_groups",
-    )
     prep, info, messages = _prepare(
-        data, duration_col, event_col, group_col, strata, "pairwise_logrank"
+        data, duration_col, event_col, group_col, strata, "pairwise_logrank", max_groups=max_groups
     )
     levels = list(prep["group"].cat.categories)
     rows = []
