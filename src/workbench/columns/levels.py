@@ -156,11 +156,13 @@ def check_grouping(
     """
     from ..exceptions import TooManyLevelsError
     from ..privacy import check_not_personal
-    from .names import resolve_frame
+    from .names import _not_found, resolve_frame
 
     if column is None:
         return None
     frame, _ = resolve_frame(data, func=func)
+    if column not in frame.columns:
+        _not_found(frame, column, argument, func)
     check_not_personal(data, column, argument=argument)
     s = frame[column]
     k = int(s.nunique(dropna=True))
