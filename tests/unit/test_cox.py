@@ -25,7 +25,8 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.cox import cause_specific_cox, fit_cox
+from workbench.survival import cause_specific_cox
+from workbench.survival.cox import fit_cox
 from workbench.survival.engine import cox_fit
 
 matplotlib.use("Agg")

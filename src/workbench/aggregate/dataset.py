@@ -19,7 +19,14 @@ import pandas as pd
 from ..exceptions import MethodNotAvailableError
 from ._cells import CellCounts, counts
 
-__all__ = ["AggregatedDataset", "is_aggregated", "load_aggregated", "refuse_rows"]
+__all__ = [
+    "AggregatedDataset",
+    "from_counts",
+    "is_aggregated",
+    "load_aggregated",
+    "refuse_rows",
+    "rows_only",
+]
 
 
 class AggregatedDataset:
@@ -44,6 +51,15 @@ class AggregatedDataset:
             if cells.excluded
             else []
         )
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the counts were taken by (the only ones an analysis can group or model)."""
+        return list(self.cells.columns["by"])
+
+    def levels(self, column: str) -> int:
+        """How many distinct values ``column`` (a ``by`` column) takes among the counted customers."""
+        return int(self.cells.cells[column].nunique(dropna=True))
 
     @property
     def n(self) -> int:
@@ -117,6 +133,116 @@ def refuse_rows(data: Any, func: str | None = None) -> None:
             "cell counts (dataset: parquet / duckdb); run it with dataset: file, or use the "
             "workbench.aggregate functions."
         )
+
+
+def _unset(value: Any) -> bool:
+    return (
+        value is None
+        or value is False
+        or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+    )
+
+
+def _as_list(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def from_counts(
+    data: Any,
+    func: str,
+    *,
+    defaults: dict | None = None,
+    not_from_counts: dict | None = None,
+    **kwargs: Any,
+) -> Any:
+    """The :mod:`workbench.aggregate` version of the row-level analysis ``func`` when ``data`` is
+    an :class:`AggregatedDataset` (cell counts, no rows), else None.
+
+    The row-level functions that can be computed exactly from counts (Kaplan-Meier, log-rank,
+    restricted mean, Cox with categorical covariates, cumulative incidence, the retention tables)
+    call this first and return its result when it is not None, so one call works on rows and on
+    counts.
+
+    Parameters
+    ----------
+    data : Any
+        What the user passed.
+    func : str
+        The analysis; :mod:`workbench.aggregate` has a function of that name.
+    defaults : dict, optional
+        ``{argument: column}`` used where the caller left the argument None (the spec's roles, as
+        the row-level function defaults them).
+    not_from_counts : dict, optional
+        ``{argument: value}`` of the caller's arguments that have no form from counts (case
+        weights, robust variance, penalties ...): any that is set is refused, naming it.
+    **kwargs
+        The caller's arguments; those left None are not passed. ``entry_col`` must be None or
+        the entry column the counts were taken with.
+
+    Raises
+    ------
+    ParameterError
+        An argument of ``not_from_counts`` is set.
+    MethodNotAvailableError
+        Delayed entry asked for but not in the counts.
+    """
+    if not is_aggregated(data):
+        return None
+    from .. import aggregate
+    from ..exceptions import ParameterError
+
+    set_args = [k for k, v in (not_from_counts or {}).items() if not _unset(v)]
+    if set_args:
+        raise ParameterError(
+            f"{func}: {', '.join(f'`{a}`' for a in set_args)} cannot be used on dataset "
+            f"'{data.name}', which was read as aggregated cell counts (the counts are the "
+            "weights); leave it at its default, or load the rows (dataset: file)."
+        )
+    entry = kwargs.pop("entry_col", None)
+    if entry is not None and entry != data.cells.columns["entry_col"]:
+        raise MethodNotAvailableError(
+            f"{func}: delayed entry (entry_col={entry!r}) is not available on dataset "
+            f"'{data.name}': its cell counts were taken without the entry column. Analyse it as "
+            "followed from joining (entry_col=None), or load the rows (dataset: file)."
+        )
+    kw = {k: ((defaults or {}).get(k) if v is None else v) for k, v in kwargs.items()}
+    kw = {k: v for k, v in kw.items() if v is not None}
+    named = [kw.get("group_col"), *_as_list(kw.get("covariates")), *_as_list(kw.get("strata"))]
+    missing = [c for c in named if c is not None and c not in data.columns]
+    if missing:
+        raise ParameterError(
+            f"{func}: {missing} {'was' if len(missing) == 1 else 'were'} not counted: dataset "
+            f"'{data.name}' was read as cell counts by {data.columns}, and analyses from counts "
+            "can group, stratify or model those columns only; load the rows (dataset: file) to use "
+            f"{missing}."
+        )
+    return getattr(aggregate, func)(data.cells, **kw)
+
+
+def rows_only(func: Any, data: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func(data, *args, **kwargs)``, or None with one printed sentence when ``data`` holds
+    cell counts only and ``func`` needs one row per customer.
+
+    For notebooks that run on rows and on counts (``dataset: parquet``): the sections whose
+    analysis needs the rows say so and are skipped; every error of ``func`` on rows propagates.
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> from workbench.survival import trend_test
+    >>> ds = load_dataset("synthetic", n_customers=500)
+    >>> rows_only(trend_test, ds, group_col="segment").meta["n"]
+    500
+    """
+    if not is_aggregated(data):
+        return func(data, *args, **kwargs)
+    name = getattr(func, "__name__", "this analysis")
+    print(
+        f"{name} is skipped: it needs one row per customer, and dataset '{data.name}' was read "
+        "as aggregated cell counts (dataset: parquet / duckdb); run the notebook with "
+        "dataset: file to see it."
+    )
+    return None
 
 
 def load_aggregated(

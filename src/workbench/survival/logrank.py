@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from ..aggregate.dataset import from_counts
 from ..checks import check_alpha
 from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
@@ -222,6 +223,20 @@ def logrank_test(
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.") from None
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
+    agg = from_counts(
+        data,
+        "logrank_test",
+        defaults={"group_col": getattr(getattr(data, "spec", None), "segment", None)},
+        not_from_counts={"weights_col": weights_col},
+        group_col=group_col,
+        strata=strata,
+        rho=rho,
+        alpha=alpha,
+        entry_col=entry_col,
+        max_groups=max_groups,
+    )
+    if agg is not None:
+        return agg
     prep, info, messages = _prepare(
         data,
         duration_col,
