@@ -21,7 +21,7 @@ from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 from ._frame import _group_warnings, prepare_survival_frame
-from .kernels import level_codes, logrank_parts
+from .kernels import distinct_sorted, level_codes, logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -291,7 +291,7 @@ def logrank_test(
         "alpha": alpha,
         "method": name,
         "rho": rho,
-        "n_strata": int(prep["stratum"].nunique()),
+        "n_strata": len(distinct_sorted(prep["stratum"].to_numpy())[0]) if info["strata"] else 1,
         **info,
     }
     return LogRankResult(summary, meta, groups=groups, warnings=messages)
