@@ -258,6 +258,9 @@ def cumulative_incidence(
     agg = from_counts(
         data,
         "cumulative_incidence",
+        duration_col=duration_col,
+        event_col=event_col,
+        cause_col=cause_col,
         not_from_counts={"weights_col": weights_col},
         group_col=group_col,
         alpha=alpha,

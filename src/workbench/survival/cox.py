@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..aggregate.dataset import from_counts, is_aggregated
+from ..aggregate.dataset import from_counts, is_aggregated, is_table_source
 from ..checks import check_alpha as _check_alpha
 from ..exceptions import (
     ConvergenceWarning,
@@ -303,10 +303,12 @@ def fit_cox(
     Heinze, G. & Schemper, M. (2001). A solution to the problem of monotone likelihood in Cox
     regression. Biometrics 57, 114-119.
     """
-    if is_aggregated(data):  # cell counts: covariates and strata among the counted columns
+    if is_aggregated(data) or is_table_source(data):  # cell counts: categorical covariates
         return from_counts(
             data,
             "fit_cox",
+            duration_col=duration_col,
+            event_col=event_col,
             not_from_counts={
                 "cluster_col": cluster_col,
                 "weights_col": weights_col,
