@@ -198,7 +198,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"start, {la1[0]:.2f} / {la1[1]:.2f} / {la1[2]:.2f} at the end; 1-min load before the "
         + (f"cases {min(loads):.2f} to {max(loads):.2f}" if loads else "cases not recorded")
         + " (each row shows its own, before / after).\n"
-        f"- **Command:** `{meta['command']}`; versions: "
+        f"- **Command:** `{meta['command']}`"
+        + (f" at commit {meta['commit']}" if meta.get("commit") else "")
+        + "; versions: "
         + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items() if v)
         + "\n\n"
         "Wall-clock seconds (median of the runs), CPU seconds of the timed calls (user + system of "

@@ -590,6 +590,7 @@ def main() -> int:
         "total_s": total,
         "quick": quick,
         "seed": SEED,
+        "commit": _commit(),
     }
     meta["targets"] = targets(rows)
     versions = {}
@@ -627,6 +628,23 @@ def main() -> int:
     print()
     print(write_markdown(outdir))
     return 0
+
+
+def _commit() -> str | None:
+    """The git commit the run measured (with ``+changes`` when the work tree differs from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "src", "benchmarks"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return None
+    return (head + (" +changes" if dirty else "")) or None
 
 
 def write_markdown(outdir: Path) -> str:
