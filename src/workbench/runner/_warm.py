@@ -53,6 +53,7 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # imported by IPKernelApp as it starts (debugpy, pdb, ...)
     "numpy",
     "pandas",
     "scipy.stats",
