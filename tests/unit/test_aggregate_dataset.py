@@ -142,3 +142,48 @@ def test_duckdb_database_table_is_counted(table, tmp_path):
     con.close()
     ds = load_dataset("duckdb", data_path=db, spec_path=d / "spec.yml")
     assert isinstance(ds, AggregatedDataset) and ds.n == len(df)
+
+
+def test_row_level_names_read_a_path_or_a_relation_as_counts(table):
+    """kaplan_meier, logrank_test, fit_cox and the retention tables given a Parquet path or a
+    DuckDB relation count it at the source by the columns the call names (rows never loaded in
+    pandas) and equal the row-level results; without the tenure / churned columns the call is
+    refused naming them."""
+    from workbench import survival as S
+    from workbench.exceptions import ParameterError
+
+    df, d = table
+    path = str(d / "customers.parquet")
+    rel = duckdb.sql(f"SELECT * FROM read_parquet('{path}')")
+    for source in (path, rel):
+        km = S.kaplan_meier(source, group_col="plan", **ROWS)
+        assert "from aggregated counts (duckdb)" in km.meta["method"]
+        _same(km.curves, S.kaplan_meier(df, group_col="plan", **ROWS).curves)
+        lr = S.logrank_test(source, group_col="plan", strata="region", **ROWS)
+        want = S.logrank_test(df, group_col="plan", strata="region", **ROWS)
+        assert abs(lr.statistic - want.statistic) < 1e-8
+        cox = S.fit_cox(source, covariates=["plan", "region"], **ROWS)
+        want_cox = S.fit_cox(df, covariates=["plan", "region"], **ROWS)
+        np.testing.assert_allclose(
+            cox.summary["estimate"], want_cox.summary["estimate"], atol=1e-10
+        )
+        rates = R.period_rates(source, start_col="start_month", period="month", **ROWS)
+        _same(
+            rates.summary,
+            R.period_rates(df, start_col="start_month", period="month", **ROWS).summary,
+        )
+    with pytest.raises(
+        ParameterError, match=r"kaplan_meier: reading .* needs `duration_col` and `event_col`"
+    ):
+        S.kaplan_meier(path)
+
+
+def test_row_level_names_read_a_dask_dataframe_as_counts(table):
+    dd = pytest.importorskip("dask.dataframe")
+    from workbench import survival as S
+
+    df, d = table
+    ddf = dd.read_parquet(str(d / "customers.parquet"))
+    km = S.kaplan_meier(ddf, group_col="plan", **ROWS)
+    assert "from aggregated counts (dask)" in km.meta["method"]
+    _same(km.curves, S.kaplan_meier(df, group_col="plan", **ROWS).curves)

@@ -147,6 +147,24 @@ def _as_list(value: Any) -> list:
     return [value] if isinstance(value, str) else list(value or [])
 
 
+_FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
+
+
+def is_table_source(data: Any) -> bool:
+    """True for what :func:`workbench.aggregate.counts` reads without loading rows: a Parquet /
+    CSV path, glob or folder, a DuckDB relation, or a dask DataFrame."""
+    from ._cells import _is_dask
+
+    if isinstance(data, (str, Path)):
+        text = str(data)
+        return (
+            text.lower().endswith(_FILE_SUFFIXES)
+            or any(ch in text for ch in "*?")
+            or Path(text).is_dir()
+        )
+    return type(data).__module__.startswith("duckdb") or _is_dask(data)
+
+
 def from_counts(
     data: Any,
     func: str,
@@ -156,12 +174,13 @@ def from_counts(
     **kwargs: Any,
 ) -> Any:
     """The :mod:`workbench.aggregate` version of the row-level analysis ``func`` when ``data`` is
-    an :class:`AggregatedDataset` (cell counts, no rows), else None.
+    an :class:`AggregatedDataset` (cell counts, no rows) or a table source (a Parquet / CSV path,
+    a DuckDB relation, a dask DataFrame: counted here by the columns the call names), else None.
 
     The row-level functions that can be computed exactly from counts (Kaplan-Meier, log-rank,
     restricted mean, Cox with categorical covariates, cumulative incidence, the retention tables)
-    call this first and return its result when it is not None, so one call works on rows and on
-    counts.
+    call this first and return its result when it is not None, so one call works on rows, on an
+    aggregated dataset and on a file or relation too large for memory.
 
     Parameters
     ----------
@@ -171,50 +190,71 @@ def from_counts(
         The analysis; :mod:`workbench.aggregate` has a function of that name.
     defaults : dict, optional
         ``{argument: column}`` used where the caller left the argument None (the spec's roles, as
-        the row-level function defaults them).
+        the row-level function defaults them; aggregated datasets only).
     not_from_counts : dict, optional
         ``{argument: value}`` of the caller's arguments that have no form from counts (case
         weights, robust variance, penalties ...): any that is set is refused, naming it.
     **kwargs
-        The caller's arguments; those left None are not passed. ``entry_col`` must be None or
-        the entry column the counts were taken with.
+        The caller's arguments; those left None are not passed. ``duration_col``, ``event_col``
+        (required for a table source), ``cause_col`` and ``entry_col`` say what is counted; the
+        group, covariate, stratum and joining-date columns named are counted as cells.
 
     Raises
     ------
     ParameterError
-        An argument of ``not_from_counts`` is set.
+        An argument of ``not_from_counts`` is set; a column not counted; a table source without
+        ``duration_col`` / ``event_col``.
     MethodNotAvailableError
-        Delayed entry asked for but not in the counts.
+        Delayed entry asked for on an aggregated dataset counted without it.
     """
-    if not is_aggregated(data):
+    source = is_table_source(data)
+    if not (source or is_aggregated(data)):
         return None
     from .. import aggregate
     from ..exceptions import ParameterError
 
+    what = f"the table source {type(data).__name__}" if source else f"dataset '{data.name}'"
     set_args = [k for k, v in (not_from_counts or {}).items() if not _unset(v)]
     if set_args:
         raise ParameterError(
-            f"{func}: {', '.join(f'`{a}`' for a in set_args)} cannot be used on dataset "
-            f"'{data.name}', which was read as aggregated cell counts (the counts are the "
-            "weights); leave it at its default, or load the rows (dataset: file)."
+            f"{func}: {', '.join(f'`{a}`' for a in set_args)} cannot be used on {what}, which is "
+            "read as aggregated cell counts (the counts are the weights); leave it at its default, "
+            "or load the rows into a DataFrame."
         )
-    entry = kwargs.pop("entry_col", None)
-    if entry is not None and entry != data.cells.columns["entry_col"]:
-        raise MethodNotAvailableError(
-            f"{func}: delayed entry (entry_col={entry!r}) is not available on dataset "
-            f"'{data.name}': its cell counts were taken without the entry column. Analyse it as "
-            "followed from joining (entry_col=None), or load the rows (dataset: file)."
-        )
+    roles = {
+        k: kwargs.pop(k, None) for k in ("duration_col", "event_col", "cause_col", "entry_col")
+    }
     kw = {k: ((defaults or {}).get(k) if v is None else v) for k, v in kwargs.items()}
     kw = {k: v for k, v in kw.items() if v is not None}
     named = [kw.get("group_col"), *_as_list(kw.get("covariates")), *_as_list(kw.get("strata"))]
-    missing = [c for c in named if c is not None and c not in data.columns]
+    named = [c for c in dict.fromkeys([*named, kw.get("start_col")]) if c is not None]
+    if source:
+        if roles["duration_col"] is None or roles["event_col"] is None:
+            raise ParameterError(
+                f"{func}: reading {what} as cell counts needs `duration_col` and `event_col` (the "
+                "tenure and churned columns), e.g. duration_col='tenure', event_col='churned'."
+            )
+        cells = counts(data, by=named, **roles)
+        return getattr(aggregate, func)(cells, **kw)
+    c = data.cells.columns
+    for role, value in roles.items():
+        if value is not None and value != c[role]:
+            if role == "entry_col":
+                raise MethodNotAvailableError(
+                    f"{func}: delayed entry (entry_col={value!r}) is not available on {what}: its "
+                    "cell counts were taken without it. Analyse it as followed from joining "
+                    "(entry_col=None), or load the rows (dataset: file)."
+                )
+            raise ParameterError(
+                f"{func}: `{role}`={value!r} differs from the column {what} was counted by "
+                f"({c[role]!r}); leave it None."
+            )
+    missing = [col for col in named if col not in data.columns]
     if missing:
         raise ParameterError(
-            f"{func}: {missing} {'was' if len(missing) == 1 else 'were'} not counted: dataset "
-            f"'{data.name}' was read as cell counts by {data.columns}, and analyses from counts "
-            "can group, stratify or model those columns only; load the rows (dataset: file) to use "
-            f"{missing}."
+            f"{func}: {missing} {'was' if len(missing) == 1 else 'were'} not counted: {what} was "
+            f"read as cell counts by {data.columns}, and analyses from counts can group, stratify "
+            f"or model those columns only; load the rows (dataset: file) to use {missing}."
         )
     return getattr(aggregate, func)(data.cells, **kw)
 

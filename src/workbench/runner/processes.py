@@ -82,7 +82,10 @@ class OutFolderLock:
         while True:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                if self._same_file(fh):
+                    break
+                fh.close()  # the holder removed the file on release: lock the new one
+                fh = open(self.path, "a+")  # noqa: SIM115
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     fh.close()
@@ -109,14 +112,21 @@ class OutFolderLock:
         self._fh = fh
         return self
 
+    def _same_file(self, fh) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            return False
+
     def release(self) -> None:
+        """Remove the lock file, then unlock (a writer waiting on the removed file sees that it
+        is gone and locks a new one), so a finished batch leaves no lock file behind."""
         if self._fh is None:
             return
         import fcntl
 
         try:
-            self._fh.seek(0)
-            self._fh.truncate()
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
         finally:
             self._fh.close()
@@ -138,17 +148,54 @@ def connect_dask(address: str, *, timeout: float = 5.0):
     RunError
         The scheduler cannot be reached (wrong address, not running, firewall).
     """
-    from dask.distributed import Client
-
     if not isinstance(address, str) or not address.strip():
         raise RunError(f"--scheduler must be an address such as tcp://host:8786, got {address!r}.")
     t0 = time.monotonic()
     try:
-        return Client(address, timeout=timeout)
+        _probe_tcp(address, timeout)  # a refused port or unknown host is known at once
+        from dask.distributed import Client
+
+        return Client(address, timeout=max(timeout - (time.monotonic() - t0), 1.0))
     except (OSError, TimeoutError, ValueError) as e:
         raise RunError(
-            f"the Dask scheduler at '{address}' did not answer within {time.monotonic() - t0:.0f} s "
-            f"({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else 'no reply'}). Start "
+            f"the Dask scheduler at '{address}' did not answer (after "
+            f"{time.monotonic() - t0:.1f} s: {type(e).__name__}: "
+            f"{str(e).splitlines()[0][:160] if str(e) else 'no reply'}). Start "
             "it (`dask scheduler`, then `dask worker <address>` on each machine), check the address "
             "and port, or run without --scheduler for a local cluster. Nothing was run or written."
         ) from e
+
+
+def _probe_tcp(address: str, timeout: float) -> None:
+    """Open and close a TCP connection to a ``tcp://host:port`` address (other protocols are left
+    to Dask); raises OSError when nothing listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    u = urlsplit(address)
+    if u.hostname and u.port:
+        socket.create_connection((u.hostname, u.port), timeout=timeout).close()
+
+
+def quiet_dask_client_logs():
+    """A context in which the Dask client's own loggers print nothing below CRITICAL: a lost
+    scheduler is reported once, as a :class:`RunError`, not as the client's reconnect tracebacks."""
+    import contextlib
+    import logging
+
+    @contextlib.contextmanager
+    def quiet():
+        names = [n for n in list(logging.root.manager.loggerDict) if n.startswith("distributed")]
+        loggers = [logging.getLogger(n) for n in ["distributed", *names]]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+
+    return quiet()

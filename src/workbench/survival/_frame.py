@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import event_array, tenure_array
+from ..columns import event_array, fingerprint_of, tenure_array
 from ..exceptions import (
     DataQualityWarning,
     DataValidationError,
@@ -187,7 +187,7 @@ def prepare_survival_frame(
             else []
         ),
         "reference_levels": {},  # no regression terms; groups are compared as they are
-        "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
+        "fingerprint": fingerprint_of(data, frame, used.values()),
         # the spec's unit (axes and sentences say "months", "years"); frames: the package's months
         "tenure_unit": getattr(getattr(data, "spec", None), "tenure_unit", None) or "months",
     }

@@ -20,6 +20,7 @@ from scipy import stats
 
 from ..aggregate.dataset import from_counts
 from ..checks import check_alpha as _check_alpha
+from ..columns import fingerprint_of
 from ..columns import frequency as _freq
 from ..exceptions import (
     DataQualityWarning,
@@ -258,6 +259,9 @@ def cumulative_incidence(
     agg = from_counts(
         data,
         "cumulative_incidence",
+        duration_col=duration_col,
+        event_col=event_col,
+        cause_col=cause_col,
         not_from_counts={"weights_col": weights_col},
         group_col=group_col,
         alpha=alpha,
@@ -356,8 +360,9 @@ def cumulative_incidence(
         "reference_levels": {},  # no regression terms
         **info["columns"],
     }
-    if hasattr(data, "fingerprint"):
-        meta["fingerprint"] = data.fingerprint
+    meta["fingerprint"] = fingerprint_of(
+        data, frame, [*info["columns"].values(), group_col, weights_col, entry_col]
+    )
     res = CumulativeIncidenceResult(
         pd.DataFrame(), meta, curves=curves, max_time=max_time, warnings=messages
     )

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..aggregate.dataset import from_counts, is_aggregated
+from ..aggregate.dataset import from_counts, is_aggregated, is_table_source
 from ..checks import check_alpha as _check_alpha
+from ..columns import fingerprint_of
 from ..exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -27,7 +28,7 @@ from ..exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from ..results import Result
+from ..results import Deferred, Result
 from ._design import (
     MIN_EVENTS_PER_PARAMETER,
     _build_design,
@@ -70,8 +71,10 @@ class CoxResult(Result):
     title = "Cox proportional-hazards model"
 
     def __init__(self, summary, meta, *, warnings, fit_state: dict):
-        self._pending_concordance = fit_state.pop("concordance_args", None)
+        pending = fit_state.pop("concordance_args", None)
         super().__init__(summary, meta, warnings=warnings)
+        if pending is not None:  # computed on first read of meta
+            self._meta["concordance"] = Deferred(pending)
         self._state = fit_state
         self.params_ = pd.Series(fit_state["beta"], index=fit_state["terms"], name="log_hr")
         self.variance_ = pd.DataFrame(
@@ -79,18 +82,6 @@ class CoxResult(Result):
         )
         self.baseline_cumulative_hazard_ = fit_state["baseline"]
         self._ph: dict[str, PHTestResult] = {}
-
-    @property
-    def meta(self) -> dict:
-        """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
-        if self._pending_concordance is not None:
-            args, self._pending_concordance = self._pending_concordance, None
-            self._meta["concordance"] = args()
-        return self._meta
-
-    @meta.setter
-    def meta(self, value: dict) -> None:
-        self._meta = value
 
     @property
     def concordance_(self) -> float:
@@ -303,10 +294,12 @@ def fit_cox(
     Heinze, G. & Schemper, M. (2001). A solution to the problem of monotone likelihood in Cox
     regression. Biometrics 57, 114-119.
     """
-    if is_aggregated(data):  # cell counts: covariates and strata among the counted columns
+    if is_aggregated(data) or is_table_source(data):  # cell counts: categorical covariates
         return from_counts(
             data,
             "fit_cox",
+            duration_col=duration_col,
+            event_col=event_col,
             not_from_counts={
                 "cluster_col": cluster_col,
                 "weights_col": weights_col,
@@ -531,8 +524,7 @@ def _fit_cox(
         "duration_col": duration_col,
         "event_col": event_col,
     }
-    if hasattr(data, "fingerprint"):
-        meta["fingerprint"] = data.fingerprint
+    meta["fingerprint"] = fingerprint_of(data, frame, [duration_col, event_col, *used])
     state = {
         "beta": beta,
         "var": var,

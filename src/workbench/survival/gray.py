@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from ..checks import check_alpha as _check_alpha
+from ..columns import fingerprint_of
 from ..exceptions import ModelError, ParameterError, SmallSampleWarning
 from ..results import Result
 from ._design import _warn
@@ -199,7 +200,7 @@ def gray_test(
         "strata": strata,
         "exclusions": exclusions,
         "reference_levels": {},  # groups are compared as they are
-        "fingerprint": getattr(data, "fingerprint", None),
+        "fingerprint": fingerprint_of(data, frame, [*info["columns"].values(), group_col, strata]),
         **info["columns"],
     }
     return GrayTestResult(table, meta, warnings=messages)

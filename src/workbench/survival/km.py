@@ -266,6 +266,8 @@ def kaplan_meier(
     agg = from_counts(
         data,
         "kaplan_meier",
+        duration_col=duration_col,
+        event_col=event_col,
         not_from_counts={"weights_col": weights_col, "variance": variance},
         group_col=group_col,
         alpha=alpha,

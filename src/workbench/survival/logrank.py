@@ -226,6 +226,8 @@ def logrank_test(
     agg = from_counts(
         data,
         "logrank_test",
+        duration_col=duration_col,
+        event_col=event_col,
         defaults={"group_col": getattr(getattr(data, "spec", None), "segment", None)},
         not_from_counts={"weights_col": weights_col},
         group_col=group_col,

@@ -159,6 +159,8 @@ def rmst(
     agg = from_counts(
         data,
         "rmst",
+        duration_col=duration_col,
+        event_col=event_col,
         not_from_counts={"weights_col": weights_col},
         tau=tau_f,
         group_col=group_col,
