@@ -52,6 +52,8 @@ def prepare_survival_frame(
     without ``group_col``, ordered as the data's categories or sorted), ``weight`` (float, 1 without
     ``weights_col``) and the ``extra_cols`` as they are. Rows with a missing value in any used column
     are excluded with a :class:`RowsExcludedWarning`; ``messages`` holds the warnings' texts.
+    The columns may share memory with the caller's data (no copy of a million rows): read them,
+    add columns, never write into them.
     """
     if hasattr(data, "frame") and hasattr(data, "spec"):
         frame = data.frame
@@ -140,13 +142,13 @@ def prepare_survival_frame(
         warnings.warn(msg, RowsExcludedWarning, stacklevel=3)
         messages.append(msg)
     d = dur[keep]
-    out = pd.DataFrame(
-        {"duration": d, "event": ev[keep].astype(int)}, index=frame.index[keep], copy=False
-    )
+    # the columns are gathered first and the frame built once from them (no copies): inserting
+    # them one by one makes pandas consolidate the float columns, a copy of every row
+    cols: dict[str, Any] = {"duration": d, "event": ev[keep].astype(int)}
     for k, s in optional:
-        out[k] = s.array[keep]
+        cols[k] = (s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array)[keep]
     if weights_col is not None:
-        w = out["weight"].to_numpy()
+        w = cols["weight"]
         if (~np.isfinite(w)).any() or (w < 0).any():
             raise DataValidationError(
                 f"{func}: weights column '{weights_col}' must be finite and >= 0, got "
@@ -159,7 +161,7 @@ def prepare_survival_frame(
                 f"{func}: weights column '{weights_col}' sums to zero.", column=weights_col
             )
     else:
-        out["weight"] = 1.0
+        cols["weight"] = np.ones(len(d))
     n_zero = int((d == 0).sum())
     if n_zero and warn_zero_tenure:
         msg = (
@@ -169,11 +171,12 @@ def prepare_survival_frame(
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
         messages.append(msg)
     if group_col is not None:
-        out["group"] = _group_categorical(out["group"], frame[group_col].dtype)
+        cols["group"] = _group_categorical(pd.Series(cols["group"]), frame[group_col].dtype)
     else:
-        out["group"] = pd.Categorical.from_codes(
-            np.zeros(len(out), dtype=np.int8), categories=[ALL_GROUP]
+        cols["group"] = pd.Categorical.from_codes(
+            np.zeros(len(d), dtype=np.int8), categories=[ALL_GROUP]
         )
+    out = pd.DataFrame(cols, index=frame.index[keep], copy=False)
     info = {
         "duration_col": duration_col,
         "event_col": event_col,

@@ -414,6 +414,7 @@ def logrank_parts(
     # the rows): distinct times, then distinct (stratum, time) keys; strata cost O(n)
     times_u, tcode = distinct_sorted(t)
     n_t = max(len(times_u), 1)
+    tallied = None  # (d, tot) when the cells were tallied on the full strata x times grid
     if stratum is None:
         s = np.zeros(len(t), dtype=np.int64)
         blk, m = tcode, len(times_u)
@@ -426,9 +427,15 @@ def logrank_parts(
         s = s.astype(np.int64, copy=False)
         key = s * n_t + tcode
         n_cells = (int(s.max()) + 1) * n_t if len(s) else 0
-        if (
-            n_cells <= 4 * len(t) + 1024
-        ):  # few strata x times: count on the full grid, keep used cells
+        if w is None and n_cells * k <= 4 * len(t) + 4096:
+            # few strata x times x groups: tally every (stratum, time, group) cell of the grid in
+            # one pass, then keep the (stratum, time) cells with customers
+            idx = key * k + g
+            d_grid = np.bincount(idx, weights=e, minlength=n_cells * k).reshape(n_cells, k)
+            tot_grid = np.bincount(idx, minlength=n_cells * k).reshape(n_cells, k)
+            keys = np.flatnonzero(tot_grid.any(axis=1))
+            tallied = d_grid[keys], tot_grid[keys].astype(float)
+        elif n_cells <= 4 * len(t) + 1024:  # few strata x times: count cells on the grid
             keys = np.flatnonzero(np.bincount(key, minlength=n_cells))
             pos = np.zeros(n_cells, dtype=np.int64)
             pos[keys] = np.arange(len(keys))
@@ -438,12 +445,15 @@ def logrank_parts(
         m = len(keys)
         blk_stratum = keys // n_t
         blk_time = times_u[keys % n_t]
-    idx = blk * k + g
-    d = np.bincount(idx, weights=e if w is None else w * e, minlength=m * k).reshape(m, k)
-    if w is None:
-        tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+    if tallied is not None:
+        d, tot = tallied
     else:
-        tot = np.bincount(idx, weights=w, minlength=m * k).reshape(m, k)
+        idx = blk * k + g
+        d = np.bincount(idx, weights=e if w is None else w * e, minlength=m * k).reshape(m, k)
+        if w is None:
+            tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+        else:
+            tot = np.bincount(idx, weights=w, minlength=m * k).reshape(m, k)
     # at risk: reverse cumulative sum within each stratum
     rev = np.cumsum(tot[::-1], axis=0)[::-1]
     last_blk = np.r_[np.flatnonzero(np.diff(blk_stratum)), m - 1]  # last block of each stratum

@@ -123,7 +123,7 @@ def _prepare(
             f"{func}: `group_col`='{group_col}' has only the level(s) {list(prep['group'].cat.categories)}; "
             "a test between groups needs at least two. Choose another grouping column."
         )
-    if (prep["event"] * prep["weight"]).sum() == 0:
+    if not np.any(prep["event"].to_numpy()[prep["weight"].to_numpy() > 0]):
         raise ModelError(
             f"{func}: there are no churn events in the data ({len(prep):,} customers, all censored); "
             "curves cannot be compared. Check `event_col` or use longer follow-up."
