@@ -118,6 +118,13 @@ def test_batch_summary_compares_runs_and_links_them(tmp_path):
     assert "<th title='cox[x]'>Cox: x</th>" in text and ">0.512<" in text
     assert "ModelError: no events in &lt;b&gt;" in text
     assert "2 runs: 1 ok (0 unchanged, skipped), 1 failed, 0 timed out" in text
+    # rows in batch.json's order (the batch file's), not sorted by name
+    runs.reverse()
+    (tmp_path / "seg" / "batch.json").write_text(
+        json.dumps({"source": "seg.yml", "started": "t", "runs": runs})
+    )
+    text = write_batch_summary(tmp_path, "seg").read_text()
+    assert text.index("seg-group=b/report.html") < text.index("seg-group=a/report.html")
 
 
 def test_workbench_reports_command(tmp_path, capsys):

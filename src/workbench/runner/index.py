@@ -266,7 +266,7 @@ def write_batch_summary(out_root: str | Path, batch_name: str) -> Path:
         + ". <a href='../index.html'>All reports</a></p>",
     ]
     for stem in sorted(by_nb):
-        rows = sorted(by_nb[stem], key=lambda r: r["entry"]["run_name"])
+        rows = by_nb[stem]  # in batch.json's order: the batch file's (grid order, not names')
         values = [comparable_values(r["results"], keys) for r in rows]
         cols: list[str] = []
         for v in values:
