@@ -60,6 +60,8 @@ FIELDS = [
     "ci_lower",
     "ci_upper",
     "truth",
+    "n_bootstrap",
+    "n_steps",
 ]
 
 
@@ -90,6 +92,7 @@ def one_replication(args: tuple) -> list[dict]:
             # the linear specification is scored for bias (IPW point estimate) and AIPW coverage;
             # its IPW bootstrap is skipped to halve the cost
             boot = n_bootstrap if spec == "flexible" else 0
+            steps = len(study.specification_().steps)  # threshold terms kept by the balance rule
             fits = [study.estimate("ipw", n_bootstrap=boot, seed=seed, n_jobs=1)]
             if spec == "flexible":
                 # overlap weights: point estimate against the overlap population's truth (bias);
@@ -119,6 +122,8 @@ def one_replication(args: tuple) -> list[dict]:
                             "ci_lower": r["ci_lower"],
                             "ci_upper": r["ci_upper"],
                             "truth": target[key],
+                            "n_bootstrap": boot if r["method"] == "ipw" else 0,
+                            "n_steps": steps,
                         }
                     )
     return rows

@@ -31,6 +31,7 @@ from ..exceptions import (
 )
 from .diagnostics import DesignCheckResult, StudyChecks, WeightsResult
 from .estimation import EffectResult, StudyEstimates
+from .refinement import balance_steps
 from .results import study_reference_levels
 from .specification import Specification, check_specification, choose_specification
 
@@ -289,15 +290,26 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         name = name or self.specification
         cache = self.__dict__.setdefault("_spec_cache", {})
         if name not in cache:
-            cache[name] = choose_specification(
+            min_arm = int(self.frame_["_arm"].value_counts().min())
+            spec = choose_specification(
                 self.frame_,
                 self.confounders,
                 name,
                 splines=self.propensity_splines,
                 interactions=self.interactions,
                 df=self.spline_df,
-                min_arm=int(self.frame_["_arm"].value_counts().min()),
+                min_arm=min_arm,
             )
+            if name == "flexible" and self.design == "observational":
+                # threshold terms the weights leave unbalanced (workbench.effects.refinement)
+                arm = self.frame_["_arm"]
+                pairs = {}
+                for a in self.arms_:
+                    rows = arm.isin([a, self.control_label_]).to_numpy()
+                    pairs[a] = (rows, (arm[rows] == a).to_numpy().astype(float))
+                steps = balance_steps(spec, self.frame_, pairs, min_arm=min_arm)
+                spec.steps, spec.refined = steps or [], steps is not None
+            cache[name] = spec
         return cache[name]
 
     def _design_full(self):
