@@ -180,6 +180,16 @@ def summarise() -> pd.DataFrame:
 
 
 def write_docs(out: pd.DataFrame) -> None:
+    raw = pd.read_csv(OUT)
+    boot = sorted(set(raw.loc[raw["n_bootstrap"] > 0, "n_bootstrap"].astype(int)))
+    flex = raw[raw["specification"] == "flexible"].drop_duplicates(["mechanism", "seed", "n"])
+    kept = {
+        m: ", ".join(
+            f"{int(k)} term(s) in {int(c)}"
+            for k, c in g["n_steps"].value_counts().sort_index().items()
+        )
+        for m, g in flex.groupby("mechanism", sort=False)
+    }
     lines = [
         "# Simulation study: observational intervention effects",
         "",
@@ -188,11 +198,17 @@ def write_docs(out: pd.DataFrame) -> None:
         "Each replication is a fresh simulated customer base (`simulate(n, seed=r, targeting=...)`); "
         "the target is that draw's true effect from both potential outcomes (ATE for IPW and AIPW, the "
         "overlap population's effect for overlap weights). Confounders: notebook 04's defaults "
-        f"({', '.join(CONFOUNDERS)}). Intervals: IPW and overlap percentile bootstrap (propensity refitted "
-        "in every replicate; replicates per replication in the CSV's run command), AIPW "
-        "influence-function; nominal level 95%. The linear specification's IPW is run without "
-        "bootstrap and overlap weights as point estimates (bias only), to keep the study's cost "
-        "within the machine's budget.",
+        f"({', '.join(CONFOUNDERS)}). Intervals: IPW percentile bootstrap with "
+        f"{' / '.join(map(str, boot)) or 'no'} replicates per draw (propensity coefficients refitted in "
+        "every replicate, the specification's threshold terms held fixed), AIPW influence-function; "
+        "nominal level 95%. The linear specification's IPW is run without bootstrap and overlap "
+        "weights as point estimates (bias only), to keep the study's cost within the machine's budget.",
+        "",
+        "The flexible specification is the default rule of `workbench/effects/specification.py` "
+        "with the threshold terms kept by balance (`workbench/effects/refinement.py`, described in "
+        "[effects.md](effects.md)). Threshold terms kept per draw: "
+        + "; ".join(f"`{m}`: {v} draws" for m, v in kept.items())
+        + ".",
         "",
         "Columns: bias = mean(estimate - truth); MCSE = SD / sqrt(reps); z = bias / MCSE "
         "(|z| < 3 is no detectable bias); coverage of the reported 95% intervals (its Monte Carlo SE "

@@ -307,8 +307,7 @@ class InterventionStudy(StudyChecks, StudyEstimates):
                 for a in self.arms_:
                     rows = arm.isin([a, self.control_label_]).to_numpy()
                     pairs[a] = (rows, (arm[rows] == a).to_numpy().astype(float))
-                steps = balance_steps(spec, self.frame_, pairs, min_arm=min_arm)
-                spec.steps, spec.refined = steps or [], steps is not None
+                spec.steps, spec.refined = balance_steps(spec, self.frame_, pairs, min_arm=min_arm)
             cache[name] = spec
         return cache[name]
 

@@ -82,16 +82,18 @@ def balance_steps(
     *,
     min_arm: int,
     seed: int = 0,
-) -> list[Step] | None:
-    """Threshold terms kept by the balance rule (module docstring); ``None`` when the rule does not
-    apply (no continuous confounder, or no room for another column in the smallest arm).
+) -> tuple[list[Step], str]:
+    """Threshold terms kept by the balance rule (module docstring), and whether it ran.
+
+    The status is ``"ran"``, ``"no continuous confounder"`` or ``"no room"`` (the smallest arm has
+    fewer than ``PER_COLUMN`` customers per model column with one more term).
 
     ``arms`` maps each arm to ``(rows, treated)``: a boolean mask of ``frame``'s rows in the
     arm-vs-control model and the 0/1 arm indicator of those rows.
     """
     n_spline = sum(t.kind == "spline" for t in spec.terms)
     if not n_spline:
-        return None
+        return [], "no continuous confounder"
     rng = np.random.default_rng(seed)
     n = len(frame)
     keep = np.sort(rng.choice(n, MAX_ROWS, replace=False)) if n > MAX_ROWS else np.arange(n)
@@ -99,7 +101,7 @@ def balance_steps(
     X, _ = spec.design(sub)
     budget = min(STEPS_PER_CONFOUNDER * n_spline, int(min_arm // PER_COLUMN) - X.shape[1])
     if budget <= 0:
-        return None
+        return [], "no room"
     groups = _candidates(spec, sub)
     # per arm: the subsample rows in its arm-vs-control model and their 0/1 arm indicator
     masks = {}
@@ -157,7 +159,7 @@ def balance_steps(
             break
         chosen.append(best[1])
         cols.append(best[1].values(sub).astype(float))
-    return chosen
+    return chosen, "ran"
 
 
 __all__ = ["balance_steps", "STEPS_PER_CONFOUNDER"]

@@ -143,7 +143,7 @@ class Specification:
     interactions: list[tuple[str, str]]
     dropped_interactions: list[tuple[str, str]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)  # threshold terms kept by the balance rule
-    refined: bool = False  # the balance rule (workbench.effects.refinement) was run
+    refined: str = ""  # the balance rule's status: "ran", "no room", ... ("" not applied)
 
     def n_columns(self, frame: pd.DataFrame) -> int:
         """Columns of the design (intercept included)."""
@@ -169,13 +169,19 @@ class Specification:
                 + ", ".join(st.describe() for st in self.steps)
                 + ")"
             )
-        elif self.refined:
+        elif self.refined == "ran":
             inter += "; the balance rule found no threshold term left unbalanced"
+        elif self.refined == "no room":
+            inter += (
+                f"; no threshold terms searched (the smallest arm has fewer than {PER_COLUMN} "
+                "customers per model column with one more)"
+            )
         head = {
             "flexible": "Flexible specification (the default rule: categories for categorical and "
             f"low-cardinality numbers, at most {LOW_CARDINALITY} distinct values; natural splines for "
-            "continuous numbers; pairwise interactions; threshold terms of continuous numbers, "
-            "overall or within a category, added while the weights leave them unbalanced)",
+            "continuous numbers; pairwise interactions; in observational studies, threshold terms of "
+            "continuous numbers, overall or within a category, added while the weights leave them "
+            "unbalanced)",
             "linear": "Linear specification (numbers as they are, categories as indicators)",
             "gbm": "Gradient-boosting propensity (cross-fitted); outcome model with the flexible rule",
         }.get(self.name, self.name)
