@@ -67,7 +67,9 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         How the confounders enter the propensity and outcome models (see
         :mod:`workbench.effects.specification`). ``'flexible'`` (default): a rule read from the data
         (categories for categorical and low-cardinality numbers, natural splines for continuous
-        ones, pairwise interactions); ``'linear'``: numbers as they are; ``'gbm'``: a gradient-boosting
+        ones, pairwise interactions, and in observational studies threshold terms of continuous
+        confounders kept while the weights leave them unbalanced, :mod:`workbench.effects.refinement`);
+        ``'linear'``: numbers as they are; ``'gbm'``: a gradient-boosting
         propensity (scikit-learn), cross-fitted over ``n_folds`` folds, with the flexible outcome model.
         The specification used is stated in words in every result's ``meta['specification']``.
     propensity_splines : list of str, optional
