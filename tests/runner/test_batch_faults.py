@@ -205,6 +205,30 @@ def test_unreachable_dask_scheduler_clear_error_fast_nothing_written(tmp_path, n
     assert not out.exists()
 
 
+def test_address_of_another_kind_of_server_refused_within_the_deadline(tmp_path, nbdir):
+    """A port where something else listens (here: a server that accepts and says nothing, as an
+    HTTP server does until it is asked): Dask's own client would wait on it without end."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    held = []
+    threading.Thread(target=lambda: held.append(srv.accept()), daemon=True).start()
+    addr = f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+    out = tmp_path / "r"
+    p = _write(tmp_path, f"notebooks: {nbdir}/trivial.ipynb\n")
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(RunError, match=r"not a Dask scheduler \(no Dask handshake within"):
+            run_batch(p, out=out, executor="dask", scheduler=addr, progress=False)
+        assert time.monotonic() - t0 < 10
+        assert not out.exists()
+    finally:
+        srv.close()
+
+
 @pytest.mark.slow
 def test_dying_dask_scheduler_clear_error_within_10_s(tmp_path, nbdir):
     """A real ``dask scheduler`` + ``dask worker``; the scheduler is killed mid-run while

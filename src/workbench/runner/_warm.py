@@ -18,7 +18,7 @@ Process hygiene, as for cold kernels (:mod:`workbench.runner.processes`):
   its stdin pipe, and ``PR_SET_PDEATHSIG``);
 * a forked papermill process stops (SIGTERM) when the worker waiting for it dies (a ``pidfd``
   watch), so a killed worker's run is not left running beside its retry;
-* a forked kernel is its own process group (``killpg`` of the kernel stops it and its children), gets
+* a forked kernel is its own session and process group (``killpg`` stops it and its children), gets
   SIGKILL when the template dies, and exits when its papermill process dies (``pidfd`` watch);
 * numpy's global random state is re-seeded from the OS in every kernel, as a cold start would be.
 
@@ -53,6 +53,7 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # imported by IPKernelApp as it starts (debugpy, pdb, ...)
     "numpy",
     "pandas",
     "scipy.stats",
@@ -131,7 +132,7 @@ def _become_kernel(req: dict) -> None:  # pragma: no cover - runs in the forked 
     """The forked child: set up the run's process state and run ``IPKernelApp`` (never returns)."""
     code = 1
     try:
-        os.setpgid(0, 0)
+        os.setsid()  # its own session, as jupyter_client starts a cold kernel (and scheduler group)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -239,10 +239,17 @@ def _task(
 
 
 def _state(
-    spec: BatchSpec, outcomes: list[RunOutcome], pending: int, out_root: Path, started: str
+    spec: BatchSpec,
+    outcomes: list[RunOutcome],
+    pending: int,
+    out_root: Path,
+    started: str,
+    run_dirs: list | None = None,
 ) -> None:
     folder = out_root / spec.name
     folder.mkdir(parents=True, exist_ok=True)
+    order = {Path(d): i for i, d in enumerate(run_dirs or [])}  # the batch file's order
+    outcomes = sorted(outcomes, key=lambda o: order.get(Path(o.run_dir), len(order)))
     state = {
         "batch": spec.name,
         "source": spec.source,
@@ -388,7 +395,8 @@ def run_batch(
                 if aborted and not ran:  # nothing ran: no summary page, no state of a batch
                     summary, index = _forget_batch(out_root / spec.name, batch_dir_existed), None
                 else:
-                    _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
+                    dirs = [p.run_dir for p in plans]
+                    _state(spec, outcomes, len(plans) - len(outcomes), out_root, started, dirs)
                     from .index import write_batch_summary, write_index
 
                     summary = write_batch_summary(out_root, spec.name)

@@ -152,11 +152,11 @@ def connect_dask(address: str, *, timeout: float = 5.0):
         raise RunError(f"--scheduler must be an address such as tcp://host:8786, got {address!r}.")
     t0 = time.monotonic()
     try:
-        _probe_tcp(address, timeout)  # a refused port or unknown host is known at once
+        _probe_scheduler(address, timeout)  # a refused port or another kind of server: at once
         from dask.distributed import Client
 
         return Client(address, timeout=max(timeout - (time.monotonic() - t0), 1.0))
-    except (OSError, TimeoutError, ValueError) as e:
+    except (OSError, TimeoutError, ValueError, MemoryError) as e:
         raise RunError(
             f"the Dask scheduler at '{address}' did not answer (after "
             f"{time.monotonic() - t0:.1f} s: {type(e).__name__}: "
@@ -166,17 +166,41 @@ def connect_dask(address: str, *, timeout: float = 5.0):
         ) from e
 
 
-def _probe_tcp(address: str, timeout: float) -> None:
-    """Open and close a TCP connection to a ``tcp://host:port`` address (other protocols are left
-    to Dask); raises OSError when nothing listens there."""
+class NotAScheduler(ConnectionError):
+    """Something listens at the address, but it does not greet as a Dask scheduler does."""
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to a ``tcp://host:port`` address (other protocols are left to Dask) and read the
+    8-byte length a Dask scheduler sends first (its handshake). Raises OSError when nothing listens
+    there, :class:`NotAScheduler` when what listens sends no such greeting within ``timeout``
+    (an HTTP server, a proxy: Dask's own client would wait on it without end)."""
     import socket
+    import struct
     from urllib.parse import urlsplit
 
     if not address.startswith("tcp://"):
         return
     u = urlsplit(address)
-    if u.hostname and u.port:
-        socket.create_connection((u.hostname, u.port), timeout=timeout).close()
+    if not (u.hostname and u.port):
+        return
+    end = time.monotonic() + timeout
+    head = b""
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as c:
+        while len(head) < 8 and time.monotonic() < end:
+            c.settimeout(max(end - time.monotonic(), 0.01))
+            try:
+                chunk = c.recv(8 - len(head))
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            head += chunk
+    if len(head) < 8 or struct.unpack("<Q", head)[0] > 1 << 26:
+        raise NotAScheduler(
+            "something listens there but it is not a Dask scheduler (no Dask handshake"
+            + (f"; it sent {head[:8]!r})" if head else f" within {timeout:g} s)")
+        )
 
 
 def quiet_dask_client_logs():
