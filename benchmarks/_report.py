@@ -198,7 +198,9 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"start, {la1[0]:.2f} / {la1[1]:.2f} / {la1[2]:.2f} at the end; 1-min load before the "
         + (f"cases {min(loads):.2f} to {max(loads):.2f}" if loads else "cases not recorded")
         + " (each row shows its own, before / after).\n"
-        f"- **Command:** `{meta['command']}`; versions: "
+        f"- **Command:** `{meta['command']}`"
+        + (f" at commit {meta['commit']}" if meta.get("commit") else "")
+        + "; versions: "
         + ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items() if v)
         + "\n\n"
         "Wall-clock seconds (median of the runs), CPU seconds of the timed calls (user + system of "
@@ -267,11 +269,12 @@ def targets(rows: list[dict]) -> list[str]:
                         f"{met(share <= 0.2)}; CPU {cpu:.2f})"
                     )
     for n in (100_000, 1_000_000):
-        for st, un, label in (
-            ("logrank_stratified", "logrank", "stratified log-rank (9 strata)"),
-            ("cox_stratified", "cox_days", "stratified Cox engine (12 strata)"),
+        for st, un, label, tool in (
+            ("logrank_stratified", "logrank", "stratified log-rank (9 strata)", WB),
+            ("cox_stratified", "cox_days", "stratified Cox engine (12 strata)", WB),
+            ("cox_stratified", "cox_days", "stratified fit_cox (12 strata)", WB_FIT_COX),
         ):
-            a, b = get(st, n), get(un, n)
+            a, b = get(st, n, tool), get(un, n, tool)
             if a and b:
                 ratio = a["median_s"] / b["median_s"]
                 out.append(
@@ -290,6 +293,24 @@ def targets(rows: list[dict]) -> list[str]:
                 f"Kaplan-Meier + log-rank at {n:,}: workbench {ours['median_s']:.3f} s vs statsmodels "
                 f"{sm['median_s']:.3f} s ({verdict}CPU {ours['cpu_s']:.3f} s vs {sm['cpu_s']:.3f} s)"
             )
+    agg = next((r for r in rows if r["case"].startswith("aggregate required") and _ok(r)), None)
+    if agg is not None:
+        agree = [
+            r
+            for r in rows
+            if r["case"].startswith("aggregate agreement") and r.get("check") is not None
+        ]
+        diffs = [r["check"] for r in agree]
+        worst = max(diffs) if diffs else float("nan")
+        slice_n = f"{agree[0]['n']:,}" if agree else "no"
+        out.append(
+            f"aggregated survival on a {agg['n']:,}-row Parquet table (counts + Kaplan-Meier by 3 "
+            f"plans + log-rank + monthly rates): {agg['median_s']:.1f} s (target < 60 s: "
+            f"{met(agg['median_s'] < 60)}), peak {agg['peak_mb']:,.0f} MB (target < 1,536 MB: "
+            f"{met(agg['peak_mb'] < 1536)}); largest difference from the row-level functions on "
+            f"the {slice_n}-row slice {worst:.1e} over {len(diffs)} results (target <= 1e-10: "
+            f"{met(bool(diffs) and worst <= 1e-10)})"
+        )
     a, b = get("concordance", 100_000), get("concordance", 1_000_000)
     if a and b:
         ratio = b["cpu_s"] / a["cpu_s"]

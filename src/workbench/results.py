@@ -76,6 +76,21 @@ STANDARD_COLUMNS = (
 )
 
 
+class Deferred:
+    """A meta value computed on the first read of :attr:`Result.meta`: for what is costly and
+    often unread on the timed path (Harrell's C of a large Cox fit, the fingerprint of a large
+    DataFrame). ``fn`` takes no arguments (a :func:`functools.partial` of a module-level function
+    keeps the result picklable)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __repr__(self) -> str:
+        return "<deferred>"
+
+
 def standard_meta(
     data: Any = None,
     *,
@@ -233,7 +248,7 @@ class Result:
         self.summary = (
             summary.reset_index(drop=True) if isinstance(summary, pd.DataFrame) else summary
         )
-        self.meta = dict(meta or {})
+        self._meta = dict(meta or {})
         self.tables = dict(tables or {})
         self.warnings = list(warnings or [])
         if title is not None:
@@ -242,6 +257,20 @@ class Result:
             self.key = key
         elif self.key is None and isinstance(self.summary, pd.DataFrame):
             self.key = next((c for c in KEY_COLUMNS if c in self.summary.columns), None)
+
+    @property
+    def meta(self) -> dict:
+        """The contract's meta (n, events, alpha, fingerprint, exclusions, reference levels,
+        method, ...); :class:`Deferred` values are computed here, on first read."""
+        m = self._meta
+        for k, v in m.items():
+            if isinstance(v, Deferred):
+                m[k] = v.fn()
+        return m
+
+    @meta.setter
+    def meta(self, value: Mapping[str, Any]) -> None:
+        self._meta = value if isinstance(value, dict) else dict(value)
 
     @property
     def caveats(self) -> list[str]:

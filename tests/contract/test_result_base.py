@@ -73,3 +73,35 @@ def test_record_writes_summary_and_meta(tmp_path, monkeypatch):
     assert data[META_KEY]["rates"]["key"] == "group"
     with pytest.raises(ParameterError, match="'_meta' is reserved"):
         record(META_KEY, 1)
+
+
+def test_dataframe_results_carry_a_fingerprint_of_the_columns_used():
+    """On a DataFrame, survival results record a fingerprint (computed on first read of meta):
+    equal for equal data, different when a used column changes, unchanged by an unused one."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench import survival as S
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "t": rng.integers(1, 40, 400).astype(float),
+            "e": rng.integers(0, 2, 400),
+            "g": rng.choice(["a", "b"], 400),
+            "other": rng.normal(size=400),
+        }
+    )
+    kw = {"duration_col": "t", "event_col": "e"}
+    fp = S.kaplan_meier(df, group_col="g", **kw).meta["fingerprint"]
+    assert isinstance(fp, str) and len(fp) == 16
+    assert S.kaplan_meier(df.copy(), group_col="g", **kw).meta["fingerprint"] == fp
+    assert S.kaplan_meier(df.assign(other=0.0), group_col="g", **kw).meta["fingerprint"] == fp
+    changed = df.assign(t=df["t"].where(df.index != 7, 99.0))
+    assert S.kaplan_meier(changed, group_col="g", **kw).meta["fingerprint"] != fp
+    for res in (
+        S.logrank_test(df, group_col="g", **kw),
+        S.rmst(df, tau=20, **kw),
+        S.fit_cox(df, covariates=["g"], **kw),
+    ):
+        assert isinstance(res.meta["fingerprint"], str) and len(res.meta["fingerprint"]) == 16

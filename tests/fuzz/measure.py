@@ -80,9 +80,7 @@ def cli() -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         fd._files(work)
-        env = dict(
-            os.environ, PYTHONPATH=str(SRC), WORKBENCH_REPORTS=str(work / "reports")
-        )
+        env = dict(os.environ, PYTHONPATH=str(SRC), WORKBENCH_REPORTS=str(work / "reports"))
         for cid, argv, _code, text in fd.CASES:
             r = subprocess.run(
                 [sys.executable, "-m", "workbench.cli", *argv],

@@ -226,3 +226,67 @@ def test_role_defaults_and_intervals_labelled_from_alpha(tmp_path):
         assert hit is None, f"{where}: ...{text[max(hit.start() - 80, 0) : hit.end() + 40]}..."
         assert "90%" in text, where  # the labels are there, derived from alpha
     assert all(m["meta"]["alpha"] in (0.1, None) for m in r["_meta"].values())
+
+
+@pytest.mark.slow
+def test_runs_on_parquet_as_aggregated_counts(tmp_path):
+    """dataset: parquet reads the file as DuckDB cell counts: Kaplan-Meier, log-rank, restricted
+    mean, the Cox model of the counted segment and the cumulative incidence equal the row-level
+    functions on the same rows; each section that needs one row per customer says so in one
+    sentence and records nothing; no customer id reaches the outputs."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench import survival as S
+    from workbench.aggregate.synthetic import make_customers
+
+    df = make_customers(20_000, seed=8)
+    rng = np.random.default_rng(8)
+    df["cause"] = np.where(df["churned"] == 1, rng.choice(["price", "service"], len(df)), None)
+    df.insert(0, "customer_id", [f"c{i}" for i in range(len(df))])
+    data = tmp_path / "data"
+    data.mkdir()
+    df.to_parquet(data / "customers.parquet", index=False)
+    (data / "spec.yml").write_text(
+        "name: big_customers\nid: customer_id\ntenure: tenure\ntenure_unit: months\n"
+        "event: churned\nstart_date: start_month\nsegment: plan\nchurn_type: cause\n"
+        "covariates: [plan, region]\n"
+    )
+    res = execute(
+        NB.name,
+        tmp_path,
+        {
+            "dataset": "parquet",
+            "data_path": str(data / "customers.parquet"),
+            "spec_path": str(data / "spec.yml"),
+        },
+    )
+    assert res["analysis_roles"] == {"group_by": "plan", "covariates": ["plan"], "entry": None}
+    rows = {"duration_col": "tenure", "event_col": "churned"}
+    want = {
+        "km": S.kaplan_meier(df, group_col="plan", times=[6, 12, 24], **rows).at([6, 12, 24]),
+        "logrank": S.logrank_test(df, group_col="plan", **rows).summary,
+        "rmst": S.rmst(df, tau=24, group_col="plan", **rows).summary,
+        "cox": S.fit_cox(df, covariates=["plan"], **rows).summary,
+        "cif": S.cumulative_incidence(df, cause_col="cause", times=[6, 12, 24], **rows).at(
+            [6, 12, 24]
+        ),
+    }
+    for name, exp in want.items():
+        got = pd.DataFrame(res[name])
+        num = [c for c in exp.select_dtypes("number").columns if c in got]
+        assert len(got) == len(exp) and num, name
+        np.testing.assert_allclose(
+            got[num].to_numpy(float), exp[num].to_numpy(float), atol=1e-10, err_msg=name
+        )
+    for name in ("logrank", "rmst", "cox"):  # recorded as results (km and cif as tables)
+        assert "from aggregated counts (duckdb)" in res["_meta"][name]["meta"]["method"], name
+    for name in ("logrank_pairwise", "trend", "hazard_peaks", "stage_hazard", "ph_test"):
+        assert name not in res, name
+    for name in ("parametric_models", "cohorts", "gray_test", "fine_gray"):
+        assert name not in res, name
+    text = (tmp_path / "out.ipynb").read_text()
+    for func in ("pairwise_logrank", "trend_test", "smoothed_hazard", "fit_parametric"):
+        assert f"{func} is skipped: it needs one row per customer" in text, func
+    assert res["key_findings"]
+    assert "c1234" not in (tmp_path / "results.json").read_text()

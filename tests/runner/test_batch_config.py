@@ -50,6 +50,33 @@ def test_load_batch_grid_and_names(tmp_path, nbdir):
     ]
 
 
+def test_run_names_leave_out_paths_and_lists_that_go_with_another_parameter(tmp_path, nbdir):
+    """data_path and a list given with each data set would only lengthen the names; a list that
+    varies on its own (a grid of horizons) stays in them."""
+    p = write(
+        tmp_path,
+        f"name: g\nnotebooks: {nbdir}/trivial.ipynb\nruns:\n"
+        "  - {dataset: telco, data_path: ../data/a-very-long-folder-name, cov: [a, b, c]}\n"
+        "  - {dataset: synthetic, seed: 1}\n"
+        "grid:\n  horizons: [[6], [12]]\n",
+    )
+    names = _run_names(load_batch(p))
+    assert names == [
+        "g-dataset=telco_horizons=-6",
+        "g-dataset=telco_horizons=-12",
+        "g-dataset=synthetic_horizons=-6-_seed=1",
+        "g-dataset=synthetic_horizons=-12-_seed=1",
+    ]
+    # a path that alone tells two runs apart stays in their names
+    q = write(
+        tmp_path,
+        f"name: h\nnotebooks: {nbdir}/trivial.ipynb\nruns:\n"
+        "  - {data_path: one}\n  - {data_path: two}\n",
+        "h.yml",
+    )
+    assert _run_names(load_batch(q)) == ["h-data_path=one", "h-data_path=two"]
+
+
 def test_default_name_is_the_file_stem_and_single_run_is_named_after_batch(tmp_path, nbdir):
     spec = load_batch(write(tmp_path, f"notebooks: [{nbdir}/trivial.ipynb]\n", "nightly.yml"))
     assert (

@@ -52,24 +52,21 @@ def _marked(marker: str) -> list[int]:
     return pids
 
 
-def _worker_of_run(marker: str) -> int | None:
-    """The worker process executing a run: the parent of its warm template (``_warm.py serve``)."""
-    for pid in _marked(marker):
+def _worker_of_run(out: Path, run: str) -> int | None:
+    """The worker process executing a run, as its staged manifest names it (``host:pid``)."""
+    for man in out.glob(f".partial/*/sleep/{run}/manifest.json"):
         try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if any(c.endswith(b"_warm.py") for c in cmd) and b"serve" in cmd:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-                return int(stat.rsplit(")", 1)[1].split()[1])
-        except OSError:
+            return int(json.loads(man.read_text())["worker"].rsplit(":", 1)[1])
+        except (OSError, ValueError, KeyError):
             continue
     return None
 
 
-def _kill_worker_when_started(out: Path, run: str, marker: str, killed: dict) -> None:
+def _kill_worker_when_started(out: Path, run: str, killed: dict) -> None:
     def go():
         if _wait_for(lambda: _staged_started(out, run), 120):
-            pid = _worker_of_run(marker)
-            if pid:
+            pid = _worker_of_run(out, run)
+            if pid and pid != os.getpid():
                 killed["pid"] = pid
                 os.kill(pid, signal.SIGKILL)
 
@@ -98,7 +95,7 @@ def test_local_worker_killed_mid_run_is_retried_once_and_marked(tmp_path, nbdir,
     batch = tmp_path / "r.yml"
     batch.write_text(f"name: r\nnotebooks: {nbdir}/sleep.ipynb\nruns:\n  - {{seconds: 3}}\n")
     killed: dict = {}
-    _kill_worker_when_started(out, "r", marker, killed)
+    _kill_worker_when_started(out, "r", killed)
     res = run_batch(batch, out=out, workers=1, progress=False)
     assert killed.get("pid"), "the worker was not found"
     _check_retried(out, res, "r")
@@ -145,7 +142,7 @@ def test_dask_worker_killed_mid_run_is_retried_once_and_marked(tmp_path, nbdir):
         batch = tmp_path / "r.yml"
         batch.write_text(f"name: r\nnotebooks: {nbdir}/sleep.ipynb\nruns:\n  - {{seconds: 3}}\n")
         killed: dict = {}
-        _kill_worker_when_started(out, "r", marker, killed)
+        _kill_worker_when_started(out, "r", killed)
         res = run_batch(batch, out=out, executor="dask", scheduler=addr, progress=False)
         assert killed.get("pid"), "the worker was not found"
         _check_retried(out, res, "r")

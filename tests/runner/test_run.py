@@ -131,6 +131,11 @@ timeout: 150
     )
     for stem in ("trivial", "fail", "sleep"):
         assert f"href='../{stem}/mixed/report.html'" in summary
+    # runs listed in the batch file's order, not the order they finished in (sleep ends last)
+    state = _json(reports / "mixed" / "batch.json")
+    assert [Path(r["run_dir"]).parent.name for r in state["runs"]] == ["sleep", "trivial", "fail"]
+    pos = [summary.index(f"href='../{stem}/mixed/report.html'") for stem in ("sleep", "trivial")]
+    assert pos == sorted(pos)
     index = (reports / "index.html").read_text()
     assert index.count("<span class='failed'>failed</span>") == 1
     assert index.count("<span class='timed_out'>timed_out</span>") == 1

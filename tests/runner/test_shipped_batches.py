@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from workbench.runner.batch import load_batch, plan_batch
 ROOT = project_root()
 
 
-@pytest.mark.parametrize("name", ["default", "segments", "telco"])
+@pytest.mark.parametrize("name", ["default", "segments", "telco", "grid"])
 def test_shipped_batch_plans(name, tmp_path):
     if not list((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
         pytest.skip("no analysis notebooks yet")
@@ -33,3 +34,6 @@ def test_shipped_batch_plans(name, tmp_path):
     if name == "telco":
         assert all(p.given["data_path"] == str(telco_dir()) for p in plans)
         assert {p.dataset["n"] for p in plans} == {7043}
+    if name == "grid":  # 4 segment columns x 5 horizons x 10 data sets, every run named apart
+        assert len(plans) == 200 and len({p.run_name for p in plans}) == 200
+        assert len({json.dumps(p.dataset, sort_keys=True) for p in plans}) == 10

@@ -77,3 +77,33 @@ def test_markdown_states_date_machine_load_and_targets(rows):
     line = next(x for x in md.splitlines() if x.startswith("| cox_days | 100,000 | workbench |"))
     assert "| R survival | 0.8 |" in line and "| 4.00 |" in line
     assert "**timeout**" in md
+
+
+def test_targets_state_stratified_km_and_aggregate_lines_with_verdicts():
+    rows = [
+        _row("cox_days", 1_000_000, R.WB_FIT_COX, 0.8, 0.8),
+        _row("cox_stratified", 1_000_000, R.WB_FIT_COX, 1.4, 1.4),
+        _row("km_logrank", 1_000_000, R.WB, 0.2, 0.1),
+        _row("km_logrank", 1_000_000, "statsmodels", 0.15, 0.3),
+        _row("aggregate required (counts+km+logrank+monthly rates)", 100_000_000, "agg", 70.0, 9),
+        {**_row("aggregate agreement logrank", 1_000_000, "agg", None, None), "check": 3e-12},
+        {**_row("aggregate agreement cox_efron", 1_000_000, "agg", None, None), "check": 2e-10},
+    ]
+    t = R.targets(rows)
+    assert any("stratified fit_cox (12 strata) at 1,000,000" in x and "1.75x" in x for x in t)
+    assert any("1.75x (target <= 1.5x: NOT met" in x for x in t)
+    # slower on the wall clock than statsmodels: not met, even though the CPU time is lower
+    assert any("Kaplan-Meier + log-rank at 1,000,000" in x and "no slower: NOT met" in x for x in t)
+    agg = next(x for x in t if x.startswith("aggregated survival"))
+    assert "100,000,000-row" in agg and "70.0 s (target < 60 s: NOT met)" in agg
+    assert "2.0e-10 over 2 results (target <= 1e-10: NOT met)" in agg
+
+
+def test_plan_runs_target_peers_first_and_the_aggregated_table():
+    import run
+
+    tasks = run.plan([100_000, 1_000_000], lambda c: True)
+    sm = [t for t in tasks if t[1:2] == ("km_logrank",) and t[3] == "statsmodels"]
+    assert [(t[0], t[2], t[4]) for t in sm] == [(1, 100_000, 3), (1, 1_000_000, 3)]
+    assert (2, "aggregate", None, R.WB, 1) in tasks
+    assert not any(t[1] in run.HELPER_CASES and t[0] == 1 for t in tasks)

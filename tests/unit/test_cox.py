@@ -25,7 +25,8 @@ from workbench.exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from workbench.survival.cox import cause_specific_cox, fit_cox
+from workbench.survival import cause_specific_cox
+from workbench.survival.cox import fit_cox
 from workbench.survival.engine import cox_fit
 
 matplotlib.use("Agg")
@@ -351,3 +352,21 @@ def test_forest_and_schoenfeld_plots():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_forest_plot_ticks_are_plain_numbers(synthetic_small):
+    """A forest plot spanning less than a decade labels its log axis 0.3, 0.4, ... 1, never
+    matplotlib's mathtext ('$\\mathdefault{3\\times10^{-1}}$', printed raw in the SVG reports)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = fit_cox(synthetic_small, covariates=["contract"])
+    ax = res.plot()
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xticklabels(minor=True)]
+    plt.close(ax.figure)
+    shown = [x for x in labels if x]
+    assert shown and not any("$" in x or "times" in x for x in shown)
+    assert all(float(x) > 0 for x in shown)

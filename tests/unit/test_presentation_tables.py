@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from workbench.presentation import tables
-from workbench.presentation.tables import column_format, parse_table, reformat_tables, table_html
+from workbench.presentation.html_tables import parse_table, reformat_tables
+from workbench.presentation.tables import column_format, table_html
 
 
 def _cells(markup: str) -> list[str]:

@@ -183,13 +183,17 @@ def test_fit_cox_concordance_on_first_access(synthetic):
 
     frame = synthetic.frame.iloc[:3_000]
     res = fit_cox(frame, duration_col="tenure", event_col="churned", covariates=["monthly_charge"])
-    assert res._meta["concordance"] is None  # not computed by the fit itself
+    from workbench.results import Deferred
+
+    assert isinstance(res._meta["concordance"], Deferred)  # not computed by the fit itself
+    assert isinstance(res._meta["fingerprint"], Deferred)  # a DataFrame's hash: on first read too
     lp = frame["monthly_charge"].to_numpy() * res.params_.iloc[0]
     w = np.ones(len(frame))
     direct = _concordance(frame["tenure"].to_numpy(), frame["churned"].to_numpy(), lp, None, w)
     assert res.meta["concordance"] == pytest.approx(direct, rel=1e-12)
     assert res.concordance_ == res.meta["concordance"]
     assert res.to_record()["meta"]["concordance"] == pytest.approx(direct, rel=1e-12)
+    assert len(res.meta["fingerprint"]) == 16
 
 
 @pytest.mark.parametrize("descending", [True, False])

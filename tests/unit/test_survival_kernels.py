@@ -16,10 +16,29 @@ from workbench.survival._frame import group_rows, prepare_survival_frame
 from workbench.survival.kernels import distinct_sorted, km_estimate, logrank_parts
 
 
-@pytest.mark.parametrize("kind", ["days", "continuous", "signed_zero", "empty", "one"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "days",
+        "continuous",
+        "signed_zero",
+        "empty",
+        "one",
+        "codes",  # every value of the range occurs: counted, offsets are the codes
+        "int_codes",
+        "negative_whole",
+        "wide_whole",  # whole numbers over a range far wider than n: hashed
+        "uint8",
+    ],
+)
 def test_distinct_sorted_equals_np_unique(kind):
     rng = np.random.default_rng(11)
     x = {
+        "codes": rng.integers(0, 4, 20_000).astype(float),
+        "int_codes": rng.integers(0, 6, 20_000),
+        "negative_whole": np.floor(rng.normal(0, 50, 20_000)),
+        "wide_whole": np.floor(rng.exponential(1e9, 2_000)),
+        "uint8": rng.integers(0, 200, 5_000).astype(np.uint8),
         "days": np.floor(rng.exponential(300, 20_000)),
         "continuous": rng.exponential(300, 20_000),
         "signed_zero": np.array([0.0, -0.0, 2.0, 0.0, 1.5, -0.0]),
@@ -31,6 +50,10 @@ def test_distinct_sorted_equals_np_unique(kind):
     np.testing.assert_array_equal(u, u_ref)
     np.testing.assert_array_equal(inv, inv_ref.ravel())
     np.testing.assert_array_equal(u[inv], x)
+    assert u.dtype == x.dtype
+    if kind == "int_codes":  # the codes are a new array, never the input itself
+        inv[:] = -1
+        assert x.min() == 0
 
 
 def _logrank_by_hand(t, e, g, k):
@@ -50,14 +73,15 @@ def _logrank_by_hand(t, e, g, k):
 
 
 @pytest.mark.parametrize(
-    ("ties", "strata"),
+    ("ties", "strata", "unit_weights"),
     [
-        (True, [7, -2, 40]),  # few cells: counted on the (stratum, time) grid
-        (False, [7, -2, 40]),
-        (False, list(range(0, 60, 3))),  # 20 strata x ~1,500 times: the hashed path
+        (True, [7, -2, 40], False),  # few cells: tallied on the (stratum, time, group) grid
+        (True, [7, -2, 40], True),  # weighted: cells counted on the grid, then tallied
+        (False, [7, -2, 40], False),
+        (False, list(range(0, 60, 3)), False),  # 20 strata x ~1,500 times: the hashed path
     ],
 )
-def test_logrank_parts_stratified_is_the_sum_over_strata(ties, strata):
+def test_logrank_parts_stratified_is_the_sum_over_strata(ties, strata, unit_weights):
     rng = np.random.default_rng(5)
     n = 1_500
     t = rng.exponential(20, n)
@@ -66,7 +90,8 @@ def test_logrank_parts_stratified_is_the_sum_over_strata(ties, strata):
     e = (rng.random(n) < 0.6).astype(float)
     g = rng.integers(0, 3, n)
     s = rng.choice(strata, n)  # any integers, not 0..S-1
-    o, ex, v, sizes = logrank_parts(t, e, g, 3, stratum=s)
+    w = np.ones(n) if unit_weights else None
+    o, ex, v, sizes = logrank_parts(t, e, g, 3, stratum=s, weights=w)
     ref = [np.zeros(3), np.zeros(3), np.zeros((3, 3))]
     for sv in np.unique(s):
         m = s == sv

@@ -34,7 +34,9 @@ def test_continuous_or_many_level_group_is_refused_with_count(ds):
         default_group(ds, "monthly_charge")
     frame = ds.frame.assign(plan=np.arange(len(ds.frame)) % 25)
     ds25 = dataclasses.replace(ds, frame=frame)
-    with pytest.raises(TooManyLevelsError, match="25 distinct values, more than max_groups=20.*raise `max_groups`"):
+    with pytest.raises(
+        TooManyLevelsError, match="25 distinct values, more than max_groups=20.*raise `max_groups`"
+    ):
         default_group(ds25, "plan")
     assert default_group(ds25, "plan", max_groups=30) == "plan"
 

@@ -19,7 +19,7 @@ Not yet
 """
 
 from ._cells import COUNT_COL, CellCounts, counts
-from .dataset import AggregatedDataset, is_aggregated, load_aggregated
+from .dataset import AggregatedDataset, is_aggregated, load_aggregated, rows_only
 from .estimators import (
     NOT_YET,
     fit_cox,
@@ -42,6 +42,7 @@ __all__ = [
     "AggregatedDataset",
     "is_aggregated",
     "load_aggregated",
+    "rows_only",
     "COUNT_COL",
     "NOT_YET",
     "CellCounts",

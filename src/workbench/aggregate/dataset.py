@@ -19,7 +19,14 @@ import pandas as pd
 from ..exceptions import MethodNotAvailableError
 from ._cells import CellCounts, counts
 
-__all__ = ["AggregatedDataset", "is_aggregated", "load_aggregated", "refuse_rows"]
+__all__ = [
+    "AggregatedDataset",
+    "from_counts",
+    "is_aggregated",
+    "load_aggregated",
+    "refuse_rows",
+    "rows_only",
+]
 
 
 class AggregatedDataset:
@@ -44,6 +51,15 @@ class AggregatedDataset:
             if cells.excluded
             else []
         )
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the counts were taken by (the only ones an analysis can group or model)."""
+        return list(self.cells.columns["by"])
+
+    def levels(self, column: str) -> int:
+        """How many distinct values ``column`` (a ``by`` column) takes among the counted customers."""
+        return int(self.cells.cells[column].nunique(dropna=True))
 
     @property
     def n(self) -> int:
@@ -117,6 +133,156 @@ def refuse_rows(data: Any, func: str | None = None) -> None:
             "cell counts (dataset: parquet / duckdb); run it with dataset: file, or use the "
             "workbench.aggregate functions."
         )
+
+
+def _unset(value: Any) -> bool:
+    return (
+        value is None
+        or value is False
+        or (isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0)
+    )
+
+
+def _as_list(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+_FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv")
+
+
+def is_table_source(data: Any) -> bool:
+    """True for what :func:`workbench.aggregate.counts` reads without loading rows: a Parquet /
+    CSV path, glob or folder, a DuckDB relation, or a dask DataFrame."""
+    from ._cells import _is_dask
+
+    if isinstance(data, (str, Path)):
+        text = str(data)
+        return (
+            text.lower().endswith(_FILE_SUFFIXES)
+            or any(ch in text for ch in "*?")
+            or Path(text).is_dir()
+        )
+    return type(data).__module__.startswith("duckdb") or _is_dask(data)
+
+
+def from_counts(
+    data: Any,
+    func: str,
+    *,
+    defaults: dict | None = None,
+    not_from_counts: dict | None = None,
+    **kwargs: Any,
+) -> Any:
+    """The :mod:`workbench.aggregate` version of the row-level analysis ``func`` when ``data`` is
+    an :class:`AggregatedDataset` (cell counts, no rows) or a table source (a Parquet / CSV path,
+    a DuckDB relation, a dask DataFrame: counted here by the columns the call names), else None.
+
+    The row-level functions that can be computed exactly from counts (Kaplan-Meier, log-rank,
+    restricted mean, Cox with categorical covariates, cumulative incidence, the retention tables)
+    call this first and return its result when it is not None, so one call works on rows, on an
+    aggregated dataset and on a file or relation too large for memory.
+
+    Parameters
+    ----------
+    data : Any
+        What the user passed.
+    func : str
+        The analysis; :mod:`workbench.aggregate` has a function of that name.
+    defaults : dict, optional
+        ``{argument: column}`` used where the caller left the argument None (the spec's roles, as
+        the row-level function defaults them; aggregated datasets only).
+    not_from_counts : dict, optional
+        ``{argument: value}`` of the caller's arguments that have no form from counts (case
+        weights, robust variance, penalties ...): any that is set is refused, naming it.
+    **kwargs
+        The caller's arguments; those left None are not passed. ``duration_col``, ``event_col``
+        (required for a table source), ``cause_col`` and ``entry_col`` say what is counted; the
+        group, covariate, stratum and joining-date columns named are counted as cells.
+
+    Raises
+    ------
+    ParameterError
+        An argument of ``not_from_counts`` is set; a column not counted; a table source without
+        ``duration_col`` / ``event_col``.
+    MethodNotAvailableError
+        Delayed entry asked for on an aggregated dataset counted without it.
+    """
+    source = is_table_source(data)
+    if not (source or is_aggregated(data)):
+        return None
+    from .. import aggregate
+    from ..exceptions import ParameterError
+
+    what = f"the table source {type(data).__name__}" if source else f"dataset '{data.name}'"
+    set_args = [k for k, v in (not_from_counts or {}).items() if not _unset(v)]
+    if set_args:
+        raise ParameterError(
+            f"{func}: {', '.join(f'`{a}`' for a in set_args)} cannot be used on {what}, which is "
+            "read as aggregated cell counts (the counts are the weights); leave it at its default, "
+            "or load the rows into a DataFrame."
+        )
+    roles = {
+        k: kwargs.pop(k, None) for k in ("duration_col", "event_col", "cause_col", "entry_col")
+    }
+    kw = {k: ((defaults or {}).get(k) if v is None else v) for k, v in kwargs.items()}
+    kw = {k: v for k, v in kw.items() if v is not None}
+    named = [kw.get("group_col"), *_as_list(kw.get("covariates")), *_as_list(kw.get("strata"))]
+    named = [c for c in dict.fromkeys([*named, kw.get("start_col")]) if c is not None]
+    if source:
+        if roles["duration_col"] is None or roles["event_col"] is None:
+            raise ParameterError(
+                f"{func}: reading {what} as cell counts needs `duration_col` and `event_col` (the "
+                "tenure and churned columns), e.g. duration_col='tenure', event_col='churned'."
+            )
+        cells = counts(data, by=named, **roles)
+        return getattr(aggregate, func)(cells, **kw)
+    c = data.cells.columns
+    for role, value in roles.items():
+        if value is not None and value != c[role]:
+            if role == "entry_col":
+                raise MethodNotAvailableError(
+                    f"{func}: delayed entry (entry_col={value!r}) is not available on {what}: its "
+                    "cell counts were taken without it. Analyse it as followed from joining "
+                    "(entry_col=None), or load the rows (dataset: file)."
+                )
+            raise ParameterError(
+                f"{func}: `{role}`={value!r} differs from the column {what} was counted by "
+                f"({c[role]!r}); leave it None."
+            )
+    missing = [col for col in named if col not in data.columns]
+    if missing:
+        raise ParameterError(
+            f"{func}: {missing} {'was' if len(missing) == 1 else 'were'} not counted: {what} was "
+            f"read as cell counts by {data.columns}, and analyses from counts can group, stratify "
+            f"or model those columns only; load the rows (dataset: file) to use {missing}."
+        )
+    return getattr(aggregate, func)(data.cells, **kw)
+
+
+def rows_only(func: Any, data: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func(data, *args, **kwargs)``, or None with one printed sentence when ``data`` holds
+    cell counts only and ``func`` needs one row per customer.
+
+    For notebooks that run on rows and on counts (``dataset: parquet``): the sections whose
+    analysis needs the rows say so and are skipped; every error of ``func`` on rows propagates.
+
+    Examples
+    --------
+    >>> from workbench.data import load_dataset
+    >>> from workbench.survival import trend_test
+    >>> ds = load_dataset("synthetic", n_customers=500)
+    >>> rows_only(trend_test, ds, group_col="segment").meta["n"]
+    500
+    """
+    if not is_aggregated(data):
+        return func(data, *args, **kwargs)
+    name = getattr(func, "__name__", "this analysis")
+    print(
+        f"{name} is skipped: it needs one row per customer, and dataset '{data.name}' was read "
+        "as aggregated cell counts (dataset: parquet / duckdb); run the notebook with "
+        "dataset: file to see it."
+    )
+    return None
 
 
 def load_aggregated(

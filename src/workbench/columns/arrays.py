@@ -24,7 +24,7 @@ from .names import (
     _where,
     column_list,
     column_name,
-    data_fingerprint,
+    fingerprint_of,
     months_per_unit,
     resolve_frame,
 )
@@ -396,6 +396,7 @@ def resolve(
     if missing not in ("error", "exclude"):
         raise ParameterError(f"`missing` must be 'error' or 'exclude', got {missing!r}.")
     frame, spec = resolve_frame(data, func=func)
+    fingerprint = fingerprint_of(data, frame, list(frame.columns))  # a DataFrame's: on first read
     names = {
         "duration_col": column_name(
             data,
@@ -462,7 +463,7 @@ def resolve(
         columns=names,
         covariates=covs,
         exclusions=exclusions,
-        fingerprint=data_fingerprint(data),
+        fingerprint=fingerprint,
         unit=unit,
         messages=messages,
     )

@@ -160,7 +160,10 @@ def check_grouping(
 
     if column is None:
         return None
-    frame, _ = resolve_frame(data, func=func)
+    if getattr(data, "aggregated", False) is True:  # cell counts: the counted columns
+        frame = data.cells.cells[data.columns]
+    else:
+        frame, _ = resolve_frame(data, func=func)
     if column not in frame.columns:
         _not_found(frame, column, argument, func)
     check_not_personal(data, column, argument=argument)

@@ -110,6 +110,46 @@ def data_fingerprint(data: Any) -> str:
     return h.hexdigest()[:16]
 
 
+def columns_fingerprint(frame: pd.DataFrame, columns: Any) -> str:
+    """A 16-hex hash of ``columns`` of ``frame`` (names and values, in row order): what a result
+    computed from a DataFrame records as its data fingerprint. Numbers hash their bytes; other
+    columns their codes and level texts.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"t": [1.0, 2.0], "g": ["a", "b"]})
+    >>> columns_fingerprint(f, ["t", "g"]) == columns_fingerprint(f.copy(), ["t", "g"])
+    True
+    >>> columns_fingerprint(f, ["t", "g"]) == columns_fingerprint(f.assign(t=[1.0, 3.0]), ["t", "g"])
+    False
+    """
+    h = hashlib.blake2b(digest_size=8)
+    for c in [c for c in dict.fromkeys(columns) if c is not None]:
+        s = frame[c]
+        h.update(f"|{c}:{s.dtype}|".encode())
+        if pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            h.update(np.ascontiguousarray(s.to_numpy()).view(np.uint8))
+        else:
+            codes, levels = pd.factorize(s, use_na_sentinel=True)
+            h.update(codes.view(np.uint8))
+            h.update("\x1f".join(map(str, levels)).encode())
+    return h.hexdigest()
+
+
+def fingerprint_of(data: Any, frame: pd.DataFrame, columns: Any) -> Any:
+    """The data fingerprint for a result's meta: the Dataset's own, else (a DataFrame) the hash
+    of the ``columns`` the analysis used, computed on first read of the result's meta
+    (:class:`workbench.results.Deferred`)."""
+    import functools
+
+    from ..results import Deferred
+
+    fp = getattr(data, "fingerprint", None)
+    if isinstance(fp, str):
+        return fp
+    return Deferred(functools.partial(columns_fingerprint, frame, list(columns)))
+
+
 def _not_found(frame: pd.DataFrame, column: Any, argument: str, func: str | None) -> None:
     names = [str(x) for x in frame.columns]
     close = difflib.get_close_matches(str(column), names, n=3, cutoff=0.6)

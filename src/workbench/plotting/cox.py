@@ -34,12 +34,24 @@ def plot_forest(
     )
     ax.axvline(1.0, color="0.5", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    _plain_log_ticks(ax, np.r_[lo[ok], hi[ok], 1.0])
     ax.set_yticks(y)
     ax.set_yticklabels(s["term"].astype(str))
     level = 1 - float(result.meta.get("alpha", 0.05))
     ax.set_xlabel(f"{label} ({level:.0%} CI, log scale)")
     ax.set_title(getattr(result, "title", ""))
     return ax
+
+
+def _plain_log_ticks(ax, values: np.ndarray) -> None:
+    """Tick labels of a log axis as plain numbers (0.3, 1, 2), never mathtext such as
+    ``3 x 10^-1``; the 2-9 multiples are labelled when the axis spans less than a decade."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda v, _pos: f"{v:.3g}")
+    ax.xaxis.set_major_formatter(plain)
+    span = np.log10(values.max() / values.min()) if values.size and values.min() > 0 else 2.0
+    ax.xaxis.set_minor_formatter(plain if span < 1.0 else NullFormatter())
 
 
 def plot_schoenfeld(ph_result, term: str | None = None, ax=None, *, frac: float = 0.5, **kwargs):

@@ -93,6 +93,8 @@ LABELS: dict[str, str] = {
     "unit": "Unit",
     "reference": "Reference group",
     "o_minus_e": "Observed minus expected",
+    "oe2_over_e": "(O - E)² / E",
+    "oe2_over_v": "(O - E)² / V",
     "observed": "Observed churn",
     "expected": "Expected churn",
     "weight": "Weight",

@@ -71,26 +71,26 @@ def resolve_retention(
 
 
 def from_counts(data, func: str, **kwargs):
-    """The :mod:`workbench.aggregate` version of ``func`` when ``data`` is an aggregated dataset
-    (``load_dataset("parquet", ...)``: cell counts, no rows), else None.
+    """The :mod:`workbench.aggregate` version of the retention table ``func`` when ``data`` is an
+    aggregated dataset (``load_dataset("parquet", ...)``: cell counts, no rows) or a table source
+    (Parquet / CSV path, DuckDB relation, dask DataFrame), else None
+    (:func:`workbench.aggregate.dataset.from_counts`).
 
-    Column arguments left as None default from the dataset's spec as the row-level functions
-    default them (joining date, tenure unit; the segment for ``rates_by_segment`` only).
+    On an aggregated dataset, column arguments left as None default from its spec as the
+    row-level functions default them (joining date, tenure unit; the segment for
+    ``rates_by_segment`` only).
     """
+    from ..aggregate.dataset import from_counts as dispatch
     from ..aggregate.dataset import is_aggregated
 
-    if not is_aggregated(data):
-        return None
-    from .. import aggregate
-
-    spec = data.spec
-    defaults = {"start_col": spec.start_date}
-    if func == "rates_by_segment":
-        defaults["group_col"] = spec.segment
-    kw = {k: (defaults.get(k) if v is None else v) for k, v in kwargs.items()}
-    kw = {k: v for k, v in kw.items() if v is not None}
-    kw.setdefault("tenure_unit", spec.tenure_unit)
-    return getattr(aggregate, func)(data.cells, **kw)
+    defaults = {}
+    if is_aggregated(data):
+        spec = data.spec
+        defaults = {"start_col": spec.start_date, "tenure_unit": spec.tenure_unit}
+        if func == "rates_by_segment":
+            defaults["group_col"] = spec.segment
+        kwargs.setdefault("tenure_unit", None)
+    return dispatch(data, func, defaults=defaults, **kwargs)
 
 
 def meta_of(r, *, alpha, method, **extra) -> dict:

@@ -72,6 +72,9 @@ def cohort_table(
     agg = from_counts(
         data,
         "cohort_table",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col},
         cohort=cohort,
         max_months=max_months,
         step=step,

@@ -114,6 +114,9 @@ def lifecycle_rates(
     agg = from_counts(
         data,
         "lifecycle_rates",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col},
         stages=stages,
         group_col=group_col,
         tenure_unit=tenure_unit,

@@ -103,6 +103,9 @@ def period_rates(
     agg = from_counts(
         data,
         "period_rates",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col},
         period=period,
         start_col=start_col,
         analysis_date=analysis_date,
@@ -242,7 +245,15 @@ def churn_by_cause(
     """
     check_alpha(alpha)
     agg = from_counts(
-        data, "churn_by_cause", group_col=group_col, tenure_unit=tenure_unit, alpha=alpha
+        data,
+        "churn_by_cause",
+        duration_col=duration_col,
+        event_col=event_col,
+        cause_col=cause_col,
+        not_from_counts={"weights_col": weights_col},
+        group_col=group_col,
+        tenure_unit=tenure_unit,
+        alpha=alpha,
     )
     if agg is not None:
         return agg
@@ -354,6 +365,9 @@ def rates_by_segment(
     agg = from_counts(
         data,
         "rates_by_segment",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col},
         group_col=group_col,
         tenure_unit=tenure_unit,
         alpha=alpha,

@@ -1,41 +1,46 @@
-"""Warm kernels: a pre-imported template process per batch worker that forks each run's kernel.
+"""Warm kernels: a pre-imported template process forks each run's papermill process and kernel.
 
 A cold run pays, before its first analysis cell, for a Python start, ``ipykernel``'s imports and
 the notebook's import cell (``workbench``, pandas, scipy, statsmodels, lifelines, matplotlib):
-about 3 s of CPU per run on this project's notebooks (``docs/runner.md``). A batch worker instead
-starts one **template** process (this file run as a script) that imports all of that once and then
-waits on a Unix socket. For each run, the papermill child of the run asks the template for a kernel
-(:class:`WarmKernelManager`), and the template ``fork()``\\ s: the child becomes an ordinary
-``ipykernel`` (``IPKernelApp``) with the run's environment, working directory, argv and log file,
-talking ZMQ to papermill exactly as a cold kernel does. Every run still gets a fresh kernel process
-of its own (nothing of a previous run is in it: the template never executes notebook code); what
-it shares with the template is the modules already imported, copy-on-write.
+about 3 s of CPU per run on this project's notebooks (``docs/runner.md``). Instead a **template**
+process (this file run as a script) imports all of that once and waits on a Unix socket: one per
+local batch, started before the batch plans its runs and shared by its pool workers
+(:class:`SharedTemplate`), or one per Dask worker (:func:`template`). For each run the template
+forks the run's papermill process, and on that process's request (:class:`WarmKernelManager`)
+its kernel: an ordinary ``ipykernel`` (``IPKernelApp``) with the
+run's environment, working directory, argv and log file, talking ZMQ to papermill as a cold kernel
+does. Every run gets fresh processes of its own (the template never executes notebook code); what
+they share with the template is the modules already imported, copy-on-write.
 
 Process hygiene, as for cold kernels (:mod:`workbench.runner.processes`):
 
-* the template runs in its own session and exits when its worker dies (EOF on its stdin pipe,
-  and ``PR_SET_PDEATHSIG``);
-* a forked kernel is its own process group (``killpg`` of the kernel stops it and its children), gets
-  SIGKILL when the template dies, and exits when the papermill process that asked for it dies
-  (a ``pidfd`` watch: the kernel's parent is the template, so ipykernel's parent poller cannot see
-  that);
+* the template runs in its own session and exits when the process that started it dies (EOF on
+  its stdin pipe, and ``PR_SET_PDEATHSIG``);
+* a forked papermill process stops (SIGTERM) when the worker waiting for it dies (a ``pidfd``
+  watch), so a killed worker's run is not left running beside its retry;
+* a forked kernel is its own session and process group (``killpg`` stops it and its children), gets
+  SIGKILL when the template dies, and exits when its papermill process dies (``pidfd`` watch);
 * numpy's global random state is re-seeded from the OS in every kernel, as a cold start would be.
 
 Only kernels of the template's own interpreter (``<python> -m ipykernel_launcher ...``) are forked;
 any other kernel spec starts cold, as does every run when the template is unavailable.
-
 This module imports only the standard library and ``jupyter_client`` at module level: the
 papermill child (``_child.py``) loads it by path without importing ``workbench``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import select
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 SOCKET_ENV = "WORKBENCH_WARM_SOCKET"
@@ -48,6 +53,7 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # imported by IPKernelApp as it starts (debugpy, pdb, ...)
     "numpy",
     "pandas",
     "scipy.stats",
@@ -102,9 +108,9 @@ def _preload(names=PRELOAD) -> list[str]:
     return failed
 
 
-def _watch_pid(pid: int) -> None:
-    """Exit this process (a forked kernel) as soon as process ``pid`` (its papermill) is gone."""
-    import select
+def _watch_pid(pid: int, *, term: bool = False) -> None:
+    """Exit this process (a forked kernel, or papermill process: ``term``, SIGTERM first so it
+    notes the running cell and shuts its kernel down) as soon as process ``pid`` is gone."""
     import threading
 
     try:
@@ -114,6 +120,9 @@ def _watch_pid(pid: int) -> None:
 
     def watch() -> None:
         select.select([fd], [], [])
+        if term:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
         os._exit(1)
 
     threading.Thread(target=watch, name="workbench-watch-papermill", daemon=True).start()
@@ -123,7 +132,7 @@ def _become_kernel(req: dict) -> None:  # pragma: no cover - runs in the forked 
     """The forked child: set up the run's process state and run ``IPKernelApp`` (never returns)."""
     code = 1
     try:
-        os.setpgid(0, 0)
+        os.setsid()  # its own session, as jupyter_client starts a cold kernel (and scheduler group)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -178,6 +187,8 @@ def _become_papermill(req: dict) -> None:  # pragma: no cover - runs in the fork
         _pdeathsig(signal.SIGTERM)
         if os.getppid() != req["_template"]:
             os._exit(1)
+        if req.get("watch"):  # the worker waiting for this run (a batch's shared template)
+            _watch_pid(int(req["watch"]), term=True)
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         out = (req.get("_fds") or [null])[0]
@@ -216,8 +227,9 @@ def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template pro
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # its worker decides; EOF on stdin ends it
     failed = _preload()
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(sock_path)
+    srv.bind(sock_path + ".tmp")
     srv.listen(64)
+    os.rename(sock_path + ".tmp", sock_path)  # the socket's path exists once it accepts
     sel = selectors.DefaultSelector()
     sel.register(srv, selectors.EVENT_READ, "accept")
     sel.register(sys.stdin.fileno(), selectors.EVENT_READ, "stdin")
@@ -258,7 +270,10 @@ def serve(sock_path: str) -> int:  # pragma: no cover - runs in the template pro
                     except (OSError, ValueError) as e:
                         for f in fds:
                             os.close(f)
-                        _send(conn, {"error": f"bad request: {e}"})
+                        try:
+                            _send(conn, {"error": f"bad request: {e}"})
+                        except OSError:
+                            pass
                         continue
                     req["_template"] = me
                     req["_fds"] = fds
@@ -296,10 +311,11 @@ def _send(conn: socket.socket, obj: dict) -> None:
 
 # ---------------------------------------------------------------------------------- worker side
 class Template:
-    """The template process of one worker (started by :func:`template`, see module docstring)."""
+    """A template process (see module docstring): a worker's own (:func:`template`), or a local
+    batch's one, shared by its pool workers (``wait=False``: it imports while the batch plans;
+    the workers reach it through :class:`SharedTemplate`)."""
 
-    def __init__(self, token: str, *, timeout: float = 180.0):
-        import subprocess
+    def __init__(self, token: str, *, timeout: float = 180.0, wait: bool = True):
         import tempfile
 
         self.token = token
@@ -317,16 +333,19 @@ class Template:
             start_new_session=True,
         )
         self.info: dict = {}
-        import select
+        self.start_s = None
+        self._t0 = time.monotonic()
+        if wait:
+            self.wait_ready(timeout)
 
-        t0 = time.monotonic()
+    def wait_ready(self, timeout: float) -> None:
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
         line = self.proc.stdout.readline() if ready else b""
         try:
             self.info = json.loads(line or b"{}")
         except ValueError:
             self.info = {}
-        self.start_s = round(time.monotonic() - t0, 3)
+        self.start_s = round(time.monotonic() - self._t0, 3)
         if self.info.get("ready") != READY:
             self.close()
             raise RuntimeError(
@@ -336,15 +355,21 @@ class Template:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def shared(self) -> dict:
+        """What a pool worker needs to reach this template (:class:`SharedTemplate`)."""
+        return {"socket": self.socket, "pid": self.proc.pid, "token": self.token}
+
     def spawn(self, spec_json: str, *, env: dict, cwd: str, log_fd: int) -> ForkedRun:
         """Fork a run's papermill process (``_child.main(spec_json)``) from the template, writing
-        to ``log_fd``; the returned handle waits like :class:`subprocess.Popen`."""
+        to ``log_fd``; the returned handle waits like :class:`subprocess.Popen`. The process
+        stops (SIGTERM) when this process, which waits for it, dies."""
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             c.settimeout(30)
             c.connect(self.socket)
             socket.send_fds(c, [b"F"], [log_fd])
-            _send(c, {"kind": "run", "spec": spec_json, "env": dict(env), "cwd": cwd})
+            req = {"kind": "run", "spec": spec_json, "env": dict(env), "cwd": cwd}
+            _send(c, req | {"watch": os.getpid()})
             reply = json.loads(_read_line(c) or "{}")
         except BaseException:
             c.close()
@@ -355,8 +380,6 @@ class Template:
         return ForkedRun(int(reply["pid"]), c)
 
     def close(self) -> None:
-        import shutil
-
         try:
             if self.proc.stdin:
                 self.proc.stdin.close()
@@ -364,6 +387,30 @@ class Template:
         except Exception:
             self.proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SharedTemplate:
+    """A pool worker's handle on its batch's template (:meth:`Template.shared`)."""
+
+    spawn = Template.spawn
+
+    def __init__(self, socket: str, pid: int, token: str = ""):
+        self.socket, self.pid, self.token = socket, int(pid), token
+
+    def alive(self) -> bool:
+        try:  # a zombie (exited, not yet reaped by the batch) counts as gone
+            return Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+
+    def ready(self, timeout: float = 180.0) -> bool:
+        """True once the template accepts requests; False when it died or ``timeout`` passed."""
+        end = time.monotonic() + timeout
+        while not os.path.exists(self.socket):
+            if time.monotonic() > end or not self.alive():
+                return False
+            time.sleep(0.05)
+        return True
 
 
 _TEMPLATE: Template | None = None
@@ -456,8 +503,6 @@ class ForkedRun:
         while self.returncode is None:
             left = None if end is None else end - time.monotonic()
             if left is not None and left <= 0:
-                import subprocess
-
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             self._read(left)
         return self.returncode
@@ -480,8 +525,6 @@ class ForkedProcess:
 
     def poll(self):
         if self.returncode is None and self._fd is not None:
-            import select
-
             if select.select([self._fd], [], [], 0)[0]:
                 self.returncode = 0  # exit status belongs to the template (its parent)
                 os.close(self._fd)
@@ -492,8 +535,6 @@ class ForkedProcess:
         end = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if end is not None and time.monotonic() > end:
-                import subprocess
-
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             time.sleep(0.02)
         return self.returncode
@@ -502,11 +543,8 @@ class ForkedProcess:
         if self.poll() is None:
             os.kill(self.pid, sig)
 
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
+    terminate = functools.partialmethod(send_signal, signal.SIGTERM)
+    kill = functools.partialmethod(send_signal, signal.SIGKILL)
 
 
 def _manager_class():
@@ -529,8 +567,7 @@ def _manager_class():
             except OSError:
                 return await super().launch_kernel(cmd, **kwargs)
             self.process = ForkedProcess(pid)
-            self.pid = pid
-            self.pgid = pid
+            self.pid = self.pgid = pid
             self.cwd = cwd
             return self.connection_info
 
@@ -539,21 +576,14 @@ def _manager_class():
 
         async def _async_pre_start_kernel(self, **kw):
             if self.provisioner is None:
-                self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or _uuid()
+                kid = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+                self.kernel_id = kid
                 self.provisioner = ForkedProvisioner(
-                    kernel_id=self.kernel_id,
-                    kernel_spec=self.kernel_spec,
-                    parent=self,
+                    kernel_id=kid, kernel_spec=self.kernel_spec, parent=self
                 )
             return await super()._async_pre_start_kernel(**kw)
 
     return WarmKernelManager
-
-
-def _uuid() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
 
 
 def __getattr__(name: str):

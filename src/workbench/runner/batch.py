@@ -30,6 +30,7 @@ unless ``force``; so an interrupted batch resumes where it stopped. At the end
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -59,12 +60,13 @@ from .execute import (
     slug,
 )
 from .parameters import canonical_json as canonical
-from .processes import OutFolderLock, connect_dask, die_with_parent
+from .processes import OutFolderLock, connect_dask, die_with_parent, quiet_dask_client_logs
 from .staging import close_stage, open_stage
 
 BATCH_FILE = "batch.json"
 DASK_CONNECT_TIMEOUT_S = 5.0
 DASK_LOST_S = 8.0
+TEMPLATE_START_S = 180.0  # a run waits this long for its batch's warm template, then starts cold
 
 
 @dataclass
@@ -204,19 +206,25 @@ def _task(
     batch: str,
     token: str = "",
     stage: str | None = None,
+    shared: dict | None = None,
 ) -> RunOutcome:
-    """What a worker process (or Dask task) does: one run, start to finish, its kernel forked
-    from this worker's warm template (:mod:`workbench.runner._warm`; started at its first run)."""
+    """What a worker process (or Dask task) does: one run, start to finish, its papermill process
+    and kernel forked from a warm template (:mod:`workbench.runner._warm`): the local batch's
+    ``shared`` one, else this worker's own (started at its first run); cold without either."""
     global _RUNNING
     if _INTERRUPTED:
         raise KeyboardInterrupt("batch interrupted before this run started")
     _RUNNING = True
     try:
-        from ._warm import template
+        from ._warm import SharedTemplate, template
 
         timeout = getattr(plan, "timeout", None) or timeouts["*"]
         _prepare_export(show_code)
-        warm = template(token or batch)
+        if shared is not None:
+            warm = SharedTemplate(**shared)
+            warm = warm if warm.ready(TEMPLATE_START_S) else None
+        else:
+            warm = template(token or batch)
         return execute_plan(
             plan,
             timeout=timeout,
@@ -231,10 +239,17 @@ def _task(
 
 
 def _state(
-    spec: BatchSpec, outcomes: list[RunOutcome], pending: int, out_root: Path, started: str
+    spec: BatchSpec,
+    outcomes: list[RunOutcome],
+    pending: int,
+    out_root: Path,
+    started: str,
+    run_dirs: list | None = None,
 ) -> None:
     folder = out_root / spec.name
     folder.mkdir(parents=True, exist_ok=True)
+    order = {Path(d): i for i, d in enumerate(run_dirs or [])}  # the batch file's order
+    outcomes = sorted(outcomes, key=lambda o: order.get(Path(o.run_dir), len(order)))
     state = {
         "batch": spec.name,
         "source": spec.source,
@@ -309,90 +324,133 @@ def run_batch(
     t_run = float(timeout if timeout is not None else spec.timeout)
     t0 = time.perf_counter()
     started = mf.iso(mf.now())
-    plans = plan_batch(spec, out=out_root)
-    client = None
-    if executor == "dask" and scheduler:  # before anything is written: refuse fast, leave nothing
-        client = connect_dask(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
-    lock = OutFolderLock(out_root, spec.name, wait=lock_wait)
-    try:
-        lock.acquire()
-    except BaseException:
-        if client is not None:
-            client.close()
-        raise
     token = uuid.uuid4().hex
-    stage = None
-    batch_dir_existed = (out_root / spec.name).exists()
+    # the local pool's warm template imports the scientific stack while the runs are planned
+    shared = _start_template(token) if executor == "local" else None
+    client = None
     try:
-        stage = open_stage(out_root, token)
-        outcomes: list[RunOutcome] = []
-        todo: list[RunPlan] = []
-        for plan in plans:
-            done = None if force else _is_done(plan)
-            if done is not None:
-                outcomes.append(
-                    RunOutcome(
-                        notebook=done.get("notebook", plan.notebook.name),
-                        run_name=plan.run_name,
-                        run_dir=plan.run_dir,
-                        status="ok",
-                        duration_s=float(done.get("duration_s") or 0),
-                        manifest=done,
-                        skipped=True,
-                    )
-                )
-            else:
-                todo.append(plan)
-        _state(spec, outcomes, len(todo), out_root, started)
-
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(plans),
-            initial=len(outcomes),
-            desc=f"batch {spec.name}",
-            unit="run",
-            disable=not progress,
-        )
-        timeouts = {"*": t_run}
-        args = (timeouts, spec.show_code, spec.kernel, spec.name, token, str(stage))
-
-        def done(outcome: RunOutcome) -> None:
-            outcomes.append(outcome)
-            bar.update(1)
-            bar.set_postfix_str(f"{Path(outcome.notebook).stem}: {outcome.status}")
-            _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
-
-        aborted = True
+        if executor == "dask" and scheduler:  # before anything is written: refuse fast
+            client = connect_dask(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        plans = plan_batch(spec, out=out_root)
+        out_existed = out_root.exists()
+        lock = OutFolderLock(out_root, spec.name, wait=lock_wait)
+        lock.acquire()
+        stage = None
+        batch_dir_existed = (out_root / spec.name).exists()
         try:
-            if todo and executor == "local":
-                _run_local(todo, args, n_workers, done)
-            elif todo:
-                _run_dask(todo, args, n_workers, client, done, scheduler, stage)
-            aborted = False
-        finally:
-            bar.close()
-            close_stage(stage)  # runs that never finished leave nothing behind
-            ran = [o for o in outcomes if not o.skipped]
-            if aborted and not ran:  # nothing ran: no summary page, no state of a batch
-                summary, index = _forget_batch(out_root / spec.name, batch_dir_existed), None
-            else:
-                _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
-                from .index import write_batch_summary, write_index
+            stage = open_stage(out_root, token)
+            outcomes: list[RunOutcome] = []
+            todo: list[RunPlan] = []
+            for plan in plans:
+                done = None if force else _is_done(plan)
+                if done is not None:
+                    outcomes.append(
+                        RunOutcome(
+                            notebook=done.get("notebook", plan.notebook.name),
+                            run_name=plan.run_name,
+                            run_dir=plan.run_dir,
+                            status="ok",
+                            duration_s=float(done.get("duration_s") or 0),
+                            manifest=done,
+                            skipped=True,
+                        )
+                    )
+                else:
+                    todo.append(plan)
+            _state(spec, outcomes, len(todo), out_root, started)
 
-                summary = write_batch_summary(out_root, spec.name)
-                index = write_index(out_root) if build_index else None
-        counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "timed_out")}
-        counts["skipped"] = sum(o.skipped for o in outcomes)
-        return BatchOutcome(
-            spec.name, outcomes, summary, index, round(time.perf_counter() - t0, 3), counts
-        )
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=len(plans),
+                initial=len(outcomes),
+                desc=f"batch {spec.name}",
+                unit="run",
+                disable=not progress,
+            )
+            timeouts = {"*": t_run}
+            args = (timeouts, spec.show_code, spec.kernel, spec.name, token, str(stage))
+            if shared is not None:
+                args += (shared.shared(),)
+            todo = _longest_first(todo)
+
+            def done(outcome: RunOutcome) -> None:
+                outcomes.append(outcome)
+                bar.update(1)
+                bar.set_postfix_str(f"{Path(outcome.notebook).stem}: {outcome.status}")
+                _state(spec, outcomes, len(plans) - len(outcomes), out_root, started)
+
+            aborted = True
+            try:
+                if todo and executor == "local":
+                    _run_local(todo, args, n_workers, done)
+                elif todo:  # a lost scheduler is reported once, as a RunError
+                    with quiet_dask_client_logs() if scheduler else contextlib.nullcontext():
+                        _run_dask(todo, args, n_workers, client, done, scheduler, stage)
+                aborted = False
+            finally:
+                bar.close()
+                close_stage(stage)  # runs that never finished leave nothing behind
+                ran = [o for o in outcomes if not o.skipped]
+                if aborted and not ran:  # nothing ran: no summary page, no state of a batch
+                    summary, index = _forget_batch(out_root / spec.name, batch_dir_existed), None
+                else:
+                    dirs = [p.run_dir for p in plans]
+                    _state(spec, outcomes, len(plans) - len(outcomes), out_root, started, dirs)
+                    from .index import write_batch_summary, write_index
+
+                    summary = write_batch_summary(out_root, spec.name)
+                    index = write_index(out_root) if build_index else None
+            counts = {
+                s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "timed_out")
+            }
+            counts["skipped"] = sum(o.skipped for o in outcomes)
+            return BatchOutcome(
+                spec.name, outcomes, summary, index, round(time.perf_counter() - t0, 3), counts
+            )
+        finally:
+            if stage is not None:
+                close_stage(stage)
+            lock.release()
+            if not out_existed:
+                _remove_if_empty(out_root)  # a batch that wrote nothing leaves no folder
     finally:
-        if stage is not None:
-            close_stage(stage)
-        lock.release()
         if client is not None:
             client.close()
+        if shared is not None:
+            shared.close()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _start_template(token: str):
+    """A warm template for a local batch's pool workers (:class:`workbench.runner._warm.Template`,
+    not waited for), or None where kernels start cold."""
+    from . import _warm
+
+    if not _warm.supported() or os.environ.get("WORKBENCH_COLD_KERNELS"):
+        return None
+    try:
+        return _warm.Template(token, wait=False)
+    except OSError:
+        return None
+
+
+def _longest_first(plans: list[RunPlan]) -> list[RunPlan]:
+    """``plans`` by the duration their run folder's last manifest recorded, longest first (runs
+    never run before first, in file order): the long runs do not start last and keep one worker
+    busy while the others have finished."""
+
+    def last(plan: RunPlan) -> float:
+        d = (mf.read_manifest(plan.run_dir) or {}).get("duration_s")
+        return float(d) if isinstance(d, (int, float)) and not isinstance(d, bool) else 1e12
+
+    return sorted(plans, key=last, reverse=True)
 
 
 def _forget_batch(folder: Path, existed: bool) -> Path:

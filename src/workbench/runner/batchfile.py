@@ -22,6 +22,7 @@ import yaml
 from ..config import project_root
 from ..exceptions import ParameterError
 from .execute import DEFAULT_KERNEL, DEFAULT_TIMEOUT, slug
+from .parameters import PATH_PARAMETERS
 
 BATCH_KEYS = {
     "name": "batch name (default: the file's stem)",
@@ -361,15 +362,27 @@ def _run_names(spec: BatchSpec) -> list[str]:
     sets = spec.parameter_sets
     if len(sets) == 1:
         return [spec.name]
+
+    def key(s: Mapping, k: str) -> str:
+        return json.dumps(s.get(k), sort_keys=True, default=str)
+
     varying = [
-        k
-        for k in dict.fromkeys(k for s in sets for k in s)
-        if len({json.dumps(s.get(k), sort_keys=True, default=str) for s in sets}) > 1
+        k for k in dict.fromkeys(k for s in sets for k in s) if len({key(s, k) for s in sets}) > 1
     ]
+    for k in list(varying):  # a path or list that goes with another parameter (data_path with
+        # dataset) would only lengthen the name: left out when the others tell the runs apart
+        if k in PATH_PARAMETERS or any(isinstance(s.get(k), (list, dict)) for s in sets):
+            rest = [j for j in varying if j != k]
+            value_of: dict[tuple, str] = {}  # the other parameters' values -> this one's
+            for s in sets:
+                if value_of.setdefault(tuple(key(s, j) for j in rest), key(s, k)) != key(s, k):
+                    break
+            else:
+                varying = rest
     names = []
     for i, s in enumerate(sets):
         bits = "_".join(f"{k}={s.get(k)}" for k in varying if k in s)
-        name = slug(f"{spec.name}-{bits}" if bits else f"{spec.name}-{i + 1}", 80)
+        name = slug(f"{spec.name}-{bits}" if bits else f"{spec.name}-{i + 1}", 100)
         if name in names:
             name = f"{name}-{i + 1}"
         names.append(name)

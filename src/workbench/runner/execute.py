@@ -155,7 +155,14 @@ def plan_run(
             f"notebook '{notebook}' is not a .ipynb file; give the path of a Jupyter notebook, "
             "e.g. notebooks/01-retention-overview.ipynb."
         )
-    declared = read_parameters(nb_path)  # raises for a missing notebook
+    nb_key = ("notebook", str(nb_path.resolve()))
+    if dataset_cache is not None and nb_key in dataset_cache:  # a batch reads each notebook once
+        declared, nb_hash = dataset_cache[nb_key]
+    else:
+        declared = read_parameters(nb_path)  # raises for a missing notebook
+        nb_hash = mf.notebook_hash(nb_path)
+        if dataset_cache is not None:
+            dataset_cache[nb_key] = declared, nb_hash
     given = resolve_paths(dict(parameters or {}), paths_relative_to or Path.cwd())
     given = validate_parameters(declared, given, notebook=nb_path.name)
     check_paths(given, notebook=nb_path.name, given=parameters)
@@ -170,7 +177,6 @@ def plan_run(
             ds = mf.dataset_info(eff)
             if dataset_cache is not None:
                 dataset_cache[cache_key] = ds
-    nb_hash = mf.notebook_hash(nb_path)
     if run_name is None:
         run_name = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         if given:

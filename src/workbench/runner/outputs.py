@@ -24,7 +24,7 @@ import io
 import re
 from typing import Any
 
-from ..presentation.tables import reformat_tables
+from ..presentation.html_tables import reformat_tables
 
 FIGURE_PREFIX = "# Figure:"
 TABLE_PREFIX = "# Table:"

@@ -82,7 +82,10 @@ class OutFolderLock:
         while True:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                if self._same_file(fh):
+                    break
+                fh.close()  # the holder removed the file on release: lock the new one
+                fh = open(self.path, "a+")  # noqa: SIM115
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     fh.close()
@@ -109,14 +112,21 @@ class OutFolderLock:
         self._fh = fh
         return self
 
+    def _same_file(self, fh) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            return False
+
     def release(self) -> None:
+        """Remove the lock file, then unlock (a writer waiting on the removed file sees that it
+        is gone and locks a new one), so a finished batch leaves no lock file behind."""
         if self._fh is None:
             return
         import fcntl
 
         try:
-            self._fh.seek(0)
-            self._fh.truncate()
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
         finally:
             self._fh.close()
@@ -138,17 +148,78 @@ def connect_dask(address: str, *, timeout: float = 5.0):
     RunError
         The scheduler cannot be reached (wrong address, not running, firewall).
     """
-    from dask.distributed import Client
-
     if not isinstance(address, str) or not address.strip():
         raise RunError(f"--scheduler must be an address such as tcp://host:8786, got {address!r}.")
     t0 = time.monotonic()
     try:
-        return Client(address, timeout=timeout)
-    except (OSError, TimeoutError, ValueError) as e:
+        _probe_scheduler(address, timeout)  # a refused port or another kind of server: at once
+        from dask.distributed import Client
+
+        return Client(address, timeout=max(timeout - (time.monotonic() - t0), 1.0))
+    except (OSError, TimeoutError, ValueError, MemoryError) as e:
         raise RunError(
-            f"the Dask scheduler at '{address}' did not answer within {time.monotonic() - t0:.0f} s "
-            f"({type(e).__name__}: {str(e).splitlines()[0][:160] if str(e) else 'no reply'}). Start "
+            f"the Dask scheduler at '{address}' did not answer (after "
+            f"{time.monotonic() - t0:.1f} s: {type(e).__name__}: "
+            f"{str(e).splitlines()[0][:160] if str(e) else 'no reply'}). Start "
             "it (`dask scheduler`, then `dask worker <address>` on each machine), check the address "
             "and port, or run without --scheduler for a local cluster. Nothing was run or written."
         ) from e
+
+
+class NotAScheduler(ConnectionError):
+    """Something listens at the address, but it does not greet as a Dask scheduler does."""
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to a ``tcp://host:port`` address (other protocols are left to Dask) and read the
+    8-byte length a Dask scheduler sends first (its handshake). Raises OSError when nothing listens
+    there, :class:`NotAScheduler` when what listens sends no such greeting within ``timeout``
+    (an HTTP server, a proxy: Dask's own client would wait on it without end)."""
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    if not address.startswith("tcp://"):
+        return
+    u = urlsplit(address)
+    if not (u.hostname and u.port):
+        return
+    end = time.monotonic() + timeout
+    head = b""
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as c:
+        while len(head) < 8 and time.monotonic() < end:
+            c.settimeout(max(end - time.monotonic(), 0.01))
+            try:
+                chunk = c.recv(8 - len(head))
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            head += chunk
+    if len(head) < 8 or struct.unpack("<Q", head)[0] > 1 << 26:
+        raise NotAScheduler(
+            "something listens there but it is not a Dask scheduler (no Dask handshake"
+            + (f"; it sent {head[:8]!r})" if head else f" within {timeout:g} s)")
+        )
+
+
+def quiet_dask_client_logs():
+    """A context in which the Dask client's own loggers print nothing below CRITICAL: a lost
+    scheduler is reported once, as a :class:`RunError`, not as the client's reconnect tracebacks."""
+    import contextlib
+    import logging
+
+    @contextlib.contextmanager
+    def quiet():
+        names = [n for n in list(logging.root.manager.loggerDict) if n.startswith("distributed")]
+        loggers = [logging.getLogger(n) for n in ["distributed", *names]]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.setLevel(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+
+    return quiet()

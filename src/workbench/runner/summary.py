@@ -64,7 +64,7 @@ def params_text(params: Mapping[str, Any] | None) -> str:
     if not params:
         return "default settings"
     return ", ".join(
-        f"{k} = {v if isinstance(v, str) else json.dumps(v, default=str)}"
+        f"{k} = {v if isinstance(v, str) and v else json.dumps(v, default=str)}"
         for k, v in params.items()
     )
 

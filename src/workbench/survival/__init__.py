@@ -28,18 +28,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .cause_specific import cause_specific_cox
 from .cohorts import CohortSurvivalResult, cohort_survival
-from .competing import (
-    CumulativeIncidenceResult,
-    GrayTestResult,
-    cumulative_incidence,
-    gray_test,
-)
-from .cox import CoxResult, cause_specific_cox, fit_cox
+from .competing import CumulativeIncidenceResult, cumulative_incidence
+from .cox import CoxResult, fit_cox
 from .diagnostics import PHTestResult
 from .engine import CoxBaseline, CoxFit, baseline_hazard, cox_fit, predict_survival
 from .findings import key_findings, most_common_cause
 from .finegray import FineGrayResult, fine_gray
+from .gray import GrayTestResult, gray_test
 from .hazard import (
     HazardResult,
     NelsonAalenResult,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_alpha
+from ..columns import fingerprint_of
 from ..exceptions import (
     CollinearityWarning,
     ConvergenceWarning,
@@ -231,8 +232,7 @@ def fit_cox_counting(
         "entry_col": entry_col,
         "layout": layout,
     }
-    if hasattr(data, "fingerprint"):
-        meta["fingerprint"] = data.fingerprint
+    meta["fingerprint"] = fingerprint_of(data, frame, used)
     state = {
         "beta": beta,
         "var": fit.variance,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import event_array, tenure_array
+from ..columns import event_array, fingerprint_of, tenure_array
 from ..exceptions import (
     DataQualityWarning,
     DataValidationError,
@@ -21,6 +21,7 @@ from ..exceptions import (
     SmallSampleWarning,
 )
 from ..privacy import check_not_personal
+from .kernels import distinct_sorted
 
 ALL_GROUP = "all"
 
@@ -51,6 +52,8 @@ def prepare_survival_frame(
     without ``group_col``, ordered as the data's categories or sorted), ``weight`` (float, 1 without
     ``weights_col``) and the ``extra_cols`` as they are. Rows with a missing value in any used column
     are excluded with a :class:`RowsExcludedWarning`; ``messages`` holds the warnings' texts.
+    The columns may share memory with the caller's data (no copy of a million rows): read them,
+    add columns, never write into them.
     """
     if hasattr(data, "frame") and hasattr(data, "spec"):
         frame = data.frame
@@ -101,16 +104,13 @@ def prepare_survival_frame(
     messages: list[str] = []
 
     # tenure and churn through the shared resolver: text, missing, infinite, negative tenure and
-    # 1/2-coded churn are refused with the column named (never dropped)
-    dur = pd.Series(
-        tenure_array(frame, duration_col, argument="duration_col", func=func), index=frame.index
-    )
-    ev = pd.Series(
-        event_array(frame, event_col, argument="event_col", func=func), index=frame.index
-    )
-    cols = {"duration": dur.astype(float), "event": ev.astype(float)}
+    # 1/2-coded churn are refused with the column named (never dropped); the arrays come back
+    # checked, so nothing below re-checks them
+    dur = tenure_array(frame, duration_col, argument="duration_col", func=func)
+    ev = event_array(frame, event_col, argument="event_col", func=func)
+    optional: list[tuple[str, pd.Series]] = []  # the other columns: missing values exclude rows
     if group_col is not None:
-        cols["group"] = frame[group_col]
+        optional.append(("group", frame[group_col]))
     if weights_col is not None:
         w = frame[weights_col]
         if not pd.api.types.is_numeric_dtype(w):
@@ -119,57 +119,36 @@ def prepare_survival_frame(
                 column=weights_col,
                 rule="numeric",
             )
-        cols["weight"] = w.astype(float)
-    out = pd.DataFrame(cols, index=frame.index)
+        optional.append(("weight", w.astype(float)))
     for c in extra_cols:
-        out[c] = frame[c]
-    missing = out.isna().any(axis=1).to_numpy()
+        optional.append((c, frame[c]))
+    user_names = [*used.values()][2:]  # the user's names of the optional columns, in order
+    na = [s.isna().to_numpy() for _, s in optional]
+    missing = np.logical_or.reduce(na) if na else np.zeros(len(frame), dtype=bool)
     n_missing = int(missing.sum())
-    if n_missing == len(out):
+    if n_missing == len(frame):
         raise DataValidationError(
             f"{func}: every row has a missing value in {list(used.values())}; nothing to analyse.",
             rule="missing values",
             n_rows=n_missing,
         )
+    keep = ~missing if n_missing else slice(None)
     if n_missing:
-        per = {
-            c: int(out[k].isna().sum()) for k, c in zip(out.columns, [*used.values()], strict=False)
-        }
+        per = {c: int(m.sum()) for c, m in zip(user_names, na, strict=True)}
         msg = (
-            f"{func}: {n_missing:,} of {len(out):,} rows excluded because of missing values "
+            f"{func}: {n_missing:,} of {len(frame):,} rows excluded because of missing values "
             f"(per column: { {k: v for k, v in per.items() if v} })."
         )
         warnings.warn(msg, RowsExcludedWarning, stacklevel=3)
         messages.append(msg)
-        out = out.loc[~missing]
-    d = out["duration"].to_numpy()
-    e = out["event"].to_numpy()
-    if not np.isfinite(d).all():
-        raise DataValidationError(
-            f"{func}: duration column '{duration_col}' has infinite values; tenure must be finite.",
-            column=duration_col,
-            rule="finite",
-        )
-    if (d < 0).any():
-        raise DataValidationError(
-            f"{func}: duration column '{duration_col}' has {(d < 0).sum():,} negative value(s) (smallest "
-            f"{d.min():g}); tenure must be >= 0. Check how tenure was computed.",
-            column=duration_col,
-            rule="non-negative",
-            n_rows=int((d < 0).sum()),
-        )
-    bad = ~np.isin(e, (0.0, 1.0))
-    if bad.any():
-        raise DataValidationError(
-            f"{func}: event column '{event_col}' must hold only 0 and 1, got values "
-            f"{sorted(pd.unique(e[bad]).tolist())[:5]} in {bad.sum():,} row(s). Code churn as 1, active as 0.",
-            column=event_col,
-            rule="binary event",
-            n_rows=int(bad.sum()),
-        )
-    out["event"] = e.astype(int)
+    d = dur[keep]
+    # the columns are gathered first and the frame built once from them (no copies): inserting
+    # them one by one makes pandas consolidate the float columns, a copy of every row
+    cols: dict[str, Any] = {"duration": d, "event": ev[keep].astype(int)}
+    for k, s in optional:
+        cols[k] = (s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array)[keep]
     if weights_col is not None:
-        w = out["weight"].to_numpy()
+        w = cols["weight"]
         if (~np.isfinite(w)).any() or (w < 0).any():
             raise DataValidationError(
                 f"{func}: weights column '{weights_col}' must be finite and >= 0, got "
@@ -182,7 +161,7 @@ def prepare_survival_frame(
                 f"{func}: weights column '{weights_col}' sums to zero.", column=weights_col
             )
     else:
-        out["weight"] = 1.0
+        cols["weight"] = np.ones(len(d))
     n_zero = int((d == 0).sum())
     if n_zero and warn_zero_tenure:
         msg = (
@@ -192,11 +171,12 @@ def prepare_survival_frame(
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
         messages.append(msg)
     if group_col is not None:
-        out["group"] = _group_categorical(out["group"], frame[group_col].dtype)
+        cols["group"] = _group_categorical(pd.Series(cols["group"]), frame[group_col].dtype)
     else:
-        out["group"] = pd.Categorical.from_codes(
-            np.zeros(len(out), dtype=np.int8), categories=[ALL_GROUP]
+        cols["group"] = pd.Categorical.from_codes(
+            np.zeros(len(d), dtype=np.int8), categories=[ALL_GROUP]
         )
+    out = pd.DataFrame(cols, index=frame.index[keep], copy=False)
     info = {
         "duration_col": duration_col,
         "event_col": event_col,
@@ -210,7 +190,7 @@ def prepare_survival_frame(
             else []
         ),
         "reference_levels": {},  # no regression terms; groups are compared as they are
-        "fingerprint": getattr(data, "fingerprint", None) if hasattr(data, "spec") else None,
+        "fingerprint": fingerprint_of(data, frame, used.values()),
         # the spec's unit (axes and sentences say "months", "years"); frames: the package's months
         "tenure_unit": getattr(getattr(data, "spec", None), "tenure_unit", None) or "months",
     }
@@ -220,8 +200,18 @@ def prepare_survival_frame(
 def _group_categorical(g: pd.Series, dtype) -> pd.Categorical:
     """Group labels as strings, in the data's category order (else sorted values, numbers numerically).
 
-    Hash-based (``pd.factorize``): no per-row string conversion, so a million rows stay fast.
+    Hash-based (``pd.factorize``), or counted for whole numbers (group codes stored as numbers, via
+    :func:`~workbench.survival.kernels.distinct_sorted`): no per-row string conversion, so a
+    million rows stay fast.
     """
+    if (
+        isinstance(dtype, np.dtype)
+        and dtype.kind in "iuf"
+        and isinstance(g.dtype, np.dtype)
+        and g.dtype.kind in "iuf"
+    ):
+        uniques, codes = distinct_sorted(g.to_numpy())
+        return pd.Categorical.from_codes(codes, categories=[str(u) for u in uniques])
     codes, uniques = pd.factorize(g, sort=False)
     uniques = list(uniques)
     if isinstance(dtype, pd.CategoricalDtype):
@@ -276,11 +266,13 @@ def _group_warnings(prep: pd.DataFrame, func: str) -> list[str]:
     k = len(cat.categories)
     # customers, not rows: with whole-number (frequency) weights a row stands for `weight` customers
     w = prep["weight"].to_numpy(dtype=float) if "weight" in prep else None
+    if w is not None and bool(np.all(w == 1.0)):
+        w = None  # unweighted (prepare_survival_frame's weight 1): plain counts
     whole = w is not None and bool(np.all(w == np.round(w)))
-    sizes = np.bincount(codes, weights=w if whole else None, minlength=k)
-    ev_w = prep["event"].to_numpy(dtype=float) * (w if w is not None else 1.0)
-    events = np.bincount(codes, weights=ev_w, minlength=k)
     rows = np.bincount(codes, minlength=k)
+    sizes = np.bincount(codes, weights=w, minlength=k) if whole else rows
+    ev = prep["event"].to_numpy()
+    events = np.bincount(codes, weights=ev if w is None else ev * w, minlength=k)
     for g, n, ev, n_rows in zip(cat.categories, sizes, events, rows, strict=True):
         if n_rows == 0:
             continue

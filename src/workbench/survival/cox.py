@@ -3,7 +3,7 @@
 :func:`fit_cox` fits ``h(t | x) = h0_s(t) exp(x @ beta)`` on the one Cox engine
 (:mod:`workbench.survival.engine`: ties, strata, weights, robust variance, a ridge or Firth penalty)
 into a :class:`CoxResult`: hazard ratios with intervals, concordance, R ``cox.zph``'s test,
-predictions and a forest plot. :func:`cause_specific_cox`: one churn cause, the others censored.
+predictions and a forest plot. Cause-specific models: :mod:`workbench.survival.cause_specific`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..aggregate.dataset import from_counts, is_aggregated, is_table_source
 from ..checks import check_alpha as _check_alpha
+from ..columns import fingerprint_of
 from ..exceptions import (
     ConvergenceWarning,
     DataValidationError,
@@ -26,7 +28,7 @@ from ..exceptions import (
     SeparationWarning,
     SmallSampleWarning,
 )
-from ..results import Result
+from ..results import Deferred, Result
 from ._design import (
     MIN_EVENTS_PER_PARAMETER,
     _build_design,
@@ -48,7 +50,7 @@ from .diagnostics import PHTestResult, ph_test
 from .engine import _cox_fit
 from .profile import with_profile_intervals
 
-__all__ = ["CoxResult", "PHTestResult", "cause_specific_cox", "fit_cox"]
+__all__ = ["CoxResult", "PHTestResult", "fit_cox"]
 
 TIES = ("efron", "breslow")
 
@@ -69,8 +71,10 @@ class CoxResult(Result):
     title = "Cox proportional-hazards model"
 
     def __init__(self, summary, meta, *, warnings, fit_state: dict):
-        self._pending_concordance = fit_state.pop("concordance_args", None)
+        pending = fit_state.pop("concordance_args", None)
         super().__init__(summary, meta, warnings=warnings)
+        if pending is not None:  # computed on first read of meta
+            self._meta["concordance"] = Deferred(pending)
         self._state = fit_state
         self.params_ = pd.Series(fit_state["beta"], index=fit_state["terms"], name="log_hr")
         self.variance_ = pd.DataFrame(
@@ -78,18 +82,6 @@ class CoxResult(Result):
         )
         self.baseline_cumulative_hazard_ = fit_state["baseline"]
         self._ph: dict[str, PHTestResult] = {}
-
-    @property
-    def meta(self) -> dict:
-        """The fit's meta (n, events, alpha, ties, concordance, loglik, aic, exclusions, ...)."""
-        if self._pending_concordance is not None:
-            args, self._pending_concordance = self._pending_concordance, None
-            self._meta["concordance"] = args()
-        return self._meta
-
-    @meta.setter
-    def meta(self, value: dict) -> None:
-        self._meta = value
 
     @property
     def concordance_(self) -> float:
@@ -302,6 +294,30 @@ def fit_cox(
     Heinze, G. & Schemper, M. (2001). A solution to the problem of monotone likelihood in Cox
     regression. Biometrics 57, 114-119.
     """
+    if is_aggregated(data) or is_table_source(data):  # cell counts: categorical covariates
+        return from_counts(
+            data,
+            "fit_cox",
+            duration_col=duration_col,
+            event_col=event_col,
+            not_from_counts={
+                "cluster_col": cluster_col,
+                "weights_col": weights_col,
+                "penalizer": penalizer,
+                "start_col": start_col,
+                "stop_col": stop_col,
+                "id_col": id_col,
+                "frequency_weights": frequency_weights,
+            },
+            covariates=list(covariates),
+            reference=reference,
+            strata=strata,
+            ties=ties,
+            alpha=alpha,
+            max_iter=max_iter,
+            entry_col=entry_col,
+            firth=firth,
+        )
     if entry_col is not None or start_col is not None or stop_col is not None or id_col is not None:
         kwargs = dict(locals())
         from ._counting import fit_cox_counting
@@ -309,79 +325,6 @@ def fit_cox(
         return fit_cox_counting(**kwargs)
     del entry_col, start_col, stop_col, id_col
     return _fit_cox(**locals())
-
-
-def cause_specific_cox(
-    data: Any,
-    *,
-    cause: Any,
-    cause_col: str | None = None,
-    duration_col: str | None = None,
-    event_col: str | None = None,
-    covariates: Sequence[str],
-    reference: dict | None = None,
-    strata: Sequence[str] | str | None = None,
-    cluster_col: str | None = None,
-    weights_col: str | None = None,
-    ties: str = "efron",
-    penalizer: float = 0.0,
-    alpha: float = 0.05,
-    max_iter: int = 50,
-    firth: bool = False,
-) -> CoxResult:
-    """Cause-specific Cox model: churn from ``cause`` is the event, every other cause is censored.
-
-    Parameters are those of :func:`fit_cox`, plus ``cause`` (a value of ``cause_col``) and
-    ``cause_col`` (default ``data.spec.churn_type``). A customer counts as an event when
-    ``event_col == 1`` and ``cause_col == cause``.
-
-    Raises
-    ------
-    ParameterError
-        ``cause`` never occurs among the churners (the message lists the causes present).
-
-    References
-    ----------
-    Prentice, R. L. et al. (1978). The analysis of failure times in the presence of competing risks.
-    Biometrics 34(4), 541-554.
-    """
-    frame, spec = _resolve_frame(data)
-    cause_col = _column(frame, spec, cause_col, argument="cause_col", role="churn_type")
-    event_col = _column(frame, spec, event_col, argument="event_col", role="event")
-    churned = _event_array(frame, event_col, "cause_specific_cox") == 1  # refuses bad coding
-    present = frame.loc[churned, cause_col].dropna()
-    counts = present.astype(str).value_counts()
-    if str(cause) not in counts.index:
-        raise ParameterError(
-            f"`cause` {cause!r} never occurs among the churners in {cause_col!r}; causes present: "
-            f"{dict(counts)}. Pass one of these."
-        )
-    new = frame.copy()
-    flag = "__cause_event__"
-    new[flag] = (churned & (frame[cause_col].astype(str) == str(cause))).astype(int)
-    res = _fit_cox(
-        new,
-        duration_col=_column(frame, spec, duration_col, argument="duration_col", role="tenure"),
-        event_col=flag,
-        covariates=covariates,
-        reference=reference,
-        strata=strata,
-        cluster_col=cluster_col,
-        weights_col=weights_col,
-        ties=ties,
-        penalizer=penalizer,
-        alpha=alpha,
-        max_iter=max_iter,
-        firth=firth,
-    )
-    res.meta["cause"] = cause
-    if hasattr(data, "fingerprint"):
-        res.meta["fingerprint"] = data.fingerprint  # fitted on a copy with the cause's event flag
-    res.meta["method"] = (
-        f"cause-specific Cox ({res.meta['ties']} ties), cause {cause!r}; other causes censored"
-    )
-    res.title = f"Cause-specific Cox model: {cause}"
-    return res
 
 
 @_single_thread
@@ -581,8 +524,7 @@ def _fit_cox(
         "duration_col": duration_col,
         "event_col": event_col,
     }
-    if hasattr(data, "fingerprint"):
-        meta["fingerprint"] = data.fingerprint
+    meta["fingerprint"] = fingerprint_of(data, frame, [duration_col, event_col, *used])
     state = {
         "beta": beta,
         "var": var,

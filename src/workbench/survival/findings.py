@@ -301,14 +301,22 @@ def most_common_cause(data: Any, cause: str | None = None, *, cause_col: str | N
     if cause:
         return str(cause)
     spec = getattr(data, "spec", None)
-    frame = data.frame if spec is not None else data
+    aggregated = getattr(data, "aggregated", False) is True  # cell counts: weigh by the counts
+    frame = data.cells.cells if aggregated else data.frame if spec is not None else data
     cause_col = cause_col or (spec.churn_type if spec is not None else None)
     if cause_col is None or cause_col not in frame.columns:
         raise ParameterError(
             "most_common_cause: the data have no churn-cause column; pass cause_col=... or name it as "
             "`churn_type` in the role spec."
         )
-    counts = frame[cause_col].dropna().astype(str).value_counts()
+    if aggregated:
+        from ..aggregate import COUNT_COL
+
+        known = frame[cause_col].notna()
+        counts = frame.loc[known, COUNT_COL].groupby(frame.loc[known, cause_col].astype(str)).sum()
+        counts = counts.sort_values(ascending=False, kind="stable")
+    else:
+        counts = frame[cause_col].dropna().astype(str).value_counts()
     if counts.empty:
         raise ParameterError(
             f"most_common_cause: column '{cause_col}' holds no churn causes (all missing)."

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import linalg
 
 from ..checks import check_alpha as _check_alpha
+from ..columns import fingerprint_of
 from ..exceptions import (
     ConvergenceWarning,
     ModelError,
@@ -350,8 +351,7 @@ def fine_gray(
         "exclusions": exclusions,
         **info["columns"],
     }
-    if hasattr(data, "fingerprint"):
-        meta["fingerprint"] = data.fingerprint
+    meta["fingerprint"] = fingerprint_of(data, frame, [*info["columns"].values(), *covariates])
     res = FineGrayResult(
         summary, meta, warnings=messages, title=f"Fine-Gray subdistribution hazards: {lab}"
     )

@@ -50,10 +50,12 @@ def distinct_sorted(values) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and each row's index into them: ``np.unique(x, return_inverse=True)``
     by hashing instead of sorting every row.
 
-    Tenure in days has a few thousand distinct values among a million customers: a hash table
-    (``pd.factorize``, O(n)) plus a sort of the distinct values replaces the O(n log n) sort of all
-    rows (about 5x faster at 1,000,000 rows). ``-0.0`` and ``0.0`` are one value, as in
-    ``np.unique``. No NaN (callers check their inputs).
+    Tenure in days has a few thousand distinct values among a million customers. Whole numbers in
+    a range no wider than ``max(4 n, 65536)`` (days, months, group codes) are counted with
+    ``np.bincount`` (O(n + range), no hashing: about 4x faster than ``pd.factorize`` at 1,000,000
+    rows); other values go through a hash table (``pd.factorize``, O(n)) plus a sort of the
+    distinct values, which replaces the O(n log n) sort of all rows. ``-0.0`` and ``0.0`` are one
+    value, as in ``np.unique``. No NaN (callers check their inputs).
 
     Examples
     --------
@@ -67,11 +69,44 @@ def distinct_sorted(values) -> tuple[np.ndarray, np.ndarray]:
         new = np.r_[True, v[1:] != v[:-1]]
         runs = np.cumsum(new) - 1
         return v[new][::-1].copy(), (runs[-1] - runs).astype(np.int64)
+    counted = _whole_number_codes(v)
+    if counted is not None:
+        return counted
     codes, uniques = pd.factorize(v)
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return np.asarray(uniques)[order], rank[codes]
+
+
+def _whole_number_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`distinct_sorted` by counting, for whole numbers in a narrow range; else None."""
+    if v.dtype.kind not in "iuf" or len(v) == 0:
+        return None
+    lo, hi = v.min(), v.max()
+    if v.dtype.kind == "u" and hi >= 2**62:
+        return None
+    if v.dtype.kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    span = int(hi) - int(lo) if v.dtype.kind != "f" else hi - lo
+    if span > max(4 * len(v), 65_536):
+        return None
+    if v.dtype.kind == "f":
+        if abs(lo) >= 2.0**53 or abs(hi) >= 2.0**53:
+            return None
+        iv = v.astype(np.int64)
+        if not np.array_equal(iv, v):  # fractions: hash them instead
+            return None
+    else:
+        iv = v.astype(np.int64, copy=False)
+    off = iv - int(lo) if lo != 0 else iv
+    present = np.flatnonzero(np.bincount(off, minlength=int(span) + 1))
+    uniques = (present + int(lo)).astype(v.dtype)
+    if len(present) == int(span) + 1:  # every value in the range occurs: the offsets are the codes
+        return uniques, off if off is not v else off.copy()
+    pos = np.zeros(int(span) + 1, dtype=np.int64)
+    pos[present] = np.arange(len(present))
+    return uniques, pos[off]
 
 
 def level_codes(values) -> np.ndarray:
@@ -379,6 +414,7 @@ def logrank_parts(
     # the rows): distinct times, then distinct (stratum, time) keys; strata cost O(n)
     times_u, tcode = distinct_sorted(t)
     n_t = max(len(times_u), 1)
+    tallied = None  # (d, tot) when the cells were tallied on the full strata x times grid
     if stratum is None:
         s = np.zeros(len(t), dtype=np.int64)
         blk, m = tcode, len(times_u)
@@ -391,9 +427,15 @@ def logrank_parts(
         s = s.astype(np.int64, copy=False)
         key = s * n_t + tcode
         n_cells = (int(s.max()) + 1) * n_t if len(s) else 0
-        if (
-            n_cells <= 4 * len(t) + 1024
-        ):  # few strata x times: count on the full grid, keep used cells
+        if w is None and n_cells * k <= 4 * len(t) + 4096:
+            # few strata x times x groups: tally every (stratum, time, group) cell of the grid in
+            # one pass, then keep the (stratum, time) cells with customers
+            idx = key * k + g
+            d_grid = np.bincount(idx, weights=e, minlength=n_cells * k).reshape(n_cells, k)
+            tot_grid = np.bincount(idx, minlength=n_cells * k).reshape(n_cells, k)
+            keys = np.flatnonzero(tot_grid.any(axis=1))
+            tallied = d_grid[keys], tot_grid[keys].astype(float)
+        elif n_cells <= 4 * len(t) + 1024:  # few strata x times: count cells on the grid
             keys = np.flatnonzero(np.bincount(key, minlength=n_cells))
             pos = np.zeros(n_cells, dtype=np.int64)
             pos[keys] = np.arange(len(keys))
@@ -403,12 +445,15 @@ def logrank_parts(
         m = len(keys)
         blk_stratum = keys // n_t
         blk_time = times_u[keys % n_t]
-    idx = blk * k + g
-    d = np.bincount(idx, weights=e if w is None else w * e, minlength=m * k).reshape(m, k)
-    if w is None:
-        tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+    if tallied is not None:
+        d, tot = tallied
     else:
-        tot = np.bincount(idx, weights=w, minlength=m * k).reshape(m, k)
+        idx = blk * k + g
+        d = np.bincount(idx, weights=e if w is None else w * e, minlength=m * k).reshape(m, k)
+        if w is None:
+            tot = np.bincount(idx, minlength=m * k).reshape(m, k).astype(float)
+        else:
+            tot = np.bincount(idx, weights=w, minlength=m * k).reshape(m, k)
     # at risk: reverse cumulative sum within each stratum
     rev = np.cumsum(tot[::-1], axis=0)[::-1]
     last_blk = np.r_[np.flatnonzero(np.diff(blk_stratum)), m - 1]  # last block of each stratum
@@ -445,5 +490,7 @@ def logrank_parts(
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(n_all > 1, wt**2 * d_all * (n_all - d_all) / (n_all - 1), 0.0)
     var = np.diag((a[:, None] * p).sum(axis=0)) - (a[:, None] * p).T @ p
-    sizes = np.bincount(g, minlength=k) if w is None else np.bincount(g, weights=w, minlength=k)
+    sizes = tot.sum(axis=0)  # customers per group (weighted sums with weights)
+    if w is None:
+        sizes = sizes.astype(np.int64)
     return obs, exp_, var, sizes

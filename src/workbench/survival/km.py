@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..aggregate.dataset import from_counts
 from ..checks import check_alpha
 from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import ExtrapolationWarning, LateEntryWarning, ParameterError
@@ -262,6 +263,22 @@ def kaplan_meier(
         raise ParameterError(
             f"`variance` must be 'greenwood', 'robust' or None (R's default rule), got {variance!r}."
         )
+    agg = from_counts(
+        data,
+        "kaplan_meier",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col, "variance": variance},
+        group_col=group_col,
+        alpha=alpha,
+        ci_scale=ci_scale,
+        times=times,
+        entry_col=entry_col,
+        min_at_risk=min_at_risk,
+        max_groups=max_groups,
+    )
+    if agg is not None:
+        return agg
     if max_groups is not None:
         check_grouping(
             data,

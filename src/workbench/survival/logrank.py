@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from ..aggregate.dataset import from_counts
 from ..checks import check_alpha
 from ..columns import MAX_GROUPS, check_grouping
 from ..exceptions import DataValidationError, ModelError, ParameterError
 from ..results import Result
 from ._frame import _group_warnings, prepare_survival_frame
-from .kernels import level_codes, logrank_parts
+from .kernels import distinct_sorted, level_codes, logrank_parts
 
 __all__ = [
     "LogRankResult",
@@ -122,7 +123,7 @@ def _prepare(
             f"{func}: `group_col`='{group_col}' has only the level(s) {list(prep['group'].cat.categories)}; "
             "a test between groups needs at least two. Choose another grouping column."
         )
-    if (prep["event"] * prep["weight"]).sum() == 0:
+    if not np.any(prep["event"].to_numpy()[prep["weight"].to_numpy() > 0]):
         raise ModelError(
             f"{func}: there are no churn events in the data ({len(prep):,} customers, all censored); "
             "curves cannot be compared. Check `event_col` or use longer follow-up."
@@ -222,6 +223,22 @@ def logrank_test(
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.") from None
     if not np.isfinite(rho) or rho < 0:
         raise ParameterError(f"`rho` must be a number >= 0 (0 = log-rank), got {rho!r}.")
+    agg = from_counts(
+        data,
+        "logrank_test",
+        duration_col=duration_col,
+        event_col=event_col,
+        defaults={"group_col": getattr(getattr(data, "spec", None), "segment", None)},
+        not_from_counts={"weights_col": weights_col},
+        group_col=group_col,
+        strata=strata,
+        rho=rho,
+        alpha=alpha,
+        entry_col=entry_col,
+        max_groups=max_groups,
+    )
+    if agg is not None:
+        return agg
     prep, info, messages = _prepare(
         data,
         duration_col,
@@ -276,7 +293,7 @@ def logrank_test(
         "alpha": alpha,
         "method": name,
         "rho": rho,
-        "n_strata": int(prep["stratum"].nunique()),
+        "n_strata": len(distinct_sorted(prep["stratum"].to_numpy())[0]) if info["strata"] else 1,
         **info,
     }
     return LogRankResult(summary, meta, groups=groups, warnings=messages)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..aggregate.dataset import from_counts
 from ..checks import check_alpha
 from ..exceptions import ExtrapolationWarning, ParameterError
 from ..results import Result
@@ -155,6 +156,19 @@ def rmst(
         raise ParameterError(
             f"`tau` must be a positive number of tenure units (e.g. 24 months), got {tau!r}."
         )
+    agg = from_counts(
+        data,
+        "rmst",
+        duration_col=duration_col,
+        event_col=event_col,
+        not_from_counts={"weights_col": weights_col},
+        tau=tau_f,
+        group_col=group_col,
+        alpha=alpha,
+        entry_col=entry_col,
+    )
+    if agg is not None:
+        return agg
     prep, info, messages = prepare_survival_frame(
         data,
         duration_col=duration_col,

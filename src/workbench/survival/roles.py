@@ -31,6 +31,17 @@ def _spec(data: Any):
     return spec
 
 
+def _frame(data: Any):
+    """The customer rows, or for an aggregated dataset (cell counts) the counted columns only:
+    the columns a group or a covariate can be taken from."""
+    if getattr(data, "aggregated", False) is True:
+        spec = data.spec
+        counted = [c for c in data.columns if c != spec.start_date]  # a date is not a group
+        cause = data.cells.columns["cause_col"]
+        return data.cells.cells[counted + ([cause] if cause else [])]
+    return data.frame
+
+
 def default_group(
     data: Any, group_by: str | None = None, *, max_groups: int = MAX_GROUPS
 ) -> str | None:
@@ -48,7 +59,7 @@ def default_group(
     'segment'
     """
     spec = _spec(data)
-    frame = data.frame
+    frame = _frame(data)
     if group_by:
         return check_grouping(
             data, group_by, argument="group_by", max_levels=max_groups, limit_argument="max_groups"
@@ -79,8 +90,9 @@ def default_covariates(data: Any, covariates: list | None = None, *, exclude=())
         return list(covariates)
     wanted = [*spec.covariates, spec.satisfaction, *spec.switching_costs]
     out: list[str] = []
+    frame = _frame(data)
     for c in wanted:
-        if c and c in data.frame.columns and c not in out and c not in set(exclude or ()):
+        if c and c in frame.columns and c not in out and c not in set(exclude or ()):
             out.append(c)
     return out
 
@@ -88,7 +100,7 @@ def default_covariates(data: Any, covariates: list | None = None, *, exclude=())
 def competing_skip_reason(data: Any) -> str | None:
     """None when the data name a churn-cause column; else the one sentence notebook 02 shows."""
     spec = _spec(data)
-    if spec.churn_type and spec.churn_type in data.frame.columns:
+    if spec.churn_type and spec.churn_type in _frame(data).columns:
         return None
     return (
         "Competing churn causes are skipped: the data have no churn-cause column; declare one "
