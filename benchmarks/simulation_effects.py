@@ -17,7 +17,8 @@ Two confounding mechanisms (``simulate(targeting=...)``):
 
 Run (resumable: finished replications are kept in the CSV)::
 
-    nice python benchmarks/simulation_effects.py --reps 200 --n 20000 --workers 2
+    python benchmarks/simulation_effects.py --reps 200 --n 20000 --workers 2 --n-bootstrap 100
+    python benchmarks/simulation_effects.py --oracle      # + IPW with the true propensity
     python benchmarks/simulation_effects.py --summarise   # -> docs/simulation-effects.md + .json
 
 The summary reports, per mechanism, specification, estimator and estimand: mean bias, its Monte
@@ -60,6 +61,8 @@ FIELDS = [
     "ci_lower",
     "ci_upper",
     "truth",
+    "n_bootstrap",
+    "n_steps",
 ]
 
 
@@ -90,6 +93,7 @@ def one_replication(args: tuple) -> list[dict]:
             # the linear specification is scored for bias (IPW point estimate) and AIPW coverage;
             # its IPW bootstrap is skipped to halve the cost
             boot = n_bootstrap if spec == "flexible" else 0
+            steps = len(study.specification_().steps)  # threshold terms kept by the balance rule
             fits = [study.estimate("ipw", n_bootstrap=boot, seed=seed, n_jobs=1)]
             if spec == "flexible":
                 # overlap weights: point estimate against the overlap population's truth (bias);
@@ -119,6 +123,8 @@ def one_replication(args: tuple) -> list[dict]:
                             "ci_lower": r["ci_lower"],
                             "ci_upper": r["ci_upper"],
                             "truth": target[key],
+                            "n_bootstrap": boot if r["method"] == "ipw" else 0,
+                            "n_steps": steps,
                         }
                     )
     return rows
@@ -144,6 +150,69 @@ def run(reps: int, n: int, workers: int, n_bootstrap: int, mechanisms: list[str]
             fh.flush()
             if k % 10 == 0:
                 print(f"{k}/{len(todo)} in {time.time() - t0:.0f} s", flush=True)
+
+
+def oracle_rows(args: tuple) -> list[dict]:
+    """IPW with the simulator's true propensity (the reference a fitted model can at best reach)."""
+    mechanism, seed, n = args
+    from workbench.data import simulate
+    from workbench.effects.pseudo import step_at
+    from workbench.effects.weights import balancing_weights
+    from workbench.survival.kernels import km_estimate, rmst_from_curve
+
+    frame, truth = simulate(n, seed=seed, targeting=mechanism)
+    ate = truth["loyalty_programme"]["ate"]
+    t = (frame["loyalty_programme"] == "member").to_numpy().astype(float)
+    w = balancing_weights(frame["propensity_loyalty"].to_numpy(), t, "ipw")
+    d, e = frame["tenure"].to_numpy(dtype=float), frame["churned"].to_numpy(dtype=float)
+    surv, rmst = [], []
+    for m in (t == 1, t == 0):
+        r = km_estimate(d[m], e[m], w[m])
+        surv.append(step_at(r["time"], r["survival"], HORIZONS))
+        rmst.append(rmst_from_curve(r["time"], r["survival"], TAU))
+    base = {"mechanism": mechanism, "seed": seed, "n": n, "specification": "true propensity"}
+    rows = [
+        {
+            **base,
+            "method": "ipw",
+            "estimand": "survival_difference",
+            "horizon": h,
+            "estimate": surv[0][j] - surv[1][j],
+            "truth": ate[f"survival_difference_{h:g}"],
+            "n_bootstrap": 0,
+            "n_steps": 0,
+        }
+        for j, h in enumerate(HORIZONS)
+    ]
+    rows.append(
+        {
+            **base,
+            "method": "ipw",
+            "estimand": "rmst_difference",
+            "horizon": TAU,
+            "estimate": rmst[0] - rmst[1],
+            "truth": ate[f"rmst_difference_{TAU:g}"],
+            "n_bootstrap": 0,
+            "n_steps": 0,
+        }
+    )
+    return rows
+
+
+def run_oracle(workers: int) -> None:
+    """Add the true-propensity IPW rows for every draw in the CSV that lacks them."""
+    d = pd.read_csv(OUT)
+    have = set(
+        zip(
+            *[d.loc[d["specification"] == "true propensity", c] for c in ("mechanism", "seed", "n")]
+        )
+    )
+    todo = sorted(set(zip(d["mechanism"], d["seed"], d["n"])) - have)
+    print(f"{len(todo)} draws to add the true-propensity IPW to", flush=True)
+    with OUT.open("a", newline="") as fh, ProcessPoolExecutor(max_workers=workers) as ex:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        for rows in ex.map(oracle_rows, todo):
+            w.writerows(rows)
 
 
 def summarise() -> pd.DataFrame:
@@ -175,6 +244,16 @@ def summarise() -> pd.DataFrame:
 
 
 def write_docs(out: pd.DataFrame) -> None:
+    raw = pd.read_csv(OUT)
+    boot = sorted(set(raw.loc[raw["n_bootstrap"] > 0, "n_bootstrap"].astype(int)))
+    flex = raw[raw["specification"] == "flexible"].drop_duplicates(["mechanism", "seed", "n"])
+    kept = {
+        m: ", ".join(
+            f"{int(k)} term(s) in {int(c)}"
+            for k, c in g["n_steps"].value_counts().sort_index().items()
+        )
+        for m, g in flex.groupby("mechanism", sort=False)
+    }
     lines = [
         "# Simulation study: observational intervention effects",
         "",
@@ -183,11 +262,19 @@ def write_docs(out: pd.DataFrame) -> None:
         "Each replication is a fresh simulated customer base (`simulate(n, seed=r, targeting=...)`); "
         "the target is that draw's true effect from both potential outcomes (ATE for IPW and AIPW, the "
         "overlap population's effect for overlap weights). Confounders: notebook 04's defaults "
-        f"({', '.join(CONFOUNDERS)}). Intervals: IPW and overlap percentile bootstrap (propensity refitted "
-        "in every replicate; replicates per replication in the CSV's run command), AIPW "
-        "influence-function; nominal level 95%. The linear specification's IPW is run without "
-        "bootstrap and overlap weights as point estimates (bias only), to keep the study's cost "
-        "within the machine's budget.",
+        f"({', '.join(CONFOUNDERS)}). Intervals: IPW percentile bootstrap with "
+        f"{' / '.join(map(str, boot)) or 'no'} replicates per draw (propensity coefficients refitted in "
+        "every replicate, the specification's threshold terms held fixed), AIPW influence-function; "
+        "nominal level 95%. The linear specification's IPW is run without bootstrap and overlap "
+        "weights as point estimates (bias only), to keep the study's cost within the machine's budget. "
+        "Rows 'true propensity': IPW with the simulator's own propensity on the same draws (`--oracle`), "
+        "the reference a fitted propensity model can at best reach.",
+        "",
+        "The flexible specification is the default rule of `workbench/effects/specification.py` "
+        "with the threshold terms kept by balance (`workbench/effects/refinement.py`, described in "
+        "[effects.md](effects.md)). Threshold terms kept per draw: "
+        + "; ".join(f"`{m}`: {v} draws" for m, v in kept.items())
+        + ".",
         "",
         "Columns: bias = mean(estimate - truth); MCSE = SD / sqrt(reps); z = bias / MCSE "
         "(|z| < 3 is no detectable bias); coverage of the reported 95% intervals (its Monte Carlo SE "
@@ -234,7 +321,13 @@ def main(argv=None) -> int:
     p.add_argument("--n-bootstrap", type=int, default=200)
     p.add_argument("--mechanisms", nargs="+", default=["risk", "threshold"])
     p.add_argument("--summarise", action="store_true")
+    p.add_argument(
+        "--oracle", action="store_true", help="add IPW with the true propensity to every draw"
+    )
     a = p.parse_args(argv)
+    if a.oracle:
+        run_oracle(a.workers)
+        return 0
     if a.summarise:
         out = summarise()
         write_docs(out)

@@ -31,6 +31,7 @@ from ..exceptions import (
 )
 from .diagnostics import DesignCheckResult, StudyChecks, WeightsResult
 from .estimation import EffectResult, StudyEstimates
+from .refinement import balance_steps
 from .results import study_reference_levels
 from .specification import Specification, check_specification, choose_specification
 
@@ -66,7 +67,9 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         How the confounders enter the propensity and outcome models (see
         :mod:`workbench.effects.specification`). ``'flexible'`` (default): a rule read from the data
         (categories for categorical and low-cardinality numbers, natural splines for continuous
-        ones, pairwise interactions); ``'linear'``: numbers as they are; ``'gbm'``: a gradient-boosting
+        ones, pairwise interactions, and in observational studies threshold terms of continuous
+        confounders kept while the weights leave them unbalanced, :mod:`workbench.effects.refinement`);
+        ``'linear'``: numbers as they are; ``'gbm'``: a gradient-boosting
         propensity (scikit-learn), cross-fitted over ``n_folds`` folds, with the flexible outcome model.
         The specification used is stated in words in every result's ``meta['specification']``.
     propensity_splines : list of str, optional
@@ -289,15 +292,25 @@ class InterventionStudy(StudyChecks, StudyEstimates):
         name = name or self.specification
         cache = self.__dict__.setdefault("_spec_cache", {})
         if name not in cache:
-            cache[name] = choose_specification(
+            min_arm = int(self.frame_["_arm"].value_counts().min())
+            spec = choose_specification(
                 self.frame_,
                 self.confounders,
                 name,
                 splines=self.propensity_splines,
                 interactions=self.interactions,
                 df=self.spline_df,
-                min_arm=int(self.frame_["_arm"].value_counts().min()),
+                min_arm=min_arm,
             )
+            if name == "flexible" and self.design == "observational":
+                # threshold terms the weights leave unbalanced (workbench.effects.refinement)
+                arm = self.frame_["_arm"]
+                pairs = {}
+                for a in self.arms_:
+                    rows = arm.isin([a, self.control_label_]).to_numpy()
+                    pairs[a] = (rows, (arm[rows] == a).to_numpy().astype(float))
+                spec.steps, spec.refined = balance_steps(spec, self.frame_, pairs, min_arm=min_arm)
+            cache[name] = spec
         return cache[name]
 
     def _design_full(self):

@@ -15,7 +15,16 @@ and never from a simulator's design:
 * plus the pairwise products of the confounders' linear forms (indicators of a category, the
   standardised value of a number), so an effect of one confounder that differs across another's
   levels is captured, when the smallest arm has at least ``PER_COLUMN`` (20) customers per column
-  of the model with them (otherwise the products are left out and the report says so).
+  of the model with them (otherwise the products are left out and the report says so);
+* plus threshold terms kept by balance (:mod:`workbench.effects.refinement`, observational studies):
+  the indicators ``x > q`` of each continuous confounder at its quantiles 2.5%, 5%, ..., 97.5%,
+  over all customers and within each level of each categorical confounder, are candidates; after
+  the propensity fit the candidate whose IPW-weighted mean differs most between the arms (largest
+  ``|z|``) enters the model if that difference is significant at a family-wise 5% (Bonferroni over
+  all candidates), and the search repeats, up to 3 terms per continuous confounder. A spline is
+  smooth, so a confounder acting through a threshold (overall, or on some customers only) leaves
+  the customers on either side of it unbalanced; these terms remove that imbalance. Both the
+  propensity and the outcome models use them.
 
 ``"linear"`` enters every number as it is and every category as indicators (the textbook model,
 kept for the specification check); ``"gbm"`` leaves the propensity to gradient boosting (see
@@ -92,6 +101,40 @@ class Term:
 
 
 @dataclass
+class Step:
+    """A threshold term: ``column > cut``, within one level of ``by`` when given (kept by balance)."""
+
+    column: str
+    cut: float
+    by: str | None = None
+    level: str | None = None  # the level's label (for words and names)
+    by_kind: str = ""  # 'category' or 'levels'
+    by_cuts: list = field(default_factory=list)  # levels: cut points of the number's levels
+    by_index: int = 0  # levels: the level's index
+
+    def name(self) -> str:
+        head = f"{self.column}>{self.cut:.6g}"
+        return head if self.by is None else f"{head}:{self.by}[{self.level}]"
+
+    def describe(self) -> str:
+        head = f"{self.column} > {self.cut:.4g}"
+        return head if self.by is None else f"{head} when {self.by} is {self.level}"
+
+    def values(self, frame: pd.DataFrame) -> np.ndarray:
+        v = frame[self.column].to_numpy(dtype=float) > self.cut
+        if self.by is not None:
+            v &= by_mask(frame[self.by], self.by_kind, self.level, self.by_cuts, self.by_index)
+        return v
+
+
+def by_mask(s: pd.Series, kind: str, level, cuts: list, index: int) -> np.ndarray:
+    """Rows of one level of a categorical confounder (a category, or a number's pooled level)."""
+    if kind == "levels":
+        return _level_index(s.to_numpy(dtype=float), cuts) == index
+    return s.astype(str).to_numpy() == str(level)
+
+
+@dataclass
 class Specification:
     """A fitted rule: the terms, the interaction pairs, and :meth:`design` for any frame."""
 
@@ -99,6 +142,8 @@ class Specification:
     terms: list[Term]
     interactions: list[tuple[str, str]]
     dropped_interactions: list[tuple[str, str]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # threshold terms kept by the balance rule
+    refined: str = ""  # the balance rule's status: "ran", "no room", ... ("" not applied)
 
     def n_columns(self, frame: pd.DataFrame) -> int:
         """Columns of the design (intercept included)."""
@@ -111,31 +156,54 @@ class Specification:
         parts = "; ".join(t.describe() for t in self.terms)
         inter = ""
         if self.interactions:
-            pairs = ", ".join(f"{a} x {b}" for a, b in self.interactions)
+            pairs = ", ".join(f"{a} x {b}" for a, b, *_ in self.interactions)
             inter = f"; pairwise products of the linear forms ({pairs})"
         elif self.dropped_interactions:
             inter = (
                 f"; no pairwise products (the smallest arm has fewer than {PER_COLUMN} customers per "
                 "model column with them)"
             )
+        if self.steps:
+            inter += (
+                "; threshold terms kept by the balance rule ("
+                + ", ".join(st.describe() for st in self.steps)
+                + ")"
+            )
+        elif self.refined == "ran":
+            inter += "; the balance rule found no threshold term left unbalanced"
+        elif self.refined == "no room":
+            inter += (
+                f"; no threshold terms searched (the smallest arm has fewer than {PER_COLUMN} "
+                "customers per model column with one more)"
+            )
         head = {
             "flexible": "Flexible specification (the default rule: categories for categorical and "
             f"low-cardinality numbers, at most {LOW_CARDINALITY} distinct values; natural splines for "
-            "continuous numbers; pairwise interactions)",
+            "continuous numbers; pairwise interactions; in observational studies, threshold terms of "
+            "continuous numbers, overall or within a category, added while the weights leave them "
+            "unbalanced)",
             "linear": "Linear specification (numbers as they are, categories as indicators)",
             "gbm": "Gradient-boosting propensity (cross-fitted); outcome model with the flexible rule",
         }.get(self.name, self.name)
         return f"{head}: {parts}{inter}."
 
-    def _widths(self) -> tuple[list[int], dict[str, int]]:
-        width, lin = [], {}
+    def _widths(self) -> tuple[list[int], dict[str, int], dict[str, int]]:
+        """Main-effect width of each term, and the width of its linear and full (basis) forms."""
+        width, lin, full = [], {}, {}
         for t in self.terms:
             k = {"category": len(t.levels) - 1, "levels": len(t.levels) - 1, "linear": 1}.get(
                 t.kind, len(t.knots) - 1 if t.knots is not None else 1
             )
             width.append(k)
             lin[t.column] = k if t.kind == "category" else 1
-        return width, lin
+            full[t.column] = k
+        return width, lin, full
+
+    def pairs(self) -> list[tuple[str, str, str, str]]:
+        """Interactions as ``(a, b, form_a, form_b)``, each form 'linear' or 'basis'."""
+        return [
+            tuple(p) if len(p) == 4 else (p[0], p[1], "linear", "linear") for p in self.interactions
+        ]
 
     def design(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """Model matrix with an intercept column first, and the column names.
@@ -144,12 +212,16 @@ class Specification:
         peak memory is the matrix itself plus one column block.
         """
         n = len(frame)
-        width, lin = self._widths()
-        p = 1 + sum(width) + sum(lin[a] * lin[b] for a, b in self.interactions)
+        width, lin, full = self._widths()
+        size = {"linear": lin, "basis": full}
+        pairs = self.pairs()
+        p = 1 + sum(width) + sum(size[fa][a] * size[fb][b] for a, b, fa, fb in pairs)
+        p += len(self.steps)
         X = np.empty((n, p))
         X[:, 0] = 1.0
         names = ["Intercept"]
-        linear: dict[str, tuple[int, int, list[str]]] = {}  # column -> (start, width, names)
+        blocks: dict[str, tuple[int, int, list[str]]] = {}  # column -> (start, width, names)
+        linear: dict[str, tuple[int, int, list[str]]] = {}
         j = 1
         for t, k in zip(self.terms, width):
             s = frame[t.column]
@@ -175,23 +247,28 @@ class Specification:
                 X[:, j] = (s.to_numpy(dtype=float) - t.center) / t.scale
                 bn = [t.column]
                 linear[t.column] = (j, 1, bn)
+            blocks[t.column] = (j, k, bn)
             names += bn
             j += k
 
-        def form(c):
-            start, k, nm = linear[c]
+        def form(c, how):
+            start, k, nm = (linear if how == "linear" else blocks)[c]
             if start >= 0:
                 return X[:, start : start + k], nm
             t = next(t for t in self.terms if t.column == c)
             return ((frame[c].to_numpy(dtype=float) - t.center) / t.scale)[:, None], nm
 
-        for a, b in self.interactions:
-            (xa, na), (xb, nb) = form(a), form(b)
+        for a, b, fa, fb in pairs:
+            (xa, na), (xb, nb) = form(a, fa), form(b, fb)
             for i in range(xa.shape[1]):
                 for m in range(xb.shape[1]):
                     np.multiply(xa[:, i], xb[:, m], out=X[:, j])
                     names.append(f"{na[i]}:{nb[m]}")
                     j += 1
+        for st in self.steps:
+            X[:, j] = st.values(frame)
+            names.append(st.name())
+            j += 1
         return X, names
 
 
