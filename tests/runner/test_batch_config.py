@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from workbench.exceptions import DatasetNotFoundError, ParameterError
@@ -189,3 +191,18 @@ def test_missing_data_file_in_batch_names_path_and_parameter(tmp_path, nbdir):
 def test_other_bad_values(tmp_path, nbdir, text, match):
     with pytest.raises(ParameterError, match=match):
         load_batch(write(tmp_path, f"notebooks: {nbdir}/trivial.ipynb\n{text}\n"))
+
+
+def test_runs_go_longest_first_by_their_last_recorded_duration(tmp_path, nbdir):
+    """Runs never run before first (file order), then by the duration their last manifest
+    recorded, longest first; so the longest run does not start last."""
+    from workbench.runner.batch import _longest_first
+
+    p = write(tmp_path, f"name: o\nnotebooks: {nbdir}/trivial.ipynb\ngrid:\n  x: [1, 2, 3, 4]\n")
+    plans = plan_batch(load_batch(p), out=tmp_path / "r")
+    for plan, seconds in zip(plans, (2.0, None, 9.5, 4.0)):
+        if seconds is not None:
+            plan.run_dir.mkdir(parents=True)
+            (plan.run_dir / "manifest.json").write_text(json.dumps({"duration_s": seconds}))
+    order = [pl.run_name for pl in _longest_first(plans)]
+    assert order == ["o-x=2", "o-x=3", "o-x=4", "o-x=1"]
