@@ -108,3 +108,19 @@ def test_balance_rule_respects_the_sample_size_and_needs_a_continuous_confounder
     v = step.values(frame)
     assert v.sum() == ((frame["monthly_charge"] > 85) & (frame["n_complaints"] == 0)).sum()
     assert step.describe() == "monthly_charge > 85 when n_complaints is 0"
+
+
+def test_rule_never_keeps_a_term_that_separates_another_arm(telco):
+    """Telco's five offers with four confounders: a cut chosen for one offer enters every offer's
+    model, so it must leave customers of both sides of every offer-vs-none pair on both sides of
+    it; a term that held none of Offer D's customers made its propensity 0 / 1 and notebook 04 fail
+    (positivity ModelError at study.check())."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = InterventionStudy(
+            telco,
+            treatment_col="offer",
+            confounders=["contract", "monthly_charge", "satisfaction_score", "age"],
+        )
+        check = study.check()  # raised ModelError: positivity violated (Offer D vs None)
+    assert len(check.summary) > 0

@@ -17,7 +17,7 @@ remove it, never reading how the data were made:
   value over all candidates (family-wise level 5%), then the model is refitted and the search
   repeated, up to ``STEPS_PER_CONFOUNDER`` (3) terms per continuous confounder and while the
   smallest arm keeps ``PER_COLUMN`` customers per model column;
-* candidates held by fewer than ``SPARSE_MIN`` customers of either arm (on either side of the cut)
+* candidates held by fewer than ``SPARSE_MIN`` customers of either side of any arm-vs-control pair (on either side of the cut)
   are not considered; beyond ``MAX_ROWS`` (100,000) customers the search runs on a fixed random
   subsample of that size (the terms then enter the model fitted on everybody).
 
@@ -119,6 +119,22 @@ def balance_steps(
         )
         for tmpl, _ in groups
     }
+    # a cut enters every arm's model, so it must leave SPARSE_MIN customers of both sides of every
+    # arm-vs-control pair on both sides of it (else the term separates some arm: propensity 0 / 1)
+    usable = {}
+    for tmpl, cuts in groups:
+        x, g = values[id(tmpl)]
+        ok = np.ones(len(cuts), dtype=bool)
+        for rows, t in masks.values():
+            V = x[rows][:, None] > cuts[None, :]
+            if g is not None:
+                V &= g[rows][:, None]
+            on1, on0 = V[t == 1].sum(axis=0), V[t == 0].sum(axis=0)
+            n1, n0 = int((t == 1).sum()), int((t == 0).sum())
+            ok &= (np.minimum(on1, n1 - on1) >= SPARSE_MIN) & (
+                np.minimum(on0, n0 - on0) >= SPARSE_MIN
+            )
+        usable[id(tmpl)] = ok
     n_cand = sum(len(c) for _, c in groups) * len(masks)
     crit = stats.norm.ppf(1 - FAMILY_ALPHA / (2 * max(n_cand, 1)))
     chosen: list[Step] = []
@@ -140,12 +156,7 @@ def balance_steps(
                 V = x[rows][:, None] > cuts[None, :]
                 if g is not None:
                     V &= g[rows][:, None]
-                on1 = V[t == 1].sum(axis=0)
-                on0 = V[t == 0].sum(axis=0)
-                n1, n0 = int((t == 1).sum()), int((t == 0).sum())
-                ok = (np.minimum(on1, n1 - on1) >= SPARSE_MIN) & (
-                    np.minimum(on0, n0 - on0) >= SPARSE_MIN
-                )
+                ok = usable[id(tmpl)]
                 if not ok.any():
                     continue
                 z = np.zeros(len(cuts))
