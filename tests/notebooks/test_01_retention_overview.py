@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _nbrun import execute
+from _nbrun import execute, parquet_customers
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-retention-overview.ipynb"
 
@@ -77,19 +77,8 @@ def test_runs_on_parquet_as_aggregated_counts(tmp_path, monkeypatch):
     import pandas as pd
 
     from workbench import retention as R
-    from workbench.aggregate.synthetic import make_customers
 
-    df = make_customers(20_000, seed=8)
-    rng = np.random.default_rng(8)
-    df["cause"] = np.where(df["churned"] == 1, rng.choice(["price", "service"], len(df)), None)
-    df.insert(0, "customer_id", [f"c{i}" for i in range(len(df))])
-    data = tmp_path / "data"
-    data.mkdir()
-    df.to_parquet(data / "customers.parquet", index=False)
-    (data / "spec.yml").write_text(
-        "name: big_customers\nid: customer_id\ntenure: tenure\ntenure_unit: months\n"
-        "event: churned\nstart_date: start_month\nsegment: plan\nchurn_type: cause\n"
-    )
+    df, data = parquet_customers(tmp_path)
     res = _run(
         tmp_path,
         monkeypatch,
